@@ -1,0 +1,34 @@
+//! tarjama: aligned bilingual documents from Arabic and Persian press articles.
+//!
+//! The library owns the whole pipeline; the `translate` binary only parses arguments
+//! and turns the outcome into an exit code. Data flows one way:
+//!
+//! ```text
+//! ingest → segment → detect → pipeline (cache ⇄ limit ⇄ provider) → align → write
+//! ```
+//!
+//! - [`ingest`] walks INPUTs, decodes bytes, extracts HTML article text, normalizes.
+//! - [`segment`] cuts paragraphs (joining hard-wrapped lines) and classifies them.
+//! - [`detect`] tags documents and paragraphs with a language.
+//! - [`provider`] speaks each translation API's wire format.
+//! - [`limit`] decides when a request may leave: rate, concurrency, retries, breaker.
+//! - [`cache`] keeps every translation on disk, crash-safe and shared between runs.
+//! - [`pipeline`] orchestrates: dedupe, cache first, batch, send, record outcomes.
+//! - [`align`] pairs each source paragraph with its translation and flags.
+//! - [`write`] renders HTML, Markdown, TMX, JSONL, `index.html` and `report.json`.
+//! - [`cli`] is the command line on top.
+
+pub mod align;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod error;
+pub mod ingest;
+pub mod limit;
+pub mod model;
+pub mod pipeline;
+pub mod provider;
+pub mod secret;
+pub mod segment;
+pub mod write;

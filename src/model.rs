@@ -1,0 +1,287 @@
+//! Plain data shared by every stage.
+//!
+//! Stages pass these values along the pipeline
+//! (`ingest → segment → detect → pipeline → align → write`); none of them carries
+//! behaviour beyond small accessors, so that a stage never needs another stage's
+//! internals to read what it was handed.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// What a paragraph is, decided by the segment stage.
+///
+/// Only [`Kind::Text`], [`Kind::Heading`] and [`Kind::Caption`] are sent for
+/// translation; the others are kept in every output, marked, untranslated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Body text of the article.
+    Text,
+    /// A headline or sub-heading: short, no final sentence punctuation.
+    Heading,
+    /// A photo caption or credit line.
+    Caption,
+    /// Page furniture: scripts, share buttons, widgets, ads, copyright, mastheads.
+    Boilerplate,
+    /// The same text as an earlier paragraph of the same document.
+    Duplicate,
+}
+
+impl Kind {
+    /// Whether paragraphs of this kind are sent for translation.
+    #[must_use]
+    pub fn is_content(self) -> bool {
+        matches!(self, Kind::Text | Kind::Heading | Kind::Caption)
+    }
+
+    /// The name used in JSONL, HTML classes and reports.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Heading => "heading",
+            Kind::Caption => "caption",
+            Kind::Boilerplate => "boilerplate",
+            Kind::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// How an input file is to be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// `.txt`
+    Text,
+    /// `.md`
+    Markdown,
+    /// `.html` / `.htm`: only the article body's text is kept.
+    Html,
+}
+
+/// One file found under an INPUT, before it is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    /// Path to open.
+    pub path: PathBuf,
+    /// Path relative to the INPUT it came from, with `/` separators
+    /// (for a single-file INPUT: its file name). Used for `doc` and output paths.
+    pub rel: String,
+    /// How to read it.
+    pub format: SourceFormat,
+}
+
+/// A decoded and normalized document: UTF-8, `\n` line endings, HTML entities
+/// decoded, Unicode NFC, bidi control characters removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceDoc {
+    /// Path relative to its INPUT (see [`InputFile::rel`]).
+    pub rel: String,
+    /// Path it was read from.
+    pub path: PathBuf,
+    /// The encoding it was decoded from (`UTF-8`, `UTF-16LE`, `windows-1256` ...).
+    pub encoding: &'static str,
+    /// Normalized text.
+    pub text: String,
+}
+
+/// A paragraph as cut by the segment stage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// What it is.
+    pub kind: Kind,
+    /// Its text, whitespace collapsed, lines of a hard-wrapped paragraph joined.
+    pub text: String,
+}
+
+/// A paragraph ready for translation: segment plus language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paragraph {
+    /// 0-based position in its document.
+    pub index: usize,
+    /// What it is.
+    pub kind: Kind,
+    /// Language code of the paragraph (`ar`, `fa`, `en`, other ISO 639-1, or `und`).
+    pub src_lang: String,
+    /// The text as normalized for translation.
+    pub source: String,
+}
+
+/// A document after segmentation and language detection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedDoc {
+    /// Path relative to its INPUT.
+    pub rel: String,
+    /// Language of the document as a whole (`ar`, `fa`, ...).
+    pub src_lang: String,
+    /// Its paragraphs in order.
+    pub paragraphs: Vec<Paragraph>,
+}
+
+/// Quality and status flags attached to a row. Their string forms are part of the
+/// JSONL contract.
+pub mod flags {
+    /// The paragraph is already in the target language; nothing was sent.
+    pub const SAME_LANGUAGE: &str = "same_language";
+    /// The provider's reply was rejected twice (empty, echoed, wrong script, warning
+    /// text, wild length); nothing was cached.
+    pub const REJECTED_REPLY: &str = "rejected_reply";
+    /// `--offline` and the cache did not hold it.
+    pub const OFFLINE_MISS: &str = "offline_miss";
+    /// The provider's quota ran out before this paragraph was sent.
+    pub const QUOTA_EXHAUSTED: &str = "quota_exhausted";
+    /// The provider could not be reached.
+    pub const UNREACHABLE: &str = "unreachable";
+    /// The provider refused this paragraph (a permanent error for this text).
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// The provider kept failing (retries exhausted, auth failed, malformed replies).
+    pub const PROVIDER_ERROR: &str = "provider_error";
+    /// Boilerplate or duplicate: kept, not sent.
+    pub const NOT_SENT: &str = "not_sent";
+}
+
+/// One row of an aligned bilingual document: a source paragraph and its translation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// 0-based position in the document.
+    pub index: usize,
+    /// Paragraph kind.
+    pub kind: Kind,
+    /// Language of the source paragraph.
+    pub src_lang: String,
+    /// Source text as normalized for translation.
+    pub source: String,
+    /// Translation, `None` when untranslated.
+    pub target: Option<String>,
+    /// Served from the cache.
+    pub cached: bool,
+    /// Flags, see [`flags`].
+    pub flags: Vec<String>,
+}
+
+impl Row {
+    /// Content that should have been translated and was not (counts for exit code 3).
+    #[must_use]
+    pub fn is_untranslated(&self) -> bool {
+        self.kind.is_content()
+            && self.target.is_none()
+            && !self.flags.iter().any(|f| f == flags::SAME_LANGUAGE)
+    }
+
+    /// Not sent for translation: boilerplate, duplicates, same-language paragraphs.
+    #[must_use]
+    pub fn is_skipped(&self) -> bool {
+        !self.kind.is_content() || self.flags.iter().any(|f| f == flags::SAME_LANGUAGE)
+    }
+}
+
+/// A document with every paragraph paired with its translation, ready to write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlignedDoc {
+    /// Path relative to its INPUT (`doc` in JSONL); output paths mirror it.
+    pub rel: String,
+    /// Document language.
+    pub src_lang: String,
+    /// Target language as given by `--to`.
+    pub tgt_lang: String,
+    /// Provider name (the config table name).
+    pub provider: String,
+    /// Rows in document order.
+    pub rows: Vec<Row>,
+}
+
+/// Per-document counts, as in `report.json`'s `docs` list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocCounts {
+    /// Path relative to its INPUT.
+    pub doc: String,
+    /// Document language.
+    pub src_lang: String,
+    /// All paragraphs.
+    pub paragraphs: usize,
+    /// Content paragraphs with a translation (from the cache or the network).
+    pub translated: usize,
+    /// Of those, served from the cache.
+    pub from_cache: usize,
+    /// Not sent: boilerplate, duplicates, paragraphs already in the target language.
+    pub skipped: usize,
+    /// Content paragraphs left without a translation.
+    pub untranslated: usize,
+}
+
+impl DocCounts {
+    /// Count a document's rows.
+    #[must_use]
+    pub fn of(doc: &AlignedDoc) -> Self {
+        let mut c = DocCounts {
+            doc: doc.rel.clone(),
+            src_lang: doc.src_lang.clone(),
+            paragraphs: doc.rows.len(),
+            ..DocCounts::default()
+        };
+        for row in &doc.rows {
+            if row.target.is_some() {
+                c.translated += 1;
+                c.from_cache += usize::from(row.cached);
+            } else if row.is_skipped() {
+                c.skipped += 1;
+            } else if row.is_untranslated() {
+                c.untranslated += 1;
+            }
+        }
+        c
+    }
+}
+
+/// An input that could not be used, as reported in `report.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileError {
+    /// The path as the user would recognise it.
+    pub file: String,
+    /// One-line description of the problem.
+    pub message: String,
+}
+
+/// The whole run, written as `report.json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Documents written.
+    pub documents: usize,
+    /// All paragraphs.
+    pub paragraphs: usize,
+    /// Content paragraphs with a translation.
+    pub translated: usize,
+    /// Of those, served from the cache.
+    pub from_cache: usize,
+    /// Not sent (boilerplate, duplicates, same language).
+    pub skipped: usize,
+    /// Content paragraphs left untranslated.
+    pub untranslated: usize,
+    /// HTTP requests sent to the provider (retries included).
+    pub requests: u64,
+    /// Characters sent (Unicode code points, retries included).
+    pub chars_sent: u64,
+    /// Requests that were retries.
+    pub retries: u64,
+    /// HTTP 429 answers received.
+    pub http_429: u64,
+    /// Wall-clock duration of the run in milliseconds.
+    pub wall_ms: u64,
+    /// Inputs that could not be read, decoded or written.
+    pub errors: Vec<FileError>,
+    /// Per-document counts.
+    pub docs: Vec<DocCounts>,
+}
+
+impl RunReport {
+    /// Add one document's counts to the totals.
+    pub fn add_doc(&mut self, c: DocCounts) {
+        self.documents += 1;
+        self.paragraphs += c.paragraphs;
+        self.translated += c.translated;
+        self.from_cache += c.from_cache;
+        self.skipped += c.skipped;
+        self.untranslated += c.untranslated;
+        self.docs.push(c);
+    }
+}
