@@ -1,1 +1,124 @@
-//! Align: stub.
+//! Align: each source paragraph next to its translation, or its reason for having none.
+//!
+//! The pipeline hands over a prepared document and one [`Outcome`] per paragraph; this
+//! stage turns them into the [`AlignedDoc`] every writer renders, in document order,
+//! with `cached` and `flags` set the same way for every output format.
+
+use crate::model::{AlignedDoc, PreparedDoc, Row, flags};
+
+/// What happened to one paragraph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Boilerplate or duplicate: kept, not sent.
+    NotSent,
+    /// Already in the target language: not sent.
+    SameLanguage,
+    /// Translated.
+    Translated {
+        /// The translation.
+        target: String,
+        /// Served from the cache.
+        cached: bool,
+        /// A human correction from the cache.
+        reviewed: bool,
+    },
+    /// Left untranslated, with the flag saying why (see [`flags`]).
+    Failed(&'static str),
+}
+
+/// Pair every paragraph of `doc` with its outcome.
+///
+/// # Panics
+/// If `outcomes` does not have one entry per paragraph (a pipeline bug).
+#[must_use]
+pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str) -> AlignedDoc {
+    assert_eq!(
+        doc.paragraphs.len(),
+        outcomes.len(),
+        "one outcome per paragraph"
+    );
+    let rows = doc
+        .paragraphs
+        .iter()
+        .zip(outcomes)
+        .map(|(p, outcome)| {
+            let mut row = Row {
+                index: p.index,
+                kind: p.kind,
+                src_lang: p.src_lang.clone(),
+                source: p.source.clone(),
+                target: None,
+                cached: false,
+                flags: Vec::new(),
+            };
+            match outcome {
+                Outcome::NotSent => row.flags.push(flags::NOT_SENT.into()),
+                Outcome::SameLanguage => row.flags.push(flags::SAME_LANGUAGE.into()),
+                Outcome::Translated {
+                    target,
+                    cached,
+                    reviewed,
+                } => {
+                    row.target = Some(target);
+                    row.cached = cached;
+                    if reviewed {
+                        row.flags.push("reviewed".into());
+                    }
+                }
+                Outcome::Failed(flag) => row.flags.push(flag.into()),
+            }
+            row
+        })
+        .collect();
+    AlignedDoc {
+        rel: doc.rel.clone(),
+        src_lang: doc.src_lang.clone(),
+        tgt_lang: to.to_string(),
+        provider: provider.to_string(),
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, Paragraph};
+
+    #[test]
+    fn rows_follow_paragraphs_and_outcomes() {
+        let para = |index, kind, text: &str| Paragraph {
+            index,
+            kind,
+            src_lang: "ar".into(),
+            source: text.into(),
+        };
+        let doc = PreparedDoc {
+            rel: "a.txt".into(),
+            src_lang: "ar".into(),
+            paragraphs: vec![
+                para(0, Kind::Heading, "عنوان"),
+                para(1, Kind::Boilerplate, "شاركها."),
+                para(2, Kind::Text, "نص"),
+            ],
+        };
+        let out = align(
+            &doc,
+            vec![
+                Outcome::Translated {
+                    target: "Title".into(),
+                    cached: true,
+                    reviewed: false,
+                },
+                Outcome::NotSent,
+                Outcome::Failed(flags::OFFLINE_MISS),
+            ],
+            "en",
+            "libretranslate",
+        );
+        assert_eq!(out.rows[0].target.as_deref(), Some("Title"));
+        assert!(out.rows[0].cached);
+        assert_eq!(out.rows[1].flags, vec!["not_sent"]);
+        assert!(out.rows[2].is_untranslated());
+        assert_eq!(out.rows[2].flags, vec!["offline_miss"]);
+    }
+}

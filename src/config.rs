@@ -264,14 +264,19 @@ mod tests {
         let c = Config::builtin();
         assert_eq!(c.default_provider, "mymemory");
         assert_eq!(c.providers["mymemory"].kind, ProviderKind::Mymemory);
-        assert_eq!(c.providers["libretranslate"].kind, ProviderKind::Libretranslate);
+        assert_eq!(
+            c.providers["libretranslate"].kind,
+            ProviderKind::Libretranslate
+        );
         assert_eq!(c.providers["mymemory"].max_bytes_per_text, 500);
     }
 
     #[test]
     fn unknown_key_is_rejected_with_line_and_column() {
         let text = "default_provider = \"x\"\n[providers.x]\nkind = \"mymemory\"\nbogus = 1\n";
-        let err = Config::parse(text, Path::new("t.toml")).unwrap_err().to_string();
+        let err = Config::parse(text, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("t.toml: line 4, column 1:"), "{err}");
         assert!(err.contains("bogus"), "{err}");
     }
@@ -279,10 +284,14 @@ mod tests {
     #[test]
     fn bad_value_is_rejected() {
         let text = BUILTIN_CONFIG.replace("rps = 2.0", "rps = 0.0");
-        let err = Config::parse(&text, Path::new("t.toml")).unwrap_err().to_string();
+        let err = Config::parse(&text, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("[providers.mymemory] rps"), "{err}");
         let text = BUILTIN_CONFIG.replace("rps = 2.0", "rps = \"fast\"");
-        let err = Config::parse(&text, Path::new("t.toml")).unwrap_err().to_string();
+        let err = Config::parse(&text, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line "), "{err}");
     }
 
@@ -296,7 +305,10 @@ mod tests {
         };
         let (name, p) = c.provider(Some("libretranslate"), &o).unwrap();
         assert_eq!(name, "libretranslate");
-        assert_eq!((p.endpoint.as_str(), p.rps, p.concurrency), ("http://127.0.0.1:9", 7.0, 3));
+        assert_eq!(
+            (p.endpoint.as_str(), p.rps, p.concurrency),
+            ("http://127.0.0.1:9", 7.0, 3)
+        );
         assert!(c.provider(Some("nope"), &o).is_err());
     }
 }

@@ -1,7 +1,257 @@
-//! CLI: stub.
+//! CLI: the `translate` command line on top of the library.
+//!
+//! Owns the flags (clap derive), their merge over the config file, logging and the
+//! progress display (stderr only; data such as the `--dry-run` estimate goes to
+//! stdout), and the one mapping from a run's outcome to the exit code:
+//! 0 every content paragraph translated; 3 finished but some content untranslated or
+//! some input unusable (all outputs still written); 2 usage or config error; 1 any
+//! other fatal error.
+
+mod progress;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::config::{Config, Overrides};
+use crate::error::Error;
+use crate::pipeline::{self, Estimate, RunOptions, RunOutcome};
+use crate::write::Format;
+
+/// Every content paragraph translated.
+pub const EXIT_OK: i32 = 0;
+/// Any other fatal error.
+pub const EXIT_FAILURE: i32 = 1;
+/// Usage or config error.
+pub const EXIT_USAGE: i32 = 2;
+/// Finished, but some content is untranslated or some input was unusable.
+pub const EXIT_INCOMPLETE: i32 = 3;
+
+/// Default output directory.
+pub const DEFAULT_OUT: &str = "out";
+/// Default cache directory.
+pub const DEFAULT_CACHE: &str = "cache";
+
+/// Translate Arabic and Persian articles into aligned bilingual documents.
+#[derive(Debug, Parser)]
+#[command(name = "translate", version, about, max_term_width = 100)]
+pub struct Args {
+    /// Files or directories to translate (directories are walked for .txt, .md, .html, .htm)
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Target language (e.g. en)
+    #[arg(long, value_name = "LANG")]
+    pub to: String,
+
+    /// Source language, or `auto` to detect Arabic vs Persian per document
+    #[arg(long, value_name = "LANG", default_value = "auto")]
+    pub from: String,
+
+    /// Provider defined in the config [default: the config's default_provider]
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+
+    /// Override the provider's base URL (self-hosted servers, tests)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Config file [default: config/translate.toml when it exists, else built-in defaults]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Output directory
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_OUT)]
+    pub out: PathBuf,
+
+    /// Cache directory
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_CACHE)]
+    pub cache_dir: PathBuf,
+
+    /// Output formats, comma-separated: any of html,md,tmx,jsonl
+    #[arg(long, value_name = "LIST", default_value = "html,md,tmx,jsonl")]
+    pub format: String,
+
+    /// Make no network connection: serve from the cache, list what is missing
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Send nothing and write nothing: print what a real run would send and how long it would take
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Override the provider's rate limit (requests per second)
+    #[arg(long, value_name = "N")]
+    pub rps: Option<f64>,
+
+    /// Override the provider's number of requests in flight
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// Print errors only
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More output (-v info, -vv debug)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
 
 /// Run the command line; returns the exit code.
 #[must_use]
 pub fn run() -> i32 {
-    0
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    init_logging(&args);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    match runtime.block_on(translate(&args)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is_usage() {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILURE
+            }
+        }
+    }
+}
+
+fn init_logging(args: &Args) {
+    // Only our own crate logs past `warn`: dependency logs at debug level could print
+    // request URLs, and a URL may carry a key in its query string.
+    let level = match (args.quiet, args.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,tarjama=info",
+        (false, _) => "warn,tarjama=debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// Merge flags over the config into the pipeline's options.
+///
+/// # Errors
+/// A bad config file, an unknown provider or format, a bad override.
+pub fn options(args: &Args) -> Result<RunOptions, Error> {
+    let config = Config::load(args.config.as_deref())?;
+    let overrides = Overrides {
+        endpoint: args.endpoint.clone(),
+        rps: args.rps,
+        concurrency: args.concurrency,
+    };
+    let (provider_name, provider) = config.provider(args.provider.as_deref(), &overrides)?;
+    let formats = Format::parse_list(&args.format).map_err(Error::Usage)?;
+    let to = args.to.trim().to_ascii_lowercase();
+    if to.is_empty() || to == "auto" {
+        return Err(Error::Usage(
+            "--to needs a language code such as `en`".into(),
+        ));
+    }
+    let from = match args.from.trim().to_ascii_lowercase().as_str() {
+        "" | "auto" => None,
+        f => Some(f.to_string()),
+    };
+    if args.offline && args.dry_run {
+        return Err(Error::Usage(
+            "--offline and --dry-run cannot be used together".into(),
+        ));
+    }
+    Ok(RunOptions {
+        inputs: args.inputs.clone(),
+        to,
+        from,
+        provider_name,
+        provider,
+        out_dir: args.out.clone(),
+        cache_dir: args.cache_dir.clone(),
+        formats,
+        offline: args.offline,
+        dry_run: args.dry_run,
+    })
+}
+
+async fn translate(args: &Args) -> Result<i32, Error> {
+    let opts = options(args)?;
+    let events = progress::Progress::new(args.quiet, args.verbose);
+    let outcome = pipeline::run(&opts, &events).await?;
+    if let Some(est) = &outcome.estimate {
+        print_estimate(&opts, est);
+        return Ok(if outcome.report.errors.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_INCOMPLETE
+        });
+    }
+    if !args.quiet {
+        progress::summary(&opts, &outcome);
+    }
+    if let Some(p) = &outcome.provider_problem {
+        eprintln!("error: {p}");
+    }
+    Ok(exit_code(&outcome))
+}
+
+/// The one mapping from a finished run to its exit code.
+#[must_use]
+pub fn exit_code(outcome: &RunOutcome) -> i32 {
+    if outcome.report.untranslated == 0 && outcome.report.errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INCOMPLETE
+    }
+}
+
+fn print_estimate(opts: &RunOptions, est: &Estimate) {
+    let p = &opts.provider;
+    let rate = if p.chars_per_minute > 0 {
+        format!(
+            "{} requests/s (burst {}), {} characters/min",
+            p.rps, p.burst, p.chars_per_minute
+        )
+    } else {
+        format!("{} requests/s (burst {})", p.rps, p.burst)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "dry run: nothing sent, nothing written\n\
+         provider:            {} ({})\n\
+         documents:           {}\n\
+         content paragraphs:  {}\n\
+         \x20 in the cache:      {}\n\
+         \x20 repeated in run:   {}\n\
+         would send:          {} paragraphs, {} characters, {} requests\n\
+         at {rate}: about {}",
+        opts.provider_name,
+        p.endpoint,
+        est.documents,
+        est.content_paragraphs,
+        est.cached_paragraphs,
+        est.deduplicated_paragraphs,
+        est.paragraphs,
+        est.characters,
+        est.requests,
+        progress::human_duration(est.duration),
+    );
 }

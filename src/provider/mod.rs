@@ -105,3 +105,17 @@ impl Provider {
         todo!()
     }
 }
+
+/// The options that change a translation, for the cache key (never the key or e-mail).
+#[must_use]
+pub fn cache_options(settings: &ProviderSettings) -> String {
+    let _ = settings;
+    todo!()
+}
+
+/// A provider's request limits from its settings (MyMemory: one text of ≤ 500 bytes).
+#[must_use]
+pub fn batch_limits(settings: &ProviderSettings) -> BatchLimits {
+    let _ = settings;
+    todo!()
+}

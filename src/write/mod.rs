@@ -57,7 +57,11 @@ pub fn output_path(out_dir: &Path, rel: &str, to: &str, ext: &str) -> PathBuf {
 ///
 /// # Errors
 /// A file cannot be written.
-pub fn write_document(out_dir: &Path, doc: &AlignedDoc, formats: &[Format]) -> Result<Vec<PathBuf>> {
+pub fn write_document(
+    out_dir: &Path,
+    doc: &AlignedDoc,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>> {
     let _ = (out_dir, doc, formats);
     todo!()
 }
@@ -66,7 +70,12 @@ pub fn write_document(out_dir: &Path, doc: &AlignedDoc, formats: &[Format]) -> R
 ///
 /// # Errors
 /// The file cannot be written.
-pub fn write_index(out_dir: &Path, docs: &[DocCounts], to: &str, formats: &[Format]) -> Result<PathBuf> {
+pub fn write_index(
+    out_dir: &Path,
+    docs: &[DocCounts],
+    to: &str,
+    formats: &[Format],
+) -> Result<PathBuf> {
     let _ = (out_dir, docs, to, formats);
     todo!()
 }
