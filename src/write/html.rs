@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-use super::{Status, is_rtl};
+use super::{Status, is_rtl, output_rel};
 use crate::model::{AlignedDoc, DocCounts, Kind, Row};
 
 /// Shared by the document pages and `index.html`.
@@ -30,6 +30,7 @@ caption { caption-side: bottom; text-align: start; color: var(--muted); font-siz
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   a { color: inherit; text-decoration: none; }
+  nav { display: none; }
   tr { break-inside: avoid; }
   thead { display: table-header-group; }
 }
@@ -41,9 +42,10 @@ const DOC_CSS: &str = r#"
   font-size: .9rem; color: #333; }
 .counts b { font-variant-numeric: tabular-nums; }
 table.aligned { table-layout: fixed; }
-col.c-num { width: 3.6rem; }
+col.c-num { width: 5.4rem; }
 .num a { color: var(--muted); text-decoration: none; font-size: .85rem; }
-.num .badge { display: block; margin-top: .3rem; text-align: center; }
+.num .badge { display: block; margin-top: .3rem; text-align: center; font-size: .68rem; }
+nav { font-size: .85rem; margin-bottom: .6rem; }
 td.src, td.tgt { overflow-wrap: anywhere; }
 [dir="rtl"] { font-family: "Noto Naskh Arabic", "Noto Sans Arabic", "Geeza Pro", "Segoe UI", Tahoma, sans-serif;
   font-size: 1.12rem; line-height: 1.8; text-align: right; }
@@ -71,6 +73,7 @@ tr.cached .badge-cached { opacity: .7; }
 pub fn render(doc: &AlignedDoc) -> String {
     let mut out = String::with_capacity(4096 + doc.rows.iter().map(row_len).sum::<usize>() * 2);
     head(&mut out, &doc.rel, DOC_CSS);
+    nav(&mut out, &doc.rel);
     header(&mut out, doc);
     table(&mut out, doc);
     out.push_str("</body>\n</html>\n");
@@ -91,6 +94,16 @@ pub(crate) fn head(out: &mut String, title: &str, css: &str) {
          <style>{BASE_CSS}{css}</style>\n</head>\n<body>\n",
         env!("CARGO_PKG_VERSION"),
         text(title),
+    );
+}
+
+/// A link back to `index.html` in the output directory.
+fn nav(out: &mut String, rel: &str) {
+    let depth = output_rel(rel, "x", "html").len() - 1;
+    let _ = writeln!(
+        out,
+        "<nav><a href=\"{}index.html\">← all documents</a></nav>",
+        "../".repeat(depth)
     );
 }
 

@@ -44,8 +44,9 @@ pub fn render(docs: &[DocCounts], to: &str, formats: &[Format]) -> String {
     head(&mut out, "tarjama: translated documents", INDEX_CSS);
     let _ = write!(
         out,
-        "<h1>Translated documents</h1>\n<p class=\"meta\">{} documents → <code>{}</code></p>\n",
+        "<h1>Translated documents</h1>\n<p class=\"meta\">{} document{} → <code>{}</code></p>\n",
         docs.len(),
+        if docs.len() == 1 { "" } else { "s" },
         text(to)
     );
     table_head(&mut out);
