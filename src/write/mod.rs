@@ -1,11 +1,26 @@
 //! Write: aligned documents to files.
 //!
-//! Stub: signatures only.
+//! This module owns everything that leaves the program as a file: the output path
+//! of each document (mirroring its `rel`, never leaving the output directory), the
+//! atomic write (temp file in the same directory, then rename), and the dispatch to
+//! one renderer per [`Format`]: [`html`], [`markdown`], [`tmx`], [`jsonl`], plus the
+//! run-level [`index`] page and [`report`] file.
+//!
+//! Numbering: machine-facing outputs (JSONL `index`, TMX `tuid`) are 0-based;
+//! human-facing outputs (HTML, Markdown) number paragraphs from 1 and say so.
 
+pub mod html;
+pub mod index;
+pub mod jsonl;
+pub mod markdown;
+pub mod report;
+pub mod tmx;
+
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
-use crate::model::{AlignedDoc, DocCounts, RunReport};
+use crate::error::{Error, Result};
+use crate::model::{AlignedDoc, DocCounts, Kind, Row, RunReport, flags};
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,22 +50,127 @@ impl Format {
         }
     }
 
+    /// The format named `name` (its extension, any case, surrounding space ignored).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Format> {
+        let name = name.trim();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.ext().eq_ignore_ascii_case(name))
+    }
+
     /// Parse `html,md,tmx,jsonl` (any subset, any order).
     ///
+    /// Names are case-insensitive and may be surrounded by spaces; duplicates are
+    /// dropped and the result follows the order of [`Format::ALL`].
+    ///
     /// # Errors
-    /// An unknown name.
+    /// An unknown name, or no name at all.
     pub fn parse_list(s: &str) -> std::result::Result<Vec<Format>, String> {
-        let _ = s;
-        todo!()
+        let mut wanted = [false; Format::ALL.len()];
+        for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let f = Format::from_name(name).ok_or_else(|| {
+                format!(
+                    "unknown format `{name}`; expected any of {}",
+                    Format::names()
+                )
+            })?;
+            wanted[f as usize] = true;
+        }
+        let list: Vec<Format> = Format::ALL
+            .into_iter()
+            .filter(|f| wanted[*f as usize])
+            .collect();
+        if list.is_empty() {
+            return Err(format!(
+                "no output format given; expected any of {}",
+                Format::names()
+            ));
+        }
+        Ok(list)
+    }
+
+    /// `html, md, tmx, jsonl`.
+    fn names() -> String {
+        Format::ALL.map(Format::ext).join(", ")
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.ext())
     }
 }
 
 /// Where a document's output goes: `<out>/<rel dir>/<stem>.<to>.<ext>`, never outside
 /// `out_dir`.
+///
+/// `.`, `..`, empty components, a root and a drive prefix (`C:`) are dropped from
+/// `rel`; both `/` and `\` separate components; control characters become `_`.
 #[must_use]
 pub fn output_path(out_dir: &Path, rel: &str, to: &str, ext: &str) -> PathBuf {
-    let _ = (out_dir, rel, to, ext);
-    todo!()
+    let mut path = out_dir.to_path_buf();
+    path.extend(output_rel(rel, to, ext));
+    path
+}
+
+/// The components of a document's output path below the output directory: the
+/// sanitized directories of `rel`, then `<stem>.<to>.<ext>`.
+#[must_use]
+pub fn output_rel(rel: &str, to: &str, ext: &str) -> Vec<String> {
+    let mut parts = safe_components(rel);
+    let file = parts.pop().unwrap_or_else(|| "document".to_owned());
+    let to = safe_tag(to);
+    let ext = safe_tag(ext);
+    parts.push(format!("{}.{to}.{ext}", file_stem(&file)));
+    parts
+}
+
+/// `rel` split on `/` and `\`, without components that could climb out or anchor.
+fn safe_components(rel: &str) -> Vec<String> {
+    rel.split(['/', '\\'])
+        .enumerate()
+        .map(|(i, c)| if i == 0 { strip_drive(c) } else { c })
+        .filter(|c| !matches!(*c, "" | "." | ".."))
+        .map(|c| {
+            c.chars()
+                .map(|ch| if ch.is_control() { '_' } else { ch })
+                .collect()
+        })
+        .collect()
+}
+
+/// `C:foo` → `foo` (a Windows drive prefix).
+fn strip_drive(c: &str) -> &str {
+    let b = c.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        &c[2..]
+    } else {
+        c
+    }
+}
+
+/// A language tag or extension reduced to `[A-Za-z0-9_-]`, never empty.
+fn safe_tag(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if t.is_empty() { "_".to_owned() } else { t }
+}
+
+/// The file name without its last extension; a leading dot is not an extension.
+fn file_stem(name: &str) -> &str {
+    match name.rfind('.') {
+        Some(i) if i > 0 => &name[..i],
+        _ => name,
+    }
 }
 
 /// Write one document in each format; returns the files written.
@@ -62,8 +182,27 @@ pub fn write_document(
     doc: &AlignedDoc,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>> {
-    let _ = (out_dir, doc, formats);
-    todo!()
+    let mut written = Vec::with_capacity(formats.len());
+    for &format in formats {
+        let path = output_path(out_dir, &doc.rel, &doc.tgt_lang, format.ext());
+        let bytes = render(doc, format).map_err(|e| output_error(&path, &e))?;
+        write_atomic(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A document rendered in one format, exactly as it is written to disk.
+///
+/// # Errors
+/// Only if the XML writer fails, which writing to memory does not.
+pub fn render(doc: &AlignedDoc, format: Format) -> std::io::Result<Vec<u8>> {
+    Ok(match format {
+        Format::Html => html::render(doc).into_bytes(),
+        Format::Md => markdown::render(doc).into_bytes(),
+        Format::Tmx => tmx::render(doc)?,
+        Format::Jsonl => jsonl::render(doc).into_bytes(),
+    })
 }
 
 /// Write `index.html` listing every document.
@@ -76,8 +215,9 @@ pub fn write_index(
     to: &str,
     formats: &[Format],
 ) -> Result<PathBuf> {
-    let _ = (out_dir, docs, to, formats);
-    todo!()
+    let path = out_dir.join("index.html");
+    write_atomic(&path, index::render(docs, to, formats).as_bytes())?;
+    Ok(path)
 }
 
 /// Write `report.json`.
@@ -85,6 +225,154 @@ pub fn write_index(
 /// # Errors
 /// The file cannot be written.
 pub fn write_report(out_dir: &Path, report: &RunReport) -> Result<PathBuf> {
-    let _ = (out_dir, report);
-    todo!()
+    let path = out_dir.join("report.json");
+    let text = report::render(report).map_err(|e| output_error(&path, &e))?;
+    write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// Write `bytes` to `path` atomically: a temp file in the same directory, flushed
+/// and synced, then renamed over `path`. Parent directories are created. On any
+/// failure the temp file is removed and `path` is left as it was.
+///
+/// # Errors
+/// The directory cannot be created or the file written or renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs_err::create_dir_all(dir).map_err(|e| output_error(dir, &e))?;
+    let mut tmp = temp_builder()
+        .tempfile_in(dir)
+        .map_err(|e| output_error(path, &e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| output_error(path, &e))?;
+    tmp.persist(path)
+        .map_err(|e| output_error(path, &e.error))?;
+    Ok(())
+}
+
+/// Temp files are named `.tarjama-*.tmp` (recognisable if a crash leaves one) and
+/// created with ordinary permissions (umask applies), not tempfile's private 0600.
+fn temp_builder() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".tarjama-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b
+}
+
+fn output_error(path: &Path, e: &dyn std::fmt::Display) -> Error {
+    Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// What became of a row, as every human-facing format shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Has a translation.
+    Translated,
+    /// Boilerplate or duplicate: kept, not sent.
+    NotSent(Kind),
+    /// Already in the target language: not sent.
+    SameLanguage,
+    /// Content left without a translation; the reason from its flags (may be empty).
+    Untranslated(String),
+}
+
+impl Status {
+    /// Classify a row.
+    #[must_use]
+    pub fn of(row: &Row) -> Status {
+        if row.target.is_some() {
+            Status::Translated
+        } else if !row.kind.is_content() {
+            Status::NotSent(row.kind)
+        } else if has_flag(row, flags::SAME_LANGUAGE) {
+            Status::SameLanguage
+        } else {
+            Status::Untranslated(reason(row))
+        }
+    }
+}
+
+fn has_flag(row: &Row, flag: &str) -> bool {
+    row.flags.iter().any(|f| f == flag)
+}
+
+/// The row's flags joined with `, `, leaving out `not_sent`.
+fn reason(row: &Row) -> String {
+    let reasons: Vec<&str> = row
+        .flags
+        .iter()
+        .map(String::as_str)
+        .filter(|f| *f != flags::NOT_SENT)
+        .collect();
+    reasons.join(", ")
+}
+
+/// Whether text in `lang` (an ISO 639 code, maybe with a region) is written right
+/// to left.
+#[must_use]
+pub fn is_rtl(lang: &str) -> bool {
+    let primary = lang.split(['-', '_']).next().unwrap_or("");
+    const RTL: [&str; 14] = [
+        "ar", "fa", "ur", "he", "iw", "ps", "yi", "ckb", "sd", "ug", "dv", "syr", "prs", "ku",
+    ];
+    RTL.iter().any(|r| r.eq_ignore_ascii_case(primary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_list_orders_and_dedupes() {
+        let got = Format::parse_list(" JSONL , html,md ,html ").unwrap();
+        assert_eq!(got, vec![Format::Html, Format::Md, Format::Jsonl]);
+        assert_eq!(
+            Format::parse_list("html,md,tmx,jsonl").unwrap(),
+            Format::ALL.to_vec()
+        );
+    }
+
+    #[test]
+    fn parse_list_rejects_unknown_and_empty() {
+        assert_eq!(
+            Format::parse_list("html,pdf").unwrap_err(),
+            "unknown format `pdf`; expected any of html, md, tmx, jsonl"
+        );
+        assert!(Format::parse_list("").is_err());
+        assert!(Format::parse_list(" , ").is_err());
+    }
+
+    #[test]
+    fn output_rel_mirrors_and_sanitizes() {
+        assert_eq!(
+            output_rel("a/b/x.html", "en", "html"),
+            ["a", "b", "x.en.html"]
+        );
+        assert_eq!(
+            output_rel("../../etc/passwd", "en", "md"),
+            ["etc", "passwd.en.md"]
+        );
+        assert_eq!(output_rel("/abs/x.txt", "en", "md"), ["abs", "x.en.md"]);
+        assert_eq!(output_rel("C:\\d\\x.txt", "en", "md"), ["d", "x.en.md"]);
+        assert_eq!(output_rel("..", "en", "md"), ["document.en.md"]);
+        assert_eq!(output_rel(".hidden", "../en", "md"), [".hidden.___en.md"]);
+        assert_eq!(output_rel("a\u{0}b.txt", "en", "md"), ["a_b.en.md"]);
+    }
+
+    #[test]
+    fn rtl_languages() {
+        assert!(is_rtl("ar") && is_rtl("fa") && is_rtl("ar-EG"));
+        assert!(!is_rtl("en") && !is_rtl("und") && !is_rtl(""));
+    }
 }

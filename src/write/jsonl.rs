@@ -1,0 +1,68 @@
+//! JSONL output: one JSON object per row, in document order.
+//!
+//! This module owns the JSONL record. Its fields and their order are a public
+//! contract relied on by scripts: `doc, index, kind, src_lang, tgt_lang, source,
+//! target, provider, cached, flags`. Non-ASCII text is written as UTF-8, and every
+//! line ends with one `\n`.
+
+use serde::Serialize;
+
+use crate::model::{AlignedDoc, Kind, Row};
+
+/// One JSONL line, borrowing from the document. Field order is the wire order.
+#[derive(Debug, Serialize)]
+pub struct Record<'a> {
+    /// The document's `rel`.
+    pub doc: &'a str,
+    /// 0-based position in the document.
+    pub index: usize,
+    /// Paragraph kind.
+    pub kind: Kind,
+    /// Language of the source paragraph.
+    pub src_lang: &'a str,
+    /// Target language.
+    pub tgt_lang: &'a str,
+    /// Source text.
+    pub source: &'a str,
+    /// Translation, `null` when untranslated.
+    pub target: Option<&'a str>,
+    /// Provider name.
+    pub provider: &'a str,
+    /// Served from the cache.
+    pub cached: bool,
+    /// Flags, see [`crate::model::flags`].
+    pub flags: &'a [String],
+}
+
+impl<'a> Record<'a> {
+    /// The record for `row` of `doc`.
+    #[must_use]
+    pub fn new(doc: &'a AlignedDoc, row: &'a Row) -> Self {
+        Record {
+            doc: &doc.rel,
+            index: row.index,
+            kind: row.kind,
+            src_lang: &row.src_lang,
+            tgt_lang: &doc.tgt_lang,
+            source: &row.source,
+            target: row.target.as_deref(),
+            provider: &doc.provider,
+            cached: row.cached,
+            flags: &row.flags,
+        }
+    }
+}
+
+/// The JSONL file for one document.
+#[must_use]
+pub fn render(doc: &AlignedDoc) -> String {
+    let mut out = String::new();
+    for row in &doc.rows {
+        // A struct of strings, numbers and bools always serializes.
+        if let Ok(line) = serde_json::to_string(&Record::new(doc, row)) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
