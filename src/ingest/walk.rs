@@ -66,18 +66,17 @@ impl Walker {
     }
 
     fn directory(&mut self, input: &Path) {
-        let entries = WalkDir::new(input)
+        let mut entries = WalkDir::new(input)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !is_hidden(e));
-        let mut iter = entries;
-        while let Some(entry) = iter.next() {
+        while let Some(entry) = entries.next() {
             match entry {
                 Err(e) => self.walk_error(input, &e),
                 Ok(e) if e.file_type().is_dir() => {
                     if self.is_excluded(e.path()) {
-                        iter.skip_current_dir();
+                        entries.skip_current_dir();
                     }
                 }
                 Ok(e) => {
