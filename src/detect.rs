@@ -1,18 +1,276 @@
 //! Detect: the language of documents and paragraphs.
 //!
-//! Stub: signatures only.
+//! This module owns the language codes the rest of the pipeline sees: `ar`, `fa`,
+//! `en`, another ISO 639-1 code when the detector is confident, or `und`.
+//!
+//! - **Arabic-script text** (at least half of its letters) is decided by script
+//!   evidence, because statistical detectors confuse Arabic and Persian on short or
+//!   loan-word-heavy paragraphs. Letters only Persian uses (پ چ ژ گ, Persian kaf ک,
+//!   Farsi yeh ی, Persian digits) and frequent Persian-only words (است، این، را، از
+//!   ...) count for `fa`; letters only Arabic uses (ة ي ك ى, Arabic-Indic digits) and
+//!   Arabic-only function words (الذي، التي، في، هذا ...) count for `ar`. Words are
+//!   matched with ي/ك/ى folded to ی/ک, so Persian typed on an Arabic keyboard is still
+//!   recognised by its words. Letters only Urdu (ٹ ڈ ڑ ں ے ہ) or only Pashto
+//!   (ټ ډ ړ ږ ښ ګ ڼ ې ۍ) uses give `ur` / `ps`. On a tie `whatlang` decides, and
+//!   when it does not name an Arabic-script language the answer is `ar`.
+//! - **Other text** goes to `whatlang` and its answer is kept at a confidence of
+//!   [`MIN_CONFIDENCE`] or more. Short Latin fragments it cannot place (at most
+//!   [`SHORT_WORDS`] words, ASCII only: "Smiley face", "banquemisr", "AFP") are `en`:
+//!   in Arabic and Persian press pages they are English UI strings, credits and brand
+//!   names, and `en` lets the pipeline treat them as already English rather than send
+//!   them. Longer text it cannot place is `und`.
+//! - Text without letters (digits, punctuation, dates) is `und`.
+
+use whatlang::Lang;
+
+/// Confidence `whatlang` must reach for its answer to be used on non-Arabic text.
+pub const MIN_CONFIDENCE: f64 = 0.5;
+
+/// Up to this many words, unplaceable ASCII text is labelled `en` (see module doc).
+pub const SHORT_WORDS: usize = 3;
 
 /// Language of one paragraph: `ar`, `fa`, `en`, another ISO 639-1 code, or `und`.
 #[must_use]
 pub fn detect(text: &str) -> String {
-    let _ = text;
-    todo!("detect")
+    let letters = Letters::count(text);
+    let code = if letters.total == 0 {
+        "und"
+    } else if letters.arabic * 2 >= letters.total {
+        arabic_script(text, letters.arabic)
+    } else {
+        other_script(text, &letters)
+    };
+    code.to_owned()
 }
 
 /// Language of a whole document from its content paragraphs' texts: the Arabic-script
 /// language (`ar` or `fa`) that dominates, else the most common paragraph language.
+///
+/// "Dominates" is weighed by Arabic-script letters: a document whose letters are
+/// mostly Arabic-script takes the Arabic-script language of the paragraphs holding
+/// most of those letters, so a few English captions or a Persian quote in an Arabic
+/// article do not change it. Otherwise the most frequent paragraph language other than
+/// `und` wins (the earliest on a tie); `und` if there is none.
 #[must_use]
 pub fn document_language(texts: &[&str]) -> String {
-    let _ = texts;
-    todo!("document_language")
+    let mut arabic_votes = Votes::default();
+    let mut paragraph_votes = Votes::default();
+    let (mut arabic, mut total) = (0, 0);
+    for text in texts {
+        let letters = Letters::count(text);
+        let lang = detect(text);
+        arabic += letters.arabic;
+        total += letters.total;
+        if is_arabic_script_lang(&lang) {
+            arabic_votes.add(&lang, letters.arabic);
+        }
+        if lang != "und" {
+            paragraph_votes.add(&lang, 1);
+        }
+    }
+    let winner = if arabic * 2 > total {
+        arabic_votes.winner()
+    } else {
+        paragraph_votes.winner()
+    };
+    winner.unwrap_or_else(|| "und".to_owned())
+}
+
+/// Letter counts of a text.
+#[derive(Debug, Default)]
+struct Letters {
+    total: usize,
+    arabic: usize,
+    ascii: usize,
+}
+
+impl Letters {
+    fn count(text: &str) -> Self {
+        let mut letters = Letters::default();
+        for c in text.chars().filter(|c| c.is_alphabetic()) {
+            letters.total += 1;
+            letters.arabic += usize::from(is_arabic_script(c));
+            letters.ascii += usize::from(c.is_ascii());
+        }
+        letters
+    }
+}
+
+/// Weighted votes for languages, remembering first appearance for ties.
+#[derive(Default)]
+struct Votes(Vec<(String, usize)>);
+
+impl Votes {
+    fn add(&mut self, lang: &str, weight: usize) {
+        match self.0.iter_mut().find(|(l, _)| l == lang) {
+            Some((_, w)) => *w += weight,
+            None => self.0.push((lang.to_owned(), weight)),
+        }
+    }
+
+    /// The heaviest language; the first one seen among equals.
+    fn winner(self) -> Option<String> {
+        let best = self.0.iter().map(|(_, w)| *w).max()?;
+        self.0.into_iter().find(|(_, w)| *w == best).map(|(l, _)| l)
+    }
+}
+
+fn is_arabic_script(c: char) -> bool {
+    matches!(c,
+        '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}'
+        | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+fn is_arabic_script_lang(lang: &str) -> bool {
+    matches!(lang, "ar" | "fa" | "ur" | "ps")
+}
+
+/// Letters (and digits) used by one Arabic-script language and not by the others.
+const PERSIAN_CHARS: &str = "پچژگکی۰۱۲۳۴۵۶۷۸۹";
+const ARABIC_CHARS: &str = "ةيكى٠١٢٣٤٥٦٧٨٩";
+const URDU_CHARS: &str = "ٹڈڑںےۓہ";
+const PASHTO_CHARS: &str = "ټډړږښګڼېۍ";
+
+/// Frequent words of one language only, spelled with ی and ک (see [`fold_word`]).
+const PERSIAN_WORDS: &[&str] = &[
+    "است", "این", "را", "از", "می", "های", "ها", "برای", "شد", "شده", "کرد", "کند", "خود", "بود",
+    "یک", "که", "نیز", "آنها", "باید", "شود", "اند", "دیگر", "گفت", "کنیم",
+];
+const ARABIC_WORDS: &[&str] = &[
+    "فی",
+    "وفی",
+    "التی",
+    "الذی",
+    "الذین",
+    "هذا",
+    "هذه",
+    "ذلک",
+    "تلک",
+    "إلی",
+    "أن",
+    "إن",
+    "عن",
+    "مع",
+    "قد",
+    "وقد",
+    "کان",
+    "لم",
+    "لن",
+    "حیث",
+    "أو",
+    "ثم",
+    "قال",
+    "وقال",
+];
+
+/// Weight of a word match relative to a letter.
+const WORD_WEIGHT: usize = 3;
+
+/// A word with Arabic yeh, kaf and alef maksura folded to their Persian forms.
+fn fold_word(word: &str) -> String {
+    word.chars()
+        .map(|c| match c {
+            'ي' | 'ى' => 'ی',
+            'ك' => 'ک',
+            c => c,
+        })
+        .collect()
+}
+
+/// ar, fa, ur or ps for text that is mostly Arabic-script.
+fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
+    let count = |set: &str| text.chars().filter(|&c| set.contains(c)).count();
+    // Urdu and Pashto letters decide when they are 2 % of the letters or more.
+    let marked = |n: usize| n > 0 && n * 50 >= arabic_letters;
+    if marked(count(PASHTO_CHARS)) {
+        return "ps";
+    }
+    if marked(count(URDU_CHARS)) {
+        return "ur";
+    }
+    let (fa_words, ar_words) = word_evidence(text);
+    let fa = count(PERSIAN_CHARS) + WORD_WEIGHT * fa_words;
+    let ar = count(ARABIC_CHARS) + WORD_WEIGHT * ar_words;
+    match fa.cmp(&ar) {
+        std::cmp::Ordering::Greater => "fa",
+        std::cmp::Ordering::Less => "ar",
+        std::cmp::Ordering::Equal => whatlang_arabic_script(text),
+    }
+}
+
+/// Persian-only and Arabic-only word counts.
+fn word_evidence(text: &str) -> (usize, usize) {
+    let (mut fa, mut ar) = (0, 0);
+    for word in text.split(|c: char| !c.is_alphabetic()) {
+        let word = fold_word(word);
+        fa += usize::from(PERSIAN_WORDS.contains(&word.as_str()));
+        ar += usize::from(ARABIC_WORDS.contains(&word.as_str()));
+    }
+    (fa, ar)
+}
+
+/// The tie-breaker: whatlang's Arabic-script answer, `ar` if it has none.
+fn whatlang_arabic_script(text: &str) -> &'static str {
+    match whatlang::detect_lang(text) {
+        Some(Lang::Pes) => "fa",
+        Some(Lang::Urd) => "ur",
+        _ => "ar",
+    }
+}
+
+/// Latin, Cyrillic, CJK ... text: whatlang when confident, else `en`/`und`.
+fn other_script(text: &str, letters: &Letters) -> &'static str {
+    let info = whatlang::detect(text);
+    let ascii_only = letters.ascii == letters.total;
+    let short = text.split_whitespace().count() <= SHORT_WORDS;
+    if let Some(info) = info {
+        let needed = if short && ascii_only && info.lang() != Lang::Eng {
+            0.9 // a short fragment needs a reliable answer to be anything but `en`
+        } else {
+            MIN_CONFIDENCE
+        };
+        if info.confidence() >= needed {
+            return iso639_1(info.lang());
+        }
+    }
+    if short && ascii_only { "en" } else { "und" }
+}
+
+/// ISO 639-1 code of a whatlang language.
+#[rustfmt::skip]
+fn iso639_1(lang: Lang) -> &'static str {
+    use Lang::*;
+    match lang {
+        Epo => "eo", Eng => "en", Rus => "ru", Cmn => "zh", Spa => "es", Por => "pt",
+        Ita => "it", Ben => "bn", Fra => "fr", Deu => "de", Ukr => "uk", Kat => "ka",
+        Ara => "ar", Hin => "hi", Jpn => "ja", Heb => "he", Yid => "yi", Pol => "pl",
+        Amh => "am", Jav => "jv", Kor => "ko", Nob => "nb", Dan => "da", Swe => "sv",
+        Fin => "fi", Tur => "tr", Nld => "nl", Hun => "hu", Ces => "cs", Ell => "el",
+        Bul => "bg", Bel => "be", Mar => "mr", Kan => "kn", Ron => "ro", Slv => "sl",
+        Hrv => "hr", Srp => "sr", Mkd => "mk", Lit => "lt", Lav => "lv", Est => "et",
+        Tam => "ta", Vie => "vi", Urd => "ur", Tha => "th", Guj => "gu", Uzb => "uz",
+        Pan => "pa", Aze => "az", Ind => "id", Tel => "te", Pes => "fa", Mal => "ml",
+        Ori => "or", Mya => "my", Nep => "ne", Sin => "si", Khm => "km", Tuk => "tk",
+        Aka => "ak", Zul => "zu", Sna => "sn", Afr => "af", Lat => "la", Slk => "sk",
+        Cat => "ca", Tgl => "tl", Hye => "hy", Cym => "cy",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_whatlang_language_has_a_two_letter_code() {
+        for lang in Lang::all() {
+            assert_eq!(iso639_1(*lang).len(), 2, "{lang:?}");
+        }
+    }
+
+    #[test]
+    fn folded_words() {
+        assert_eq!(fold_word("الذي"), "الذی");
+        assert_eq!(fold_word("إلى"), "إلی");
+        assert_eq!(fold_word("يك"), "یک");
+    }
 }

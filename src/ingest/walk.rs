@@ -1,10 +1,139 @@
 //! Walking INPUT paths into the list of files to read.
+//!
+//! This module owns which files a run sees: INPUT files are taken whatever their
+//! extension; INPUT directories are walked recursively (following symlinks, sorted by
+//! file name) for `.txt`, `.md`, `.html` and `.htm` files, skipping hidden entries and
+//! the excluded directories. Problems become [`FileError`]s; a file reached twice
+//! (same canonical path) is listed once.
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
 
-use super::Walk;
+use walkdir::{DirEntry, WalkDir};
+
+use super::{Walk, io_message};
+use crate::model::{FileError, InputFile, SourceFormat};
 
 pub(super) fn collect(inputs: &[PathBuf], exclude: &[PathBuf]) -> Walk {
-    let _ = (inputs, exclude);
-    todo!("walk")
+    let mut walker = Walker {
+        exclude: exclude
+            .iter()
+            .filter_map(|p| fs_err::canonicalize(p).ok())
+            .collect(),
+        seen: HashSet::new(),
+        walk: Walk::default(),
+    };
+    for input in inputs {
+        walker.input(input);
+    }
+    walker.walk
+}
+
+/// The format of a file by extension (case-insensitive), `None` if not an input type.
+pub(super) fn format_of(path: &Path) -> Option<SourceFormat> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "txt" => Some(SourceFormat::Text),
+        "md" => Some(SourceFormat::Markdown),
+        "html" | "htm" => Some(SourceFormat::Html),
+        _ => None,
+    }
+}
+
+/// Walk state across INPUTs.
+struct Walker {
+    /// Canonical paths of directories never to descend into.
+    exclude: Vec<PathBuf>,
+    /// Canonical paths of files already listed.
+    seen: HashSet<PathBuf>,
+    walk: Walk,
+}
+
+impl Walker {
+    fn input(&mut self, input: &Path) {
+        match fs_err::metadata(input) {
+            Err(e) => self.error(input, io_message(&e)),
+            Ok(meta) if meta.is_dir() => self.directory(input),
+            Ok(_) => {
+                let rel = input.file_name().map_or_else(
+                    || input.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                let format = format_of(input).unwrap_or(SourceFormat::Text);
+                self.push(input.to_path_buf(), rel, format);
+            }
+        }
+    }
+
+    fn directory(&mut self, input: &Path) {
+        let mut entries = WalkDir::new(input)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(e));
+        while let Some(entry) = entries.next() {
+            match entry {
+                Err(e) => self.walk_error(input, &e),
+                Ok(e) if e.file_type().is_dir() => {
+                    if self.is_excluded(e.path()) {
+                        entries.skip_current_dir();
+                    }
+                }
+                Ok(e) => {
+                    if let Some(format) = format_of(e.path()) {
+                        self.push(e.path().to_path_buf(), rel_path(input, e.path()), format);
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_excluded(&self, dir: &Path) -> bool {
+        !self.exclude.is_empty()
+            && fs_err::canonicalize(dir).is_ok_and(|c| self.exclude.contains(&c))
+    }
+
+    fn push(&mut self, path: PathBuf, rel: String, format: SourceFormat) {
+        let key = fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if !self.seen.insert(key) {
+            tracing::debug!(path = %path.display(), "already listed, read once");
+            return;
+        }
+        self.walk.files.push(InputFile { path, rel, format });
+    }
+
+    fn walk_error(&mut self, input: &Path, err: &walkdir::Error) {
+        let path = err.path().unwrap_or(input);
+        let message = if let Some(ancestor) = err.loop_ancestor() {
+            format!("symlink loop (back to {})", ancestor.display())
+        } else if let Some(io) = err.io_error() {
+            io_message(io)
+        } else {
+            err.to_string()
+        };
+        self.error(path, message);
+    }
+
+    fn error(&mut self, path: &Path, message: String) {
+        let file = path.display().to_string();
+        tracing::warn!(%file, %message, "input skipped");
+        self.walk.errors.push(FileError { file, message });
+    }
+}
+
+/// Hidden: the name starts with `.` (`.git`, `.DS_Store`, `.cache`).
+fn is_hidden(entry: &DirEntry) -> bool {
+    entry.file_name().to_string_lossy().starts_with('.')
+}
+
+/// `path` relative to `base`, with `/` separators.
+fn rel_path(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
