@@ -122,7 +122,7 @@ impl Provider {
         Ok(Provider {
             name: name.to_string(),
             kind: settings.kind,
-            endpoint: mask_endpoint(&http.base),
+            endpoint: mask_endpoint(&settings.endpoint),
             limits,
             settings: settings.clone(),
             http,
