@@ -1,11 +1,37 @@
 //! Limit: when a request may leave, and what happens when it fails.
 //!
-//! Stub: signatures only.
+//! One [`Limiter`] per provider bundles (STYLE example 6):
+//! - a governor limiter for requests: one cell every `1/rps` seconds, `burst` cells;
+//! - a governor limiter for characters when `chars_per_minute > 0`: one cell per
+//!   character, a minute's worth as the burst. A request larger than that burst takes
+//!   its cells in burst-sized pieces, so it waits longer but never fails or panics;
+//! - a semaphore of `concurrency` permits, held for one attempt, not during backoff;
+//! - the retry loop, whose decisions come from the pure table in [`retry`];
+//! - a breaker: once the quota is exhausted, the key is refused, or two attempts in a
+//!   row cannot connect, every later [`Limiter::call`] fails at once with that error,
+//!   so a run without network or quota ends in seconds instead of retrying every
+//!   paragraph;
+//! - a shared pause: a `429` makes every caller wait, not only the one that got it.
+//!
+//! This is the only module that sleeps. It knows nothing of URLs or JSON: it sees
+//! [`ProviderError`] classes only. Every attempt counts in [`Stats`], including
+//! one that timed out on our side: the API may have processed (and billed) it.
+
+pub mod retry;
 
 use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use crate::config::ProviderSettings;
 use crate::provider::ProviderError;
+use retry::{Decision, RetryPolicy};
 
 /// Counters for `report.json`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -22,14 +48,49 @@ pub struct Stats {
 
 /// One provider's rate, concurrency, retry and breaker state.
 #[derive(Debug)]
-pub struct Limiter;
+pub struct Limiter {
+    requests: Option<DefaultDirectRateLimiter>,
+    chars: Option<CharLimiter>,
+    permits: Semaphore,
+    policy: RetryPolicy,
+    /// Set once: the error every later call returns at once.
+    breaker: OnceLock<ProviderError>,
+    /// Attempts in a row, across calls, that could not connect.
+    unreachable_streak: AtomicU32,
+    /// No request leaves before this instant (set by a 429).
+    paused_until: Mutex<Option<Instant>>,
+    counters: Counters,
+}
+
+/// The characters-per-minute limiter and its burst.
+#[derive(Debug)]
+struct CharLimiter {
+    limiter: DefaultDirectRateLimiter,
+    burst: NonZeroU32,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    chars_sent: AtomicU64,
+    retries: AtomicU64,
+    http_429: AtomicU64,
+}
 
 impl Limiter {
     /// Build from the provider's settings.
     #[must_use]
     pub fn new(settings: &ProviderSettings) -> Limiter {
-        let _ = settings;
-        todo!()
+        Limiter {
+            requests: request_limiter(settings.rps, settings.burst),
+            chars: char_limiter(settings.chars_per_minute),
+            permits: Semaphore::new(settings.concurrency.clamp(1, Semaphore::MAX_PERMITS)),
+            policy: RetryPolicy::from_settings(settings),
+            breaker: OnceLock::new(),
+            unreachable_streak: AtomicU32::new(0),
+            paused_until: Mutex::new(None),
+            counters: Counters::default(),
+        }
     }
 
     /// Run one request of `chars` characters through the limits, retrying what is
@@ -37,18 +98,193 @@ impl Limiter {
     ///
     /// # Errors
     /// The last failure once retries are exhausted, or the breaker's failure.
-    pub async fn call<T, F, Fut>(&self, chars: usize, f: F) -> Result<T, ProviderError>
+    pub async fn call<T, F, Fut>(&self, chars: usize, mut f: F) -> Result<T, ProviderError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
-        let _ = (chars, f);
-        todo!()
+        let mut retries_done = 0;
+        loop {
+            let error = match self.attempt(chars, retries_done > 0, &mut f).await {
+                Ok(value) => return Ok(value),
+                Err(Attempt::Blocked(e)) => return Err(e),
+                Err(Attempt::Failed(e)) => e,
+            };
+            match retry::decide(
+                &self.policy,
+                &error,
+                retries_done,
+                self.note_failure(&error),
+                rand::random::<f64>(),
+            ) {
+                Decision::Retry(wait) => {
+                    self.before_retry(&error, wait);
+                    tokio::time::sleep(wait).await;
+                    retries_done += 1;
+                }
+                Decision::GiveUp => return Err(error),
+                Decision::Trip => return Err(self.trip(error)),
+            }
+        }
     }
 
     /// Counters so far.
     #[must_use]
     pub fn stats(&self) -> Stats {
-        todo!()
+        let c = &self.counters;
+        Stats {
+            requests: c.requests.load(Ordering::Relaxed),
+            chars_sent: c.chars_sent.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            http_429: c.http_429.load(Ordering::Relaxed),
+        }
     }
+
+    /// The error every call now fails with, once the breaker has tripped.
+    #[must_use]
+    pub fn tripped(&self) -> Option<&ProviderError> {
+        self.breaker.get()
+    }
+
+    /// One attempt: a permit, the rate limits, then the request.
+    async fn attempt<T, F, Fut>(&self, chars: usize, retry: bool, f: &mut F) -> Result<T, Attempt>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        self.check_breaker()?;
+        // The semaphore is never closed, so acquiring cannot fail.
+        let _permit = self.permits.acquire().await.ok();
+        self.wait_turn(chars).await;
+        // The breaker may have tripped while this attempt queued.
+        self.check_breaker()?;
+        self.count(chars, retry);
+        f().await.map_err(Attempt::Failed)
+    }
+
+    fn check_breaker(&self) -> Result<(), Attempt> {
+        match self.breaker.get() {
+            Some(e) => Err(Attempt::Blocked(e.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Wait for a shared 429 pause, a request cell and `chars` character cells.
+    async fn wait_turn(&self, chars: usize) {
+        loop {
+            let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => break,
+            }
+        }
+        if let Some(l) = &self.requests {
+            l.until_ready().await;
+        }
+        if let Some(c) = &self.chars {
+            c.take(chars).await;
+        }
+    }
+
+    fn count(&self, chars: usize, retry: bool) {
+        let c = &self.counters;
+        c.requests.fetch_add(1, Ordering::Relaxed);
+        c.chars_sent.fetch_add(chars as u64, Ordering::Relaxed);
+        if retry {
+            c.retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Record a failure; returns the unreachable streak including it.
+    fn note_failure(&self, error: &ProviderError) -> u32 {
+        if let ProviderError::RateLimited { .. } = error {
+            self.counters.http_429.fetch_add(1, Ordering::Relaxed);
+        }
+        if let ProviderError::Unreachable(_) = error {
+            self.unreachable_streak.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            // Any answer, even an error, proves the endpoint is reachable.
+            self.unreachable_streak.store(0, Ordering::Relaxed);
+            0
+        }
+    }
+
+    /// Before sleeping `wait` to retry: a 429 pauses every caller, and a server that
+    /// asks for more than `retry_max_ms` is told no, with a warning.
+    fn before_retry(&self, error: &ProviderError, wait: Duration) {
+        let ProviderError::RateLimited { retry_after, .. } = error else {
+            return;
+        };
+        if let Some(asked) = retry_after
+            && *asked > wait
+        {
+            tracing::warn!(
+                "the server asked to wait {}s; waiting retry_max_ms ({}ms) instead",
+                asked.as_secs(),
+                wait.as_millis()
+            );
+        }
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_none_or(|t| t < until) {
+            *paused = Some(until);
+        }
+    }
+
+    /// Trip the breaker with `error` (the first trip wins) and return its error.
+    fn trip(&self, error: ProviderError) -> ProviderError {
+        let first = self.breaker.get_or_init(|| {
+            tracing::warn!("stopping all requests to this provider: {error}");
+            error.clone()
+        });
+        first.clone()
+    }
+}
+
+/// Why an attempt did not produce a value.
+enum Attempt {
+    /// The breaker had tripped: nothing was sent.
+    Blocked(ProviderError),
+    /// The request was sent and failed.
+    Failed(ProviderError),
+}
+
+impl CharLimiter {
+    /// Take `n` cells, in burst-sized pieces when `n` is larger than the burst.
+    async fn take(&self, n: usize) {
+        let mut left = u64::try_from(n).unwrap_or(u64::MAX);
+        if left > u64::from(self.burst.get()) {
+            tracing::debug!(
+                "a request of {n} characters is over the per-minute burst of {}; it waits in pieces",
+                self.burst
+            );
+        }
+        while left > 0 {
+            let piece = left.min(u64::from(self.burst.get()));
+            left -= piece;
+            let cells = NonZeroU32::new(u32::try_from(piece).unwrap_or(u32::MAX))
+                .unwrap_or(NonZeroU32::MIN);
+            // `cells` never exceeds the burst, so capacity is always sufficient.
+            let _ = self.limiter.until_n_ready(cells).await;
+        }
+    }
+}
+
+/// `rps` requests per second with a burst; `None` when the rate is too high to
+/// express (no limit).
+fn request_limiter(rps: f64, burst: u32) -> Option<DefaultDirectRateLimiter> {
+    let period = Duration::try_from_secs_f64(1.0 / rps).ok()?;
+    let quota =
+        Quota::with_period(period)?.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+    Some(RateLimiter::direct(quota))
+}
+
+/// `per_minute` characters per minute, a minute's worth as burst; `None` for 0.
+fn char_limiter(per_minute: u32) -> Option<CharLimiter> {
+    let burst = NonZeroU32::new(per_minute)?;
+    let quota = Quota::with_period(Duration::from_secs(60) / per_minute)?.allow_burst(burst);
+    Some(CharLimiter {
+        limiter: RateLimiter::direct(quota),
+        burst,
+    })
 }

@@ -1,11 +1,42 @@
 //! Provider: each translation API's wire format behind one type.
 //!
-//! Stub: signatures only.
+//! A [`Provider`] turns one batch of texts into **one** HTTP exchange and sorts the
+//! answer into `Ok(translations)` or a [`ProviderError`] class. It never sleeps, loops
+//! or retries: when and how often to ask again is [`limit`](crate::limit)'s job.
+//!
+//! Architecture:
+//! - [`Provider`] is a struct holding what every API shares (the name, the masked
+//!   endpoint, the [`BatchLimits`], one `reqwest::Client`, the key) and a private
+//!   `Api` enum with one variant per wire format. The set of APIs is closed and chosen
+//!   from the config's `kind`, so dispatch is a `match`, with no trait objects or
+//!   async-trait (STYLE example 3). A struct outside the enum keeps the public
+//!   signatures that other modules code against independent of which APIs exist.
+//! - `libretranslate.rs` and `mymemory.rs` own their API's URL, parameters, key
+//!   placement, limits and response classification; this file owns what they share:
+//!   the client, transport-error classification, `Retry-After` parsing and scrubbing
+//!   secrets out of every message.
+//!
+//! Secrets: the key goes on the wire only (a JSON body field or a query parameter).
+//! reqwest's error `Display` includes the request URL, query string and all, so
+//! transport errors are stripped of their URL before they become messages, and every
+//! message is scrubbed of the key as a second line of defence.
 
-use std::time::Duration;
+mod libretranslate;
+mod mymemory;
+
+use std::error::Error as _;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::config::{ProviderKind, ProviderSettings};
 use crate::secret::ApiKey;
+
+/// The `User-Agent` sent with every request.
+pub const USER_AGENT: &str = concat!("tarjama/", env!("CARGO_PKG_VERSION"));
+
+/// Longest server message kept in a [`ProviderError`], in characters.
+const MAX_MESSAGE_CHARS: usize = 300;
 
 /// How one exchange with an API failed. Providers classify; `limit` decides.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -51,47 +82,101 @@ pub struct BatchLimits {
 
 /// A configured provider.
 #[derive(Debug)]
-pub struct Provider;
+pub struct Provider {
+    name: String,
+    kind: ProviderKind,
+    /// Base URL with credentials masked, for display.
+    endpoint: String,
+    limits: BatchLimits,
+    settings: ProviderSettings,
+    http: Http,
+    api: Api,
+}
+
+/// One variant per wire format.
+#[derive(Debug)]
+enum Api {
+    LibreTranslate(libretranslate::LibreTranslate),
+    MyMemory(mymemory::MyMemory),
+}
 
 impl Provider {
     /// Build a provider from its config table and key.
     ///
     /// # Errors
-    /// The HTTP client cannot be built.
+    /// The endpoint is not an http(s) URL, or the HTTP client cannot be built.
     pub fn new(
         name: &str,
         settings: &ProviderSettings,
         key: Option<ApiKey>,
     ) -> Result<Provider, crate::error::Error> {
-        let _ = (name, settings, key);
-        todo!()
+        let http = Http::new(name, settings, key)?;
+        let api = match settings.kind {
+            ProviderKind::Libretranslate => Api::LibreTranslate(libretranslate::LibreTranslate),
+            ProviderKind::Mymemory => Api::MyMemory(mymemory::MyMemory::new(settings)),
+        };
+        let limits = match &api {
+            Api::LibreTranslate(a) => a.limits(settings),
+            Api::MyMemory(a) => a.limits(settings),
+        };
+        Ok(Provider {
+            name: name.to_string(),
+            kind: settings.kind,
+            endpoint: mask_endpoint(&settings.endpoint),
+            limits,
+            settings: settings.clone(),
+            http,
+            api,
+        })
     }
+
     /// Config table name.
     #[must_use]
     pub fn name(&self) -> &str {
-        todo!()
+        &self.name
     }
+
     /// API kind.
     #[must_use]
     pub fn kind(&self) -> ProviderKind {
-        todo!()
+        self.kind
     }
+
     /// Base URL, credentials masked.
     #[must_use]
     pub fn endpoint(&self) -> &str {
-        todo!()
+        &self.endpoint
     }
+
     /// Request limits.
     #[must_use]
     pub fn limits(&self) -> BatchLimits {
-        todo!()
+        self.limits
     }
-    /// Options that change the translation, for the cache key.
+
+    /// Options that change the translation, for the cache key: the API's fixed
+    /// options (`format=text`, `mt=1`) and the language-code map when one is set.
+    /// Never the key or the e-mail.
     #[must_use]
     pub fn cache_options(&self) -> String {
-        todo!()
+        let mut options = match &self.api {
+            Api::LibreTranslate(a) => a.cache_options(),
+            Api::MyMemory(a) => a.cache_options(),
+        };
+        if !self.settings.languages.is_empty() {
+            let map: Vec<String> = (self.settings.languages.iter())
+                .map(|(ours, theirs)| format!("{ours}:{theirs}"))
+                .collect();
+            options.push_str(";languages=");
+            options.push_str(&map.join(","));
+        }
+        options
     }
+
     /// Translate `texts` (our language codes `from`, `to`) in one request.
+    ///
+    /// Returns exactly `texts.len()` translations in order; an empty `texts` sends
+    /// nothing.
     ///
     /// # Errors
     /// See [`ProviderError`].
@@ -101,8 +186,259 @@ impl Provider {
         to: &str,
         texts: &[String],
     ) -> Result<Vec<String>, ProviderError> {
-        let _ = (from, to, texts);
-        todo!()
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (from, to) = (self.settings.map_lang(from), self.settings.map_lang(to));
+        match &self.api {
+            Api::LibreTranslate(a) => a.translate(&self.http, from, to, texts).await,
+            Api::MyMemory(a) => a.translate(&self.http, from, to, texts).await,
+        }
+    }
+}
+
+/// What every API shares: the client, where to send, the key, and how to turn
+/// transport failures and server messages into safe [`ProviderError`]s.
+#[derive(Debug)]
+struct Http {
+    client: reqwest::Client,
+    /// Base URL as configured, trailing `/` removed. Not for display.
+    base: String,
+    /// `host:port` of the endpoint, for [`ProviderError::Unreachable`].
+    host_port: String,
+    key: Option<ApiKey>,
+}
+
+impl Http {
+    fn new(
+        name: &str,
+        settings: &ProviderSettings,
+        key: Option<ApiKey>,
+    ) -> Result<Http, crate::error::Error> {
+        let bad = |what: String| crate::error::Error::Usage(format!("[providers.{name}] {what}"));
+        let url = url::Url::parse(&settings.endpoint)
+            .map_err(|e| bad(format!("endpoint is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad("endpoint must be an http:// or https:// URL".into()));
+        }
+        let host_port = match (url.host_str(), url.port_or_known_default()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => String::new(),
+        };
+        let client = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .user_agent(USER_AGENT)
+            .gzip(true)
+            .timeout(secs(settings.timeout_secs))
+            .connect_timeout(secs(settings.connect_timeout_secs))
+            .build()
+            .map_err(|e| {
+                crate::error::Error::Other(format!(
+                    "cannot build the HTTP client for provider `{name}`: {}",
+                    e.without_url()
+                ))
+            })?;
+        Ok(Http {
+            client,
+            base: settings.endpoint.trim_end_matches('/').to_string(),
+            host_port,
+            key: key.filter(|k| !k.expose().is_empty()),
+        })
+    }
+
+    /// `{base}/{path}`.
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.base)
+    }
+
+    /// Send a request and read the whole answer.
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Reply, ProviderError> {
+        let response = request.send().await.map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers(), SystemTime::now());
+        let body = response.text().await.map_err(|e| self.transport(e))?;
+        Ok(Reply {
+            status,
+            retry_after,
+            body,
+        })
+    }
+
+    /// Classify a transport failure; the message never carries the URL or the key.
+    fn transport(&self, e: reqwest::Error) -> ProviderError {
+        let e = e.without_url();
+        let message = self.scrub(&error_chain(&e));
+        if e.is_connect() || e.is_dns() {
+            // Connection refused, DNS failure, connect timeout, TLS handshake: the
+            // endpoint cannot be reached at all; `limit` stops asking quickly.
+            tracing::debug!("cannot reach {}: {message}", self.host_port);
+            ProviderError::Unreachable(self.host_port.clone())
+        } else if e.is_timeout() {
+            ProviderError::Transient(format!("no answer in time: {message}"))
+        } else if e.is_builder() {
+            ProviderError::BadRequest(message)
+        } else {
+            ProviderError::Transient(message)
+        }
+    }
+
+    /// A server-supplied or error text made safe for a message: no key, one line,
+    /// bounded length.
+    fn scrub(&self, text: &str) -> String {
+        let mut s: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if let Some(k) = &self.key {
+            s = s.replace(k.expose(), "****");
+        }
+        if s.chars().count() > MAX_MESSAGE_CHARS {
+            s = s.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
+        }
+        s
+    }
+}
+
+/// One HTTP answer, fully read.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    retry_after: Option<Duration>,
+    body: String,
+}
+
+/// A reqwest error and its sources, joined with `: `.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// `Retry-After` as a wait from `now`: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+/// A date in the past is a zero wait; anything unparseable is ignored.
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A positive number of seconds from the config as a `Duration`, capped at a day.
+fn secs(value: f64) -> Duration {
+    const DAY: f64 = 86_400.0;
+    Duration::from_secs_f64(if value.is_finite() {
+        value.clamp(0.001, DAY)
+    } else {
+        DAY
+    })
+}
+
+/// The endpoint for display: userinfo and query values replaced by `****`.
+fn mask_endpoint(endpoint: &str) -> String {
+    let Ok(mut url) = url::Url::parse(endpoint) else {
+        return "<invalid endpoint>".to_string();
+    };
+    if !url.username().is_empty() {
+        let _ = url.set_username("****");
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(Some("****"));
+    }
+    if url.query().is_some() {
+        let masked: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, _)| (k.into_owned(), "****".to_string()))
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(masked);
+    }
+    let shown = url.to_string();
+    if endpoint.ends_with('/') || url.path() != "/" {
+        shown
+    } else {
+        shown.trim_end_matches('/').to_string()
+    }
+}
+
+/// The `error` field of a JSON error body, or the body itself.
+fn error_message(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| match v.get("error") {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+            None => None,
+        })
+        .unwrap_or_else(|| body.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            retry_after(&headers("7"), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(retry_after(&headers(" 0 "), now), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            retry_after(&headers(&later), now),
+            Some(Duration::from_secs(30))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(retry_after(&headers(&earlier), now), Some(Duration::ZERO));
+        assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn endpoint_credentials_are_masked() {
+        assert_eq!(
+            mask_endpoint("http://127.0.0.1:5000"),
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(
+            mask_endpoint("http://127.0.0.1:5000/"),
+            "http://127.0.0.1:5000/"
+        );
+        assert_eq!(
+            mask_endpoint("https://user:pw@example.org/lt/"),
+            "https://****:****@example.org/lt/"
+        );
+        assert_eq!(
+            mask_endpoint("https://example.org/x?api_key=secret"),
+            "https://example.org/x?api_key=****"
+        );
+    }
+
+    #[test]
+    fn error_field_is_extracted() {
+        assert_eq!(
+            error_message(r#"{"error":"Slowdown: 1 per minute"}"#),
+            "Slowdown: 1 per minute"
+        );
+        assert_eq!(
+            error_message("<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
     }
 }
 

@@ -1,0 +1,173 @@
+//! LibreTranslate `POST /translate`: JSON body, batching through the `q` array.
+//!
+//! Owns the request shape (`q`, `source`, `target`, `format`, and `api_key` only when
+//! a key is set, the only place the key goes) and the sorting of answers into
+//! [`ProviderError`] classes, following the server's `access_check` and error
+//! handlers (PROVIDERS.md §1):
+//! - 400 whose message asks for a key (a key-only server answers 400, not 401) →
+//!   `AuthFailed`; any other 400 (missing field, unsupported language, batch or
+//!   character limit) → `BadRequest`;
+//! - 403 `Invalid API key` → `AuthFailed`; 403 `Too many request limits violations`
+//!   (an IP ban) → `QuotaExhausted`;
+//! - 429 `Slowdown: …` → `RateLimited`, with `Retry-After` when the server sends one;
+//! - 5xx → `Transient`; a 200 that is not the expected JSON → `Malformed`.
+//!
+//! The source language is always explicit: with `auto` the server detects one
+//! language for the whole batch (PROVIDERS.md §1, detection quirk).
+
+use serde::{Deserialize, Serialize};
+
+use super::{BatchLimits, Http, ProviderError, Reply, error_message};
+use crate::config::ProviderSettings;
+
+/// The LibreTranslate wire format. It has no state of its own.
+#[derive(Debug)]
+pub(super) struct LibreTranslate;
+
+/// The JSON request body.
+#[derive(Serialize)]
+struct Request<'a> {
+    q: &'a [String],
+    source: &'a str,
+    target: &'a str,
+    format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<&'a str>,
+}
+
+/// `translatedText`: an array for an array `q`; a string for a string `q`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Translated {
+    Many(Vec<String>),
+    One(String),
+}
+
+#[derive(Deserialize)]
+struct Response {
+    #[serde(rename = "translatedText")]
+    translated_text: Translated,
+}
+
+impl LibreTranslate {
+    /// Limits straight from the config (`max_bytes_per_text = 0`: none).
+    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+        BatchLimits {
+            max_texts: settings.max_texts,
+            max_chars: settings.max_chars,
+            max_bytes_per_text: (settings.max_bytes_per_text > 0)
+                .then_some(settings.max_bytes_per_text),
+        }
+    }
+
+    /// Options that change the output.
+    pub(super) fn cache_options(&self) -> String {
+        "format=text".to_string()
+    }
+
+    /// One `POST /translate` with every text in `q`.
+    pub(super) async fn translate(
+        &self,
+        http: &Http,
+        from: &str,
+        to: &str,
+        texts: &[String],
+    ) -> Result<Vec<String>, ProviderError> {
+        let body = Request {
+            q: texts,
+            source: from,
+            target: to,
+            format: "text",
+            api_key: http.key.as_ref().map(|k| k.expose()),
+        };
+        let request = http.client.post(http.url("translate")).json(&body);
+        let reply = http.exchange(request).await?;
+        classify(http, &reply, texts.len())
+    }
+}
+
+/// Turn one answer into translations or an error class.
+fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, ProviderError> {
+    let message = || http.scrub(&error_message(&reply.body));
+    let with_status = || format!("HTTP {}: {}", reply.status, message());
+    match reply.status {
+        200 => parse(http, &reply.body, sent),
+        400 if asks_for_key(&message()) => Err(ProviderError::AuthFailed(with_status())),
+        401 => Err(ProviderError::AuthFailed(with_status())),
+        403 if is_ban(&message()) => Err(ProviderError::QuotaExhausted(with_status())),
+        403 => Err(ProviderError::AuthFailed(with_status())),
+        429 => Err(ProviderError::RateLimited {
+            retry_after: reply.retry_after,
+            message: with_status(),
+        }),
+        408 | 500..=599 => Err(ProviderError::Transient(with_status())),
+        _ => Err(ProviderError::BadRequest(with_status())),
+    }
+}
+
+/// Parse a 200 body; the count must match what was sent.
+fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
+    let response: Response = serde_json::from_str(body).map_err(|e| {
+        let start: String = body.chars().take(80).collect();
+        ProviderError::Malformed(http.scrub(&format!(
+            "HTTP 200 without a `translatedText` string or array ({e}): {start}"
+        )))
+    })?;
+    let texts = match response.translated_text {
+        Translated::Many(v) => v,
+        Translated::One(s) if sent == 1 => vec![s],
+        Translated::One(_) => {
+            return Err(ProviderError::Malformed(format!(
+                "sent {sent} texts, got one `translatedText` string"
+            )));
+        }
+    };
+    if texts.len() != sent {
+        return Err(ProviderError::Malformed(format!(
+            "sent {sent} texts, got {} translations",
+            texts.len()
+        )));
+    }
+    Ok(texts)
+}
+
+/// Whether a 400 message is the "key required" answer of a key-only server.
+fn asks_for_key(message: &str) -> bool {
+    let m = message.to_lowercase();
+    m.contains("api key")
+        || m.contains("api_key")
+        || m.contains("key required")
+        || m.contains("server operator")
+}
+
+/// Whether a 403 message is the IP ban after repeated rate-limit violations.
+fn is_ban(message: &str) -> bool {
+    let m = message.to_lowercase();
+    m.contains("too many request") || m.contains("limits violations")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_required_messages_are_recognised() {
+        assert!(asks_for_key(
+            "Visit https://portal.libretranslate.com to get an API key"
+        ));
+        assert!(asks_for_key(
+            "Please contact the server operator to get an API key"
+        ));
+        assert!(asks_for_key("Key required"));
+        assert!(!asks_for_key("Invalid request: missing q parameter"));
+        assert!(!asks_for_key(
+            "Invalid request: request (30) exceeds text limit (25)"
+        ));
+    }
+
+    #[test]
+    fn ban_is_told_apart_from_a_bad_key() {
+        assert!(is_ban("Too many request limits violations"));
+        assert!(!is_ban("Invalid API key"));
+    }
+}

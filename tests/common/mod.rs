@@ -1,0 +1,4 @@
+//! Shared test support: local API emulators.
+#![allow(dead_code)]
+
+pub mod emulator;
