@@ -100,6 +100,49 @@ enum Api {
     MyMemory(mymemory::MyMemory),
 }
 
+impl Api {
+    fn of(settings: &ProviderSettings) -> Api {
+        match settings.kind {
+            ProviderKind::Libretranslate => Api::LibreTranslate(libretranslate::LibreTranslate),
+            ProviderKind::Mymemory => Api::MyMemory(mymemory::MyMemory::new(settings)),
+        }
+    }
+
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+        match self {
+            Api::LibreTranslate(a) => a.limits(settings),
+            Api::MyMemory(a) => a.limits(settings),
+        }
+    }
+}
+
+/// A provider's request limits from its settings alone (no client is built), e.g.
+/// MyMemory's one text of at most 500 bytes. Same as [`Provider::limits`].
+#[must_use]
+pub fn batch_limits(settings: &ProviderSettings) -> BatchLimits {
+    Api::of(settings).limits(settings)
+}
+
+/// Options that change the translation, for the cache key, from the settings alone (an
+/// offline run builds no provider): the API's fixed options (`format=text`, `mt=1`)
+/// and the language-code map when one is set. Never the key or the e-mail. Same as
+/// [`Provider::cache_options`].
+#[must_use]
+pub fn cache_options(settings: &ProviderSettings) -> String {
+    let mut options = match Api::of(settings) {
+        Api::LibreTranslate(a) => a.cache_options(),
+        Api::MyMemory(a) => a.cache_options(),
+    };
+    if !settings.languages.is_empty() {
+        let map: Vec<String> = (settings.languages.iter())
+            .map(|(ours, theirs)| format!("{ours}:{theirs}"))
+            .collect();
+        options.push_str(";languages=");
+        options.push_str(&map.join(","));
+    }
+    options
+}
+
 impl Provider {
     /// Build a provider from its config table and key.
     ///
@@ -111,14 +154,8 @@ impl Provider {
         key: Option<ApiKey>,
     ) -> Result<Provider, crate::error::Error> {
         let http = Http::new(name, settings, key)?;
-        let api = match settings.kind {
-            ProviderKind::Libretranslate => Api::LibreTranslate(libretranslate::LibreTranslate),
-            ProviderKind::Mymemory => Api::MyMemory(mymemory::MyMemory::new(settings)),
-        };
-        let limits = match &api {
-            Api::LibreTranslate(a) => a.limits(settings),
-            Api::MyMemory(a) => a.limits(settings),
-        };
+        let api = Api::of(settings);
+        let limits = api.limits(settings);
         Ok(Provider {
             name: name.to_string(),
             kind: settings.kind,
@@ -159,18 +196,7 @@ impl Provider {
     /// Never the key or the e-mail.
     #[must_use]
     pub fn cache_options(&self) -> String {
-        let mut options = match &self.api {
-            Api::LibreTranslate(a) => a.cache_options(),
-            Api::MyMemory(a) => a.cache_options(),
-        };
-        if !self.settings.languages.is_empty() {
-            let map: Vec<String> = (self.settings.languages.iter())
-                .map(|(ours, theirs)| format!("{ours}:{theirs}"))
-                .collect();
-            options.push_str(";languages=");
-            options.push_str(&map.join(","));
-        }
-        options
+        cache_options(&self.settings)
     }
 
     /// Translate `texts` (our language codes `from`, `to`) in one request.
@@ -442,16 +468,3 @@ mod tests {
     }
 }
 
-/// The options that change a translation, for the cache key (never the key or e-mail).
-#[must_use]
-pub fn cache_options(settings: &ProviderSettings) -> String {
-    let _ = settings;
-    todo!()
-}
-
-/// A provider's request limits from its settings (MyMemory: one text of ≤ 500 bytes).
-#[must_use]
-pub fn batch_limits(settings: &ProviderSettings) -> BatchLimits {
-    let _ = settings;
-    todo!()
-}
