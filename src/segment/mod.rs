@@ -16,6 +16,7 @@
 //!
 //! [`Kind`]: crate::model::Kind
 
+pub mod paragraphs;
 pub mod sentences;
 
 use crate::model::Segment;
