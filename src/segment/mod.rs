@@ -16,6 +16,7 @@
 //!
 //! [`Kind`]: crate::model::Kind
 
+pub mod classify;
 pub mod paragraphs;
 pub mod sentences;
 
@@ -24,8 +25,13 @@ use crate::model::Segment;
 /// Cut a normalized document into paragraphs and classify each.
 #[must_use]
 pub fn segment(text: &str) -> Vec<Segment> {
-    let _ = text;
-    todo!("segment")
+    let paras = paragraphs::split(text);
+    let kinds = classify::classify(&paras);
+    paras
+        .into_iter()
+        .zip(kinds)
+        .map(|(p, kind)| Segment { kind, text: p.text })
+        .collect()
 }
 
 /// Split a paragraph into sentences. Concatenating the pieces gives back `text`
