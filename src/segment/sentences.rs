@@ -40,7 +40,9 @@ pub fn ends_with_sentence_punct(line: &str) -> bool {
 #[must_use]
 pub fn split_sentences(text: &str) -> Vec<&str> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let byte_at = |k: usize| chars.get(k).map_or(text.len(), |&(b, _)| b);
     let mut pieces = Vec::new();
+    // `start` and `i` index `chars`, not bytes.
     let (mut start, mut i) = (0, 0);
     while i < chars.len() {
         if !is_sentence_end(chars[i].1) {
@@ -50,16 +52,15 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
         let run_end = mark_run_end(&chars, i);
         match next_sentence_start(&chars, start, i, run_end) {
             Some(next) => {
-                let at = chars[next].0;
-                pieces.push(&text[start..at]);
-                start = at;
+                pieces.push(&text[byte_at(start)..byte_at(next)]);
+                start = next;
                 i = next;
             }
             None => i = run_end,
         }
     }
-    if start < text.len() {
-        pieces.push(&text[start..]);
+    if start < chars.len() {
+        pieces.push(&text[byte_at(start)..]);
     }
     pieces
 }
@@ -270,6 +271,16 @@ mod tests {
         ] {
             assert_eq!(split_sentences(t), vec![t], "{t}");
         }
+    }
+
+    #[test]
+    fn abbreviations_in_later_sentences_of_multibyte_text() {
+        // Regression: the sentence start was a byte offset used as a char index.
+        assert_eq!(
+            split_sentences("أولى. قال د. محمد كلاما. ثم"),
+            vec!["أولى. ", "قال د. محمد كلاما. ", "ثم"]
+        );
+        assert_eq!(split_sentences("ج؟؛ .\tچ").concat(), "ج؟؛ .\tچ");
     }
 
     #[test]
