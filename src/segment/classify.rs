@@ -377,6 +377,9 @@ fn contains_phrase(words: &[String], phrases: &[Vec<String>]) -> bool {
 }
 
 // ---------------------------------------------------------------- lexicons
+//
+// Kept compact on purpose (one theme per row); entries are folded before use, so
+// write them in any common spelling.
 
 fn phrases(entries: &[&str]) -> Vec<Vec<String>> {
     entries.iter().map(|e| letter_words(e)).collect()
@@ -387,326 +390,107 @@ fn word_set(entries: &[&str]) -> HashSet<String> {
 }
 
 /// Lines that are furniture when they consist of nothing else.
-static FURNITURE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
-    phrases(&[
-        "Exit mobile version",
-        "Smiley face",
-        "click here",
-        "read more",
-        "skip to content",
-        "back to top",
-        "advertisement",
-        "sponsored",
-        "اقرأ أيضا",
-        "اقرأ أيضاً",
-        "اقرأ المزيد",
-        "المزيد",
-        "إعلان",
-        "محتوى مدعوم",
-        "إلى الأعلى",
-        "الرئيسية",
-        "تابعونا",
-        "تابعنا",
-        "اشترك في النشرة البريدية",
-        "أضف تعليق",
-        "التعليقات",
-        "ادامه مطلب",
-        "بیشتر بخوانید",
-        "صفحه اصلی",
-    ])
-});
+#[rustfmt::skip]
+static FURNITURE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "Exit mobile version", "Smiley face", "click here", "read more", "skip to content",
+    "back to top", "advertisement", "sponsored",
+    "اقرأ أيضا", "اقرأ المزيد", "المزيد", "إعلان", "محتوى مدعوم", "إلى الأعلى", "الرئيسية",
+    "تابعونا", "تابعنا", "اشترك في النشرة البريدية", "أضف تعليق", "التعليقات",
+    "ادامه مطلب", "بیشتر بخوانید", "صفحه اصلی",
+]));
 
 /// Widget titles (weather, markets, prayer times, most-read boxes).
-static WIDGETS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
-    phrases(&[
-        "مواقيت الصلاة",
-        "أوقات الصلاة",
-        "حالة الطقس",
-        "الطقس",
-        "أسواق عالمية",
-        "أسعار العملات",
-        "الأكثر قراءة",
-        "الأكثر مشاهدة",
-        "الأكثر تداولا",
-        "أوقات شرعی",
-        "پربازدیدترین",
-        "most read",
-        "most popular",
-        "weather",
-    ])
-});
+#[rustfmt::skip]
+static WIDGETS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "مواقيت الصلاة", "أوقات الصلاة", "حالة الطقس", "الطقس", "أسواق عالمية", "أسعار العملات",
+    "الأكثر قراءة", "الأكثر مشاهدة", "الأكثر تداولا",
+    "اوقات شرعی", "پربازدیدترین", "most read", "most popular", "weather",
+]));
 
 /// Masthead titles: the editor's and the board's names under the logo.
-static MASTHEAD: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
-    phrases(&[
-        "رئيس التحرير",
-        "رئيس مجلس الإدارة",
-        "رئيس مجلسي الإدارة",
-        "مدير التحرير",
-        "سردبیر",
-        "مدیر مسئول",
-        "صاحب امتیاز",
-        "editor in chief",
-    ])
-});
+#[rustfmt::skip]
+static MASTHEAD: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "رئيس التحرير", "رئيس مجلس الإدارة", "رئيس مجلسي الإدارة", "مدير التحرير",
+    "سردبیر", "مدیر مسئول", "صاحب امتیاز", "editor in chief",
+]));
 
-static COPYRIGHT: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
-    phrases(&[
-        "جميع الحقوق محفوظة",
-        "كل الحقوق محفوظة",
-        "الحقوق محفوظة",
-        "تمامی حقوق",
-        "کلیه حقوق",
-        "all rights reserved",
-        "copyright",
-    ])
-});
+#[rustfmt::skip]
+static COPYRIGHT: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "جميع الحقوق محفوظة", "كل الحقوق محفوظة", "الحقوق محفوظة", "تمامی حقوق", "کلیه حقوق",
+    "all rights reserved", "copyright",
+]));
 
-static SHARE: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    word_set(&[
-        "شاركها",
-        "شارك",
-        "مشاركة",
-        "share",
-        "tweet",
-        "email",
-        "print",
-        "طباعة",
-        "واتساب",
-        "whatsapp",
-        "فيسبوك",
-        "facebook",
-        "تويتر",
-        "twitter",
-        "telegram",
-        "تلغرام",
-        "تليجرام",
-        "تلگرام",
-        "linkedin",
-        "messenger",
-        "reddit",
-        "pinterest",
-        "اشتراک",
-        "اشتراکگذاری",
-        "بازنشر",
-    ])
-});
+/// Share verbs and network names.
+#[rustfmt::skip]
+static SHARE: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "شاركها", "شارك", "مشاركة", "طباعة", "واتساب", "فيسبوك", "تويتر", "تلغرام", "تليجرام",
+    "اشتراک", "اشتراکگذاری", "بازنشر", "تلگرام",
+    "share", "tweet", "email", "print", "whatsapp", "facebook", "twitter", "telegram",
+    "linkedin", "messenger", "reddit", "pinterest",
+]));
 
-static SHARE_FILLERS: LazyLock<HashSet<String>> =
-    LazyLock::new(|| word_set(&["on", "via", "this", "على", "عبر", "در", "الخبر", "المقال"]));
+#[rustfmt::skip]
+static SHARE_FILLERS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "on", "via", "this", "على", "عبر", "در", "الخبر", "المقال",
+]));
 
 /// Month names (Gregorian in Arabic, Levantine and Persian spellings, Hijri,
 /// Persian solar), weekdays, prayer names and era/time marks.
-static CALENDAR: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    word_set(&[
-        // Gregorian, Egyptian/Gulf spelling.
-        "يناير",
-        "فبراير",
-        "مارس",
-        "أبريل",
-        "إبريل",
-        "مايو",
-        "يونيو",
-        "يوليو",
-        "أغسطس",
-        "سبتمبر",
-        "أكتوبر",
-        "نوفمبر",
-        "ديسمبر",
-        // Gregorian, Levantine spelling.
-        "كانون",
-        "شباط",
-        "آذار",
-        "نيسان",
-        "أيار",
-        "حزيران",
-        "تموز",
-        "آب",
-        "أيلول",
-        "تشرين",
-        // Hijri.
-        "محرم",
-        "صفر",
-        "ربيع",
-        "جمادى",
-        "رجب",
-        "شعبان",
-        "رمضان",
-        "شوال",
-        "ذو",
-        "القعدة",
-        "الحجة",
-        "أول",
-        "الأول",
-        "الأولى",
-        "ثاني",
-        "الثاني",
-        "آخر",
-        "الآخر",
-        "الآخرة",
-        // Persian.
-        "فروردین",
-        "اردیبهشت",
-        "خرداد",
-        "تیر",
-        "مرداد",
-        "شهریور",
-        "مهر",
-        "آبان",
-        "آذر",
-        "دی",
-        "بهمن",
-        "اسفند",
-        "ژانویه",
-        "فوریه",
-        "آوریل",
-        "ژوئن",
-        "ژوئیه",
-        "جولای",
-        "اوت",
-        "سپتامبر",
-        "اکتبر",
-        "نوامبر",
-        "دسامبر",
-        // Weekdays.
-        "السبت",
-        "الأحد",
-        "الاثنين",
-        "الإثنين",
-        "الثلاثاء",
-        "الأربعاء",
-        "الخميس",
-        "الجمعة",
-        "شنبه",
-        "یکشنبه",
-        "دوشنبه",
-        "سهشنبه",
-        "چهارشنبه",
-        "پنجشنبه",
-        "جمعه",
-        // Prayer times.
-        "الفجر",
-        "الشروق",
-        "الظهر",
-        "العصر",
-        "المغرب",
-        "العشاء",
-        // Era and time-of-day marks.
-        "هـ",
-        "م",
-        "مـ",
-        "ص",
-        "ق",
-        "ظ",
-        "am",
-        "pm",
-        "gmt",
-        "utc",
-    ])
-});
+#[rustfmt::skip]
+static CALENDAR: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    // Gregorian, Egyptian/Gulf and Levantine spellings.
+    "يناير", "فبراير", "مارس", "أبريل", "إبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+    "أكتوبر", "نوفمبر", "ديسمبر",
+    "كانون", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين",
+    // Hijri, with the qualifiers of its double names.
+    "محرم", "صفر", "ربيع", "جمادى", "رجب", "شعبان", "رمضان", "شوال", "ذو", "القعدة", "الحجة",
+    "أول", "الأول", "الأولى", "ثاني", "الثاني", "آخر", "الآخر", "الآخرة",
+    // Persian solar and Gregorian.
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی",
+    "بهمن", "اسفند",
+    "ژانویه", "فوریه", "آوریل", "ژوئن", "ژوئیه", "جولای", "اوت", "سپتامبر", "اکتبر",
+    "نوامبر", "دسامبر",
+    // Weekdays.
+    "السبت", "الأحد", "الاثنين", "الإثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة",
+    "شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه",
+    // Prayer times.
+    "الفجر", "الشروق", "الظهر", "العصر", "المغرب", "العشاء",
+    "اذان", "صبح", "طلوع", "آفتاب", "ظهر", "عصر", "غروب", "مغرب", "عشاء", "نیمه", "شب",
+    // Era and time-of-day marks.
+    "هـ", "م", "مـ", "ص", "ق", "ظ", "am", "pm", "gmt", "utc",
+]));
 
-/// Newspaper section names.
-static SECTIONS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    word_set(&[
-        "تقارير",
-        "تقرير",
-        "ملفات",
-        "أخبار",
-        "اخبار",
-        "سياسة",
-        "اقتصاد",
-        "رياضة",
-        "محليات",
-        "منوعات",
-        "ثقافة",
-        "فن",
-        "فنون",
-        "تحقيقات",
-        "حوادث",
-        "مقالات",
-        "آراء",
-        "رأي",
-        "متابعات",
-        "حوارات",
-        "عربي",
-        "دولي",
-        "عالمي",
-        "عربية",
-        "دولية",
-        "تكنولوجيا",
-        "صحة",
-        "مجتمع",
-        "عاجل",
-        "سیاسی",
-        "اقتصادی",
-        "بینالملل",
-        "فرهنگی",
-        "ورزشی",
-        "اجتماعی",
-        "گزارش",
-    ])
-});
+/// Newspaper section names (Arabic and Persian).
+#[rustfmt::skip]
+static SECTIONS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "تقارير", "تقرير", "ملفات", "أخبار", "سياسة", "اقتصاد", "رياضة", "محليات", "منوعات",
+    "ثقافة", "فن", "فنون", "تحقيقات", "حوادث", "مقالات", "آراء", "رأي", "متابعات", "حوارات",
+    "عربي", "دولي", "عالمي", "عربية", "دولية", "تكنولوجيا", "صحة", "مجتمع", "عاجل", "قسم",
+    "سیاسی", "اقتصادی", "بین‌الملل", "فرهنگی", "ورزشی", "اجتماعی", "گزارش", "سرویس",
+    "گروه",
+]));
 
 /// Agencies and photo sources, keyed by their letters run together
 /// (`أ.ف.ب` → `افب`).
-static CREDITS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    [
-        "أ.ف.ب",
-        "أ.ب",
-        "أ.ب.أ",
-        "إ.ب.أ",
-        "د.ب.أ",
-        "رويترز",
-        "متداولة",
-        "أرشيفية",
-        "أرشيف",
-        "وكالات",
-        "الأناضول",
-        "سانا",
-        "واس",
-        "وام",
-        "قنا",
-        "كونا",
-        "بترا",
-        "شينخوا",
-        "سبوتنيك",
-        "تاس",
-        "إرنا",
-        "ایرنا",
-        "ایسنا",
-        "تسنیم",
-        "مهر",
-        "فارس",
-        "الإنترنت",
-        "مواقع التواصل",
-        "مواقع التواصل الاجتماعي",
-        "AFP",
-        "AP",
-        "EPA",
-        "Reuters",
-        "Getty",
-        "Anadolu",
-        "Xinhua",
-        "TASS",
-        "Sputnik",
-        "IRNA",
-        "Shutterstock",
-        "Alamy",
-        "Bloomberg",
-    ]
-    .iter()
-    .map(|e| letter_words(e).concat())
-    .collect()
-});
+#[rustfmt::skip]
+static CREDITS: LazyLock<HashSet<String>> = LazyLock::new(|| [
+    "أ.ف.ب", "أ.ب", "أ.ب.أ", "إ.ب.أ", "د.ب.أ", "رويترز", "متداولة", "أرشيفية", "أرشيف",
+    "وكالات", "الأناضول", "سانا", "واس", "وام", "قنا", "كونا", "بترا", "شينخوا", "سبوتنيك",
+    "تاس", "الإنترنت", "مواقع التواصل", "مواقع التواصل الاجتماعي",
+    "ایرنا", "ایسنا", "تسنیم", "مهر", "فارس",
+    "AFP", "AP", "EPA", "Reuters", "Getty", "Anadolu", "Xinhua", "TASS", "Sputnik", "IRNA",
+    "Shutterstock", "Alamy", "Bloomberg",
+].iter().map(|e| letter_words(e).concat()).collect());
 
-static CREDIT_FILLERS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    word_set(&[
-        "via", "images", "image", "photo", "photos", "pictures", "عبر", "صورة", "صور",
-    ])
-});
+#[rustfmt::skip]
+static CREDIT_FILLERS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "via", "images", "image", "photo", "photos", "pictures", "عبر", "صورة", "صور",
+]));
 
-static CREDIT_LABELS: LazyLock<HashSet<String>> =
-    LazyLock::new(|| word_set(&["تصوير", "الصورة", "صورة", "عکس", "photo", "credit", "image"]));
+#[rustfmt::skip]
+static CREDIT_LABELS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "تصوير", "الصورة", "صورة", "عکس", "photo", "credit", "image",
+]));
 
 #[cfg(test)]
 mod tests {
@@ -742,6 +526,8 @@ mod tests {
     fn calendar_lines_and_share_bars() {
         assert!(is_calendar_line("الفجر 04:57"));
         assert!(is_calendar_line("۱۴ فروردین ۱۴۰۳"));
+        assert!(is_calendar_line("سه‌شنبه ۱۴ فروردین ۱۴۰۳"));
+        assert!(is_calendar_line("اذان صبح ۰۵:۱۲"));
         assert!(!is_calendar_line("في 24 نوفمبر"));
         assert!(is_share_bar(&letter_words("Share on Facebook")));
         assert!(!is_share_bar(&letter_words("على")));
@@ -758,6 +544,10 @@ mod tests {
                 Kind::Text,
                 Kind::Boilerplate
             ]
+        );
+        assert_eq!(
+            kinds(&["سرویس سیاسی", "روسیه و طالبان", body]),
+            [Kind::Boilerplate, Kind::Heading, Kind::Text]
         );
         assert_eq!(
             kinds(&["هل تنجح؟", body, body, "فهل تنجح؟"]),
