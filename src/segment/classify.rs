@@ -1,0 +1,564 @@
+//! Paragraph kinds: text, heading, caption, boilerplate or duplicate.
+//!
+//! Scraped press pages carry page furniture (scripts, share bars, widgets, ads,
+//! mastheads, tag lists) that must be kept but not translated. No single signal
+//! finds it, so classification runs in two stages:
+//!
+//! 1. **On its own**, each paragraph is checked against shapes that are furniture
+//!    wherever they appear: no letters at all, code, copyright, calendar lines (only
+//!    dates, times, month/day/prayer names), lines made only of page-furniture,
+//!    share-bar or widget labels, one phrase said three times, masthead titles,
+//!    short Latin-only junk in an Arabic-script page, rows of side-by-side labels.
+//!    Then photo credits make captions, and length plus final punctuation separate
+//!    headings from text.
+//! 2. **By position**: section labels count only above the first body paragraph;
+//!    heading-shaped lines after the last body paragraph head nothing, so they are
+//!    tag lists, widget titles and ads; a very short line wedged between furniture
+//!    belongs to its widget; a short question heads something only if body text
+//!    follows. Last, a repeated paragraph is a duplicate.
+//!
+//! Lexicon entries are compared after [`fold`] (hamza forms, alef maqsura, teh
+//! marbuta, Persian yeh and kaf, diacritics, tatweel, ZWNJ, case), so spelling
+//! variants need not be listed.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use super::paragraphs::Para;
+use super::sentences::{ends_with_sentence_punct, is_closer};
+use crate::model::Kind;
+
+/// A heading is at most this many words and characters.
+const HEADING_MAX_WORDS: usize = 12;
+const HEADING_MAX_CHARS: usize = 90;
+/// Latin-only lines this short in an Arabic-script page are junk (alt texts,
+/// buttons, brand names); longer ones are foreign-language content.
+const LATIN_JUNK_MAX_WORDS: usize = 4;
+/// A line this short between two furniture lines belongs to their widget.
+const WIDGET_MEMBER_MAX_WORDS: usize = 3;
+/// Mastheads and copyright notices are short; a long paragraph naming an editor
+/// is news.
+const NOTICE_MAX_WORDS: usize = 25;
+/// Section labels are one or a few words.
+const SECTION_LABEL_MAX_WORDS: usize = 4;
+/// How far back from the end a photo credit may open.
+const CREDIT_WINDOW_CHARS: usize = 40;
+
+/// Classify every paragraph of one document (see the module doc).
+#[must_use]
+pub fn classify(paras: &[Para]) -> Vec<Kind> {
+    let arabic_page = is_arabic_script_page(paras);
+    let mut kinds: Vec<Kind> = paras.iter().map(|p| on_its_own(p, arabic_page)).collect();
+    settle_questions(paras, &mut kinds);
+    section_labels_at_top(paras, &mut kinds);
+    furniture_at_bottom(paras, &mut kinds);
+    widget_members(paras, &mut kinds);
+    mark_duplicates(paras, &mut kinds);
+    kinds
+}
+
+// ---------------------------------------------------------------- stage 1
+
+fn on_its_own(p: &Para, arabic_page: bool) -> Kind {
+    let t = p.text.as_str();
+    if is_machinery(t) || is_furniture(p, arabic_page) {
+        Kind::Boilerplate
+    } else if is_caption(t) {
+        Kind::Caption
+    } else if arabic_page && is_latin_only(t) {
+        Kind::Text
+    } else if is_short(t) && (!ends_with_sentence_punct(t) || is_question(t)) {
+        Kind::Heading
+    } else {
+        Kind::Text
+    }
+}
+
+/// Not prose at all: no letters, script code, copyright notices.
+fn is_machinery(t: &str) -> bool {
+    !t.chars().any(char::is_alphabetic) || looks_like_code(t) || is_copyright(t)
+}
+
+/// Page furniture recognisable on its own.
+fn is_furniture(p: &Para, arabic_page: bool) -> bool {
+    let t = p.text.as_str();
+    let words = letter_words(t);
+    let bare = !ends_with_sentence_punct(t);
+    is_calendar_line(t)
+        || made_of(&words, &FURNITURE)
+        || made_of(&words, &WIDGETS)
+        || is_share_bar(&words)
+        || is_repetition(&words)
+        || (bare && word_count(t) <= NOTICE_MAX_WORDS && contains_phrase(&words, &MASTHEAD))
+        || (arabic_page && bare && is_latin_only(t) && word_count(t) <= LATIN_JUNK_MAX_WORDS)
+        || (p.columns && bare && is_short(t))
+}
+
+const CODE_MARKERS: &[&str] = &[
+    "function(",
+    "function (",
+    "();",
+    "});",
+    "googletag",
+    "adsbygoogle",
+    "document.write",
+    "window.",
+    ".push(",
+    "<script",
+    "javascript:",
+];
+
+fn looks_like_code(t: &str) -> bool {
+    let lower = t.to_lowercase();
+    CODE_MARKERS.iter().any(|m| lower.contains(m))
+}
+
+fn is_copyright(t: &str) -> bool {
+    word_count(t) <= NOTICE_MAX_WORDS
+        && (t.contains('©') || contains_phrase(&letter_words(t), &COPYRIGHT))
+}
+
+/// Only numbers, times and calendar words (months, weekdays, prayer names, era
+/// marks), with at least one number: date bars and prayer-time rows.
+fn is_calendar_line(t: &str) -> bool {
+    let tokens: Vec<&str> = t
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    tokens.iter().any(|w| is_number(w))
+        && tokens
+            .iter()
+            .all(|w| is_number(w) || CALENDAR.contains(&fold(w)))
+}
+
+/// Digits with date/time separators: `1446`, `22:56`, `24/11/2024`, `۱۴۰۳`.
+fn is_number(w: &str) -> bool {
+    w.chars().any(char::is_numeric) && w.chars().all(|c| c.is_numeric() || ":/.-".contains(c))
+}
+
+/// Share buttons: share verbs and network names, possibly with `on`/`via`.
+fn is_share_bar(words: &[String]) -> bool {
+    words.iter().any(|w| SHARE.contains(w))
+        && words
+            .iter()
+            .all(|w| SHARE.contains(w) || SHARE_FILLERS.contains(w))
+}
+
+/// One phrase of up to four words said three or more times (`click here click here
+/// click here`).
+fn is_repetition(words: &[String]) -> bool {
+    (1..=4).any(|k| {
+        words.len().is_multiple_of(k)
+            && words.len() / k >= 3
+            && words.chunks(k).all(|c| c == &words[..k])
+    })
+}
+
+// ---------------------------------------------------------------- captions
+
+/// Photo captions and credit lines.
+fn is_caption(t: &str) -> bool {
+    ends_with_credit(t) || starts_with_credit_label(t)
+}
+
+/// Ends with a bracketed or quoted agency/photo credit: `(أ.ف.ب)`, `” أ.ب”أ )`,
+/// `(رويترز)`, `(Getty Images)`.
+fn ends_with_credit(t: &str) -> bool {
+    let t = t.trim_end();
+    if !t.chars().next_back().is_some_and(is_closer) {
+        return false;
+    }
+    let window = t.char_indices().rev().take(CREDIT_WINDOW_CHARS).skip(1);
+    window
+        .filter(|&(_, c)| is_credit_opener(c))
+        .any(|(i, c)| is_credit(&t[i + c.len_utf8()..]))
+}
+
+fn is_credit_opener(c: char) -> bool {
+    matches!(c, '(' | '[' | '«' | '“' | '”' | '"' | '‘' | '’' | '\'')
+}
+
+/// A credit body: one or more agencies separated by `/`, `,`, `،`, `-`, `|`, `+`.
+fn is_credit(body: &str) -> bool {
+    let parts: Vec<Vec<String>> = body
+        .split(['/', ',', '،', '-', '–', '|', '+'])
+        .map(letter_words)
+        .filter(|w| !w.is_empty())
+        .collect();
+    !parts.is_empty() && parts.iter().all(|words| is_credit_part(words))
+}
+
+/// An agency, its initials written with dots (`أ.ف.ب` → `افب`), or several agencies
+/// around filler words (`AFP via Getty Images`).
+fn is_credit_part(words: &[String]) -> bool {
+    let kept: Vec<&String> = words
+        .iter()
+        .filter(|w| !CREDIT_FILLERS.contains(*w))
+        .collect();
+    let joined: String = kept.iter().map(|w| w.as_str()).collect();
+    !kept.is_empty() && (CREDITS.contains(&joined) || kept.iter().all(|w| CREDITS.contains(*w)))
+}
+
+/// `تصوير: ...`, `Photo: ...`.
+fn starts_with_credit_label(t: &str) -> bool {
+    t.split_once(':').is_some_and(|(head, _)| {
+        let words = letter_words(head);
+        words.len() <= 2 && words.iter().any(|w| CREDIT_LABELS.contains(w))
+    })
+}
+
+// ---------------------------------------------------------------- stage 2
+
+/// A short question is a heading only when body text follows it.
+fn settle_questions(paras: &[Para], kinds: &mut [Kind]) {
+    let last_text = kinds.iter().rposition(|&k| k == Kind::Text);
+    for (i, p) in paras.iter().enumerate() {
+        if kinds[i] == Kind::Heading && is_question(&p.text) && last_text.is_none_or(|l| l < i) {
+            kinds[i] = Kind::Text;
+        }
+    }
+}
+
+/// Section labels (`تقارير وملفات`) above the first body paragraph.
+fn section_labels_at_top(paras: &[Para], kinds: &mut [Kind]) {
+    let first_text = kinds
+        .iter()
+        .position(|&k| k == Kind::Text)
+        .unwrap_or(kinds.len());
+    for i in 0..first_text {
+        if kinds[i] == Kind::Heading && is_section_label(&paras[i].text) {
+            kinds[i] = Kind::Boilerplate;
+        }
+    }
+}
+
+fn is_section_label(t: &str) -> bool {
+    let words = letter_words(t);
+    (1..=SECTION_LABEL_MAX_WORDS).contains(&words.len()) && words.iter().all(|w| is_section_word(w))
+}
+
+/// A section name, possibly with the conjunction `و` and/or the article `ال`.
+fn is_section_word(w: &str) -> bool {
+    let bare = w
+        .strip_prefix('و')
+        .filter(|r| r.chars().count() > 2)
+        .unwrap_or(w);
+    let bare = bare.strip_prefix("ال").unwrap_or(bare);
+    SECTIONS.contains(w) || SECTIONS.contains(bare)
+}
+
+/// After the last body paragraph, unpunctuated heading-shaped lines head nothing:
+/// they are tag lists, widget titles, brand names.
+fn furniture_at_bottom(paras: &[Para], kinds: &mut [Kind]) {
+    let Some(last_text) = kinds.iter().rposition(|&k| k == Kind::Text) else {
+        return;
+    };
+    for i in last_text + 1..kinds.len() {
+        if kinds[i] == Kind::Heading && !ends_with_sentence_punct(&paras[i].text) {
+            kinds[i] = Kind::Boilerplate;
+        }
+    }
+}
+
+/// A very short line between two furniture lines (`مصر` inside a prayer-time
+/// widget) is part of that widget.
+fn widget_members(paras: &[Para], kinds: &mut [Kind]) {
+    for i in 1..kinds.len().saturating_sub(1) {
+        if kinds[i] == Kind::Heading
+            && word_count(&paras[i].text) <= WIDGET_MEMBER_MAX_WORDS
+            && kinds[i - 1] == Kind::Boilerplate
+            && kinds[i + 1] == Kind::Boilerplate
+        {
+            kinds[i] = Kind::Boilerplate;
+        }
+    }
+}
+
+/// Repeats of an earlier paragraph; the first occurrence keeps its kind.
+fn mark_duplicates(paras: &[Para], kinds: &mut [Kind]) {
+    let mut seen = HashSet::new();
+    for (i, p) in paras.iter().enumerate() {
+        if !seen.insert(p.text.as_str()) {
+            kinds[i] = Kind::Duplicate;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- text helpers
+
+fn word_count(t: &str) -> usize {
+    t.split_whitespace().count()
+}
+
+fn is_short(t: &str) -> bool {
+    word_count(t) <= HEADING_MAX_WORDS && t.chars().count() <= HEADING_MAX_CHARS
+}
+
+fn is_question(t: &str) -> bool {
+    let core = t.trim_end().trim_end_matches(is_closer);
+    core.ends_with(['?', '؟'])
+}
+
+fn is_arabic_letter(c: char) -> bool {
+    matches!(c, '\u{0620}'..='\u{064A}' | '\u{066E}'..='\u{06D3}' | '\u{06FA}'..='\u{06FF}'
+        | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}' | '\u{FB50}'..='\u{FDFF}'
+        | '\u{FE70}'..='\u{FEFF}')
+}
+
+fn is_latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || matches!(c, '\u{00C0}'..='\u{024F}')
+}
+
+/// Latin letters and no Arabic-script letters.
+fn is_latin_only(t: &str) -> bool {
+    t.chars().any(is_latin_letter) && !t.chars().any(is_arabic_letter)
+}
+
+/// Whether the page is mostly Arabic script (Arabic, Persian, Urdu ...).
+fn is_arabic_script_page(paras: &[Para]) -> bool {
+    let chars = paras.iter().flat_map(|p| p.text.chars());
+    let (arabic, latin) = chars.fold((0usize, 0usize), |(a, l), c| {
+        (
+            a + usize::from(is_arabic_letter(c)),
+            l + usize::from(is_latin_letter(c)),
+        )
+    });
+    arabic > latin
+}
+
+/// Spelling-insensitive form for lexicon lookups (see the module doc).
+#[must_use]
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            'أ' | 'إ' | 'آ' | 'ٱ' => Some('ا'),
+            'ى' | 'ی' | 'ې' => Some('ي'),
+            'ة' | 'ۀ' => Some('ه'),
+            'ک' => Some('ك'),
+            '\u{0640}' | '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{200C}' => None,
+            c => Some(c),
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Folded runs of letters; digits and punctuation separate words
+/// (`2030رئيس` → `رئيس`, `أ.ف.ب` → `ا`, `ف`, `ب`).
+fn letter_words(t: &str) -> Vec<String> {
+    fold(t)
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `words` is one or more lexicon phrases back to back.
+fn made_of(words: &[String], phrases: &[Vec<String>]) -> bool {
+    let mut reach = vec![false; words.len() + 1];
+    reach[0] = true;
+    for i in 0..words.len() {
+        if !reach[i] {
+            continue;
+        }
+        for p in phrases {
+            if words[i..].starts_with(p) {
+                reach[i + p.len()] = true;
+            }
+        }
+    }
+    !words.is_empty() && reach[words.len()]
+}
+
+fn contains_phrase(words: &[String], phrases: &[Vec<String>]) -> bool {
+    phrases
+        .iter()
+        .any(|p| words.windows(p.len()).any(|w| w == p.as_slice()))
+}
+
+// ---------------------------------------------------------------- lexicons
+//
+// Kept compact on purpose (one theme per row); entries are folded before use, so
+// write them in any common spelling.
+
+fn phrases(entries: &[&str]) -> Vec<Vec<String>> {
+    entries.iter().map(|e| letter_words(e)).collect()
+}
+
+fn word_set(entries: &[&str]) -> HashSet<String> {
+    entries.iter().map(|e| fold(e)).collect()
+}
+
+/// Lines that are furniture when they consist of nothing else.
+#[rustfmt::skip]
+static FURNITURE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "Exit mobile version", "Smiley face", "click here", "read more", "skip to content",
+    "back to top", "advertisement", "sponsored",
+    "اقرأ أيضا", "اقرأ المزيد", "المزيد", "إعلان", "محتوى مدعوم", "إلى الأعلى", "الرئيسية",
+    "تابعونا", "تابعنا", "اشترك في النشرة البريدية", "أضف تعليق", "التعليقات",
+    "ادامه مطلب", "بیشتر بخوانید", "صفحه اصلی",
+]));
+
+/// Widget titles (weather, markets, prayer times, most-read boxes).
+#[rustfmt::skip]
+static WIDGETS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "مواقيت الصلاة", "أوقات الصلاة", "حالة الطقس", "الطقس", "أسواق عالمية", "أسعار العملات",
+    "الأكثر قراءة", "الأكثر مشاهدة", "الأكثر تداولا",
+    "اوقات شرعی", "پربازدیدترین", "most read", "most popular", "weather",
+]));
+
+/// Masthead titles: the editor's and the board's names under the logo.
+#[rustfmt::skip]
+static MASTHEAD: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "رئيس التحرير", "رئيس مجلس الإدارة", "رئيس مجلسي الإدارة", "مدير التحرير",
+    "سردبیر", "مدیر مسئول", "صاحب امتیاز", "editor in chief",
+]));
+
+#[rustfmt::skip]
+static COPYRIGHT: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "جميع الحقوق محفوظة", "كل الحقوق محفوظة", "الحقوق محفوظة", "تمامی حقوق", "کلیه حقوق",
+    "all rights reserved", "copyright",
+]));
+
+/// Share verbs and network names.
+#[rustfmt::skip]
+static SHARE: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "شاركها", "شارك", "مشاركة", "طباعة", "واتساب", "فيسبوك", "تويتر", "تلغرام", "تليجرام",
+    "اشتراک", "اشتراکگذاری", "بازنشر", "تلگرام",
+    "share", "tweet", "email", "print", "whatsapp", "facebook", "twitter", "telegram",
+    "linkedin", "messenger", "reddit", "pinterest",
+]));
+
+#[rustfmt::skip]
+static SHARE_FILLERS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "on", "via", "this", "على", "عبر", "در", "الخبر", "المقال",
+]));
+
+/// Month names (Gregorian in Arabic, Levantine and Persian spellings, Hijri,
+/// Persian solar), weekdays, prayer names and era/time marks.
+#[rustfmt::skip]
+static CALENDAR: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    // Gregorian, Egyptian/Gulf and Levantine spellings.
+    "يناير", "فبراير", "مارس", "أبريل", "إبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+    "أكتوبر", "نوفمبر", "ديسمبر",
+    "كانون", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين",
+    // Hijri, with the qualifiers of its double names.
+    "محرم", "صفر", "ربيع", "جمادى", "رجب", "شعبان", "رمضان", "شوال", "ذو", "القعدة", "الحجة",
+    "أول", "الأول", "الأولى", "ثاني", "الثاني", "آخر", "الآخر", "الآخرة",
+    // Persian solar and Gregorian.
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی",
+    "بهمن", "اسفند",
+    "ژانویه", "فوریه", "آوریل", "ژوئن", "ژوئیه", "جولای", "اوت", "سپتامبر", "اکتبر",
+    "نوامبر", "دسامبر",
+    // Weekdays.
+    "السبت", "الأحد", "الاثنين", "الإثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة",
+    "شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه",
+    // Prayer times.
+    "الفجر", "الشروق", "الظهر", "العصر", "المغرب", "العشاء",
+    "اذان", "صبح", "طلوع", "آفتاب", "ظهر", "عصر", "غروب", "مغرب", "عشاء", "نیمه", "شب",
+    // Era and time-of-day marks.
+    "هـ", "م", "مـ", "ص", "ق", "ظ", "am", "pm", "gmt", "utc",
+]));
+
+/// Newspaper section names (Arabic and Persian).
+#[rustfmt::skip]
+static SECTIONS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "تقارير", "تقرير", "ملفات", "أخبار", "سياسة", "اقتصاد", "رياضة", "محليات", "منوعات",
+    "ثقافة", "فن", "فنون", "تحقيقات", "حوادث", "مقالات", "آراء", "رأي", "متابعات", "حوارات",
+    "عربي", "دولي", "عالمي", "عربية", "دولية", "تكنولوجيا", "صحة", "مجتمع", "عاجل", "قسم",
+    "سیاسی", "اقتصادی", "بین‌الملل", "فرهنگی", "ورزشی", "اجتماعی", "گزارش", "سرویس",
+    "گروه",
+]));
+
+/// Agencies and photo sources, keyed by their letters run together
+/// (`أ.ف.ب` → `افب`).
+#[rustfmt::skip]
+static CREDITS: LazyLock<HashSet<String>> = LazyLock::new(|| [
+    "أ.ف.ب", "أ.ب", "أ.ب.أ", "إ.ب.أ", "د.ب.أ", "رويترز", "متداولة", "أرشيفية", "أرشيف",
+    "وكالات", "الأناضول", "سانا", "واس", "وام", "قنا", "كونا", "بترا", "شينخوا", "سبوتنيك",
+    "تاس", "الإنترنت", "مواقع التواصل", "مواقع التواصل الاجتماعي",
+    "ایرنا", "ایسنا", "تسنیم", "مهر", "فارس",
+    "AFP", "AP", "EPA", "Reuters", "Getty", "Anadolu", "Xinhua", "TASS", "Sputnik", "IRNA",
+    "Shutterstock", "Alamy", "Bloomberg",
+].iter().map(|e| letter_words(e).concat()).collect());
+
+#[rustfmt::skip]
+static CREDIT_FILLERS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "via", "images", "image", "photo", "photos", "pictures", "عبر", "صورة", "صور",
+]));
+
+#[rustfmt::skip]
+static CREDIT_LABELS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "تصوير", "الصورة", "صورة", "عکس", "photo", "credit", "image",
+]));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(lines: &[&str]) -> Vec<Kind> {
+        let paras: Vec<Para> = lines
+            .iter()
+            .map(|t| Para {
+                text: (*t).to_owned(),
+                columns: false,
+            })
+            .collect();
+        classify(&paras)
+    }
+
+    #[test]
+    fn credits_make_captions() {
+        for t in [
+            "صورة للاجئين (أ.ف.ب)",
+            "صورة ” أ.ب”أ )",
+            "مشهد من المدينة (رويترز / أ.ف.ب)",
+            "A street (AFP via Getty Images)",
+            "تصوير: فلان",
+        ] {
+            assert!(is_caption(t), "{t}");
+        }
+        assert!(!is_caption("حركة (طالبان)"));
+        assert!(!is_caption("قال «داعش خراسان»"));
+    }
+
+    #[test]
+    fn calendar_lines_and_share_bars() {
+        assert!(is_calendar_line("الفجر 04:57"));
+        assert!(is_calendar_line("۱۴ فروردین ۱۴۰۳"));
+        assert!(is_calendar_line("سه‌شنبه ۱۴ فروردین ۱۴۰۳"));
+        assert!(is_calendar_line("اذان صبح ۰۵:۱۲"));
+        assert!(!is_calendar_line("في 24 نوفمبر"));
+        assert!(is_share_bar(&letter_words("Share on Facebook")));
+        assert!(!is_share_bar(&letter_words("على")));
+    }
+
+    #[test]
+    fn position_rules() {
+        let body = "هذا نص طويل بما يكفي ليكون فقرة من متن المقال وهو ينتهي بنقطة في آخره.";
+        assert_eq!(
+            kinds(&["أخبار", "عنوان المقال", body, "وسوم المقال هنا"]),
+            [
+                Kind::Boilerplate,
+                Kind::Heading,
+                Kind::Text,
+                Kind::Boilerplate
+            ]
+        );
+        assert_eq!(
+            kinds(&["سرویس سیاسی", "روسیه و طالبان", body]),
+            [Kind::Boilerplate, Kind::Heading, Kind::Text]
+        );
+        assert_eq!(
+            kinds(&["هل تنجح؟", body, body, "فهل تنجح؟"]),
+            [Kind::Heading, Kind::Text, Kind::Duplicate, Kind::Text]
+        );
+    }
+
+    #[test]
+    fn fold_unifies_spellings() {
+        assert_eq!(fold("البنك الزراعى المصرى"), fold("البنك الزراعي المصري"));
+        assert_eq!(fold("جمادى"), fold("جمادي"));
+        assert_eq!(fold("Share"), "share");
+    }
+}
