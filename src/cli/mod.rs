@@ -35,7 +35,13 @@ pub const DEFAULT_CACHE: &str = "cache";
 
 /// Translate Arabic and Persian articles into aligned bilingual documents.
 #[derive(Debug, Parser)]
-#[command(name = "translate", version, about, max_term_width = 100)]
+#[command(
+    name = "translate",
+    version,
+    about,
+    max_term_width = 100,
+    args_override_self = true
+)]
 pub struct Args {
     /// Files or directories to translate (directories are walked for .txt, .md, .html, .htm)
     #[arg(value_name = "INPUT", required = true)]

@@ -267,14 +267,18 @@ fn read_inputs(
     events: &dyn Events,
     errors: &mut Vec<FileError>,
 ) -> Vec<PreparedDoc> {
-    let exclude = [opts.out_dir.clone(), opts.cache_dir.clone()];
-    let walk = ingest::collect(&opts.inputs, &exclude);
+    let walk = ingest::collect(&opts.inputs, &excluded_dirs(opts));
     for e in walk.errors {
         events.file_error(&e);
         errors.push(e);
     }
+    let out = fs_err::canonicalize(&opts.out_dir).ok();
     let mut docs = Vec::with_capacity(walk.files.len());
-    for file in &walk.files {
+    let inputs = walk
+        .files
+        .iter()
+        .filter(|f| !is_own_output(&f.path, out.as_deref(), &opts.to));
+    for file in inputs {
         match ingest::read(file) {
             Ok(doc) => docs.push(prepare(doc, opts.from.as_deref(), &opts.to)),
             Err(e) => {
@@ -284,6 +288,44 @@ fn read_inputs(
         }
     }
     docs
+}
+
+/// Directories the walk must not enter: the cache always; the output directory when
+/// it lies strictly inside an INPUT (`translate docs/ --out docs/out`). When the output
+/// directory *is* an INPUT or above one (`translate docs/ --out docs/`), entering it is
+/// the point, and [`is_own_output`] drops our own files instead.
+fn excluded_dirs(opts: &RunOptions) -> Vec<PathBuf> {
+    let mut dirs = vec![opts.cache_dir.clone()];
+    let out = fs_err::canonicalize(&opts.out_dir).ok();
+    let contains_an_input = out.as_ref().is_some_and(|out| {
+        opts.inputs
+            .iter()
+            .filter_map(|i| fs_err::canonicalize(i).ok())
+            .any(|i| i.starts_with(out))
+    });
+    if !contains_an_input {
+        dirs.push(opts.out_dir.clone());
+    }
+    dirs
+}
+
+/// A file this tool wrote: `*.<to>.html`, `*.<to>.md` or `index.html` under `--out`.
+fn is_own_output(path: &std::path::Path, out: Option<&std::path::Path>, to: &str) -> bool {
+    let Some(out) = out else { return false };
+    let Ok(path) = fs_err::canonicalize(path) else {
+        return false;
+    };
+    if !path.starts_with(out) {
+        return false;
+    }
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name == "index.html"
+        || [".html", ".md"]
+            .iter()
+            .any(|ext| name.ends_with(&format!(".{to}{ext}")))
 }
 
 /// Segment and tag one document. Paragraph languages: the target language when a

@@ -56,8 +56,10 @@ impl Scratch {
     /// Like [`Scratch::new`] with a further edit of the config text.
     pub fn with_config(edit: impl Fn(String) -> String) -> Scratch {
         let dir = tempfile::tempdir().unwrap();
-        let shipped =
-            fs_err::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/translate.toml")).unwrap();
+        let shipped = fs_err::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/translate.toml"),
+        )
+        .unwrap();
         let fast = shipped
             .replace("retry_base_ms = 1000", "retry_base_ms = 10")
             .replace("retry_max_ms = 60000", "retry_max_ms = 3000")
@@ -72,7 +74,12 @@ impl Scratch {
         fs_err::write(&config, edit(fast)).unwrap();
         let out = dir.path().join("out");
         let cache = dir.path().join("cache");
-        Scratch { out, cache, config, dir }
+        Scratch {
+            out,
+            cache,
+            config,
+            dir,
+        }
     }
 
     /// `translate <inputs> --to en --out … --cache-dir … --config …`.
@@ -128,7 +135,8 @@ impl Scratch {
 
     /// `report.json`.
     pub fn report(&self) -> tarjama::model::RunReport {
-        serde_json::from_str(&fs_err::read_to_string(self.out.join("report.json")).unwrap()).unwrap()
+        serde_json::from_str(&fs_err::read_to_string(self.out.join("report.json")).unwrap())
+            .unwrap()
     }
 
     /// All rows of all seed outputs.
