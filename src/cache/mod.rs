@@ -135,7 +135,7 @@ impl Cache {
         let flags =
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| cache_err(&path, &e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| cache_err(&path, &e))?;
         Ok(Some(Cache {
             conn: Mutex::new(conn),
@@ -144,10 +144,28 @@ impl Cache {
         }))
     }
 
+    /// Open the database, waiting while another run holds a lock on it. Setting WAL
+    /// mode and creating the table take locks that SQLite's busy handler does not
+    /// always wait for, so the whole open is retried for a while.
     fn open_db(path: &Path) -> rusqlite::Result<Cache> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match Cache::try_open_db(path) {
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_open_db(path: &Path) -> rusqlite::Result<Cache> {
         let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS translations (
@@ -305,6 +323,16 @@ impl Stored {
             && !self.target.trim().is_empty()
             && self.checksum[..] == key.checksum(origin.as_str(), &self.target)[..]
     }
+}
+
+/// How long a run waits for another run's lock on the cache.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn is_not_a_database(e: &rusqlite::Error) -> bool {
