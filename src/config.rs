@@ -22,6 +22,11 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/translate.toml";
 /// The shipped config file, used as built-in defaults.
 pub const BUILTIN_CONFIG: &str = include_str!("../config/translate.toml");
 
+/// Slowest request rate accepted (one request every 1,000 s).
+pub const MIN_RPS: f64 = 0.001;
+/// Fastest request rate accepted.
+pub const MAX_RPS: f64 = 10_000.0;
+
 /// Which API a provider table talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,8 +108,8 @@ impl ProviderSettings {
 
     fn validate(&self, name: &str) -> std::result::Result<(), String> {
         let bad = |what: &str| Err(format!("[providers.{name}] {what}"));
-        if !(self.rps.is_finite() && self.rps > 0.0) {
-            return bad("rps must be a number above 0");
+        if !(self.rps.is_finite() && (MIN_RPS..=MAX_RPS).contains(&self.rps)) {
+            return bad(&format!("rps must be between {MIN_RPS} and {MAX_RPS}"));
         }
         if self.burst == 0 {
             return bad("burst must be at least 1");
@@ -118,8 +123,15 @@ impl ProviderSettings {
         if !(self.timeout_secs > 0.0 && self.connect_timeout_secs > 0.0) {
             return bad("timeout_secs and connect_timeout_secs must be above 0");
         }
-        if let Err(e) = url::Url::parse(&self.endpoint) {
-            return bad(&format!("endpoint `{}` is not a URL: {e}", self.endpoint));
+        match url::Url::parse(&self.endpoint) {
+            Err(e) => return bad(&format!("endpoint `{}` is not a URL: {e}", self.endpoint)),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                return bad(&format!(
+                    "endpoint `{}` must be an http or https URL",
+                    self.endpoint
+                ));
+            }
+            Ok(_) => {}
         }
         Ok(())
     }
@@ -288,6 +300,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("[providers.mymemory] rps"), "{err}");
+        let text = BUILTIN_CONFIG.replace("rps = 2.0", "rps = 1e-20");
+        assert!(Config::parse(&text, Path::new("t.toml")).is_err());
+        let text = BUILTIN_CONFIG.replace("https://api.mymemory", "ftp://api.mymemory");
+        let err = Config::parse(&text, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("http or https"), "{err}");
         let text = BUILTIN_CONFIG.replace("rps = 2.0", "rps = \"fast\"");
         let err = Config::parse(&text, Path::new("t.toml"))
             .unwrap_err()

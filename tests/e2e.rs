@@ -363,7 +363,6 @@ fn a_killed_run_resumes_and_sends_only_what_is_missing() {
             &emu.url(),
             "-q",
         ])
-        .env("TARJAMA_TEST_TIMEOUT", "60")
         .spawn()
         .unwrap();
     let t = Instant::now();
@@ -612,4 +611,45 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     v
+}
+
+#[test]
+fn two_inputs_that_would_write_the_same_outputs_are_reported_not_clobbered() {
+    let s = Scratch::new();
+    let input = s.dir.path().join("in");
+    fs_err::create_dir_all(&input).unwrap();
+    fs_err::copy(
+        seeds().join("000_2d74ac5e9dc5bed1.txt"),
+        input.join("x.txt"),
+    )
+    .unwrap();
+    fs_err::write(
+        input.join("x.html"),
+        "<html><body><article><p>مرحبا بكم في الموقع.</p></article></body></html>",
+    )
+    .unwrap();
+    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
+    s.cmd(&[&input])
+        .args(["--provider", "libretranslate", "--endpoint", &emu.url()])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("would overwrite those of x.html"));
+    // The first (x.html, by name order) keeps its outputs; x.txt's were not written over them.
+    let rows = s.jsonl("x.html");
+    assert!(rows.iter().all(|r| r.doc == "x.html"));
+}
+
+#[test]
+fn an_input_with_no_articles_is_a_usage_error() {
+    let s = Scratch::new();
+    let empty = s.dir.path().join("empty");
+    fs_err::create_dir_all(&empty).unwrap();
+    fs_err::write(empty.join("notes.rtf"), "x").unwrap();
+    s.cmd(&[&empty])
+        .arg("--offline")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no .txt, .md, .html or .htm files",
+        ));
 }

@@ -150,6 +150,7 @@ fn init_logging(args: &Args) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .try_init();
@@ -260,4 +261,34 @@ fn print_estimate(opts: &RunOptions, est: &Estimate) {
         est.requests,
         progress::human_duration(est.duration),
     );
+    if p.kind == crate::config::ProviderKind::Mymemory {
+        let has_email = p.email.as_deref().is_some_and(|e| !e.trim().is_empty());
+        let quota = if has_email {
+            MYMEMORY_DAILY_WITH_EMAIL
+        } else {
+            MYMEMORY_DAILY_ANONYMOUS
+        };
+        if est.characters > quota {
+            let _ = writeln!(
+                out,
+                "note: MyMemory's free quota is about {quota} characters a day{}; this run needs {}, so \
+                 expect it to stop with exit code 3 and finish on later days from the cache{}",
+                if has_email {
+                    " with `email` set"
+                } else {
+                    " anonymous"
+                },
+                est.characters,
+                if has_email {
+                    ""
+                } else {
+                    " (set `email` in the config for 50,000 a day)"
+                },
+            );
+        }
+    }
 }
+
+/// MyMemory's documented free daily quota without and with a contact e-mail.
+const MYMEMORY_DAILY_ANONYMOUS: usize = 5_000;
+const MYMEMORY_DAILY_WITH_EMAIL: usize = 50_000;

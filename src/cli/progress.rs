@@ -92,7 +92,7 @@ impl Events for Progress {
         let step = (s.total / 10).max(1);
         if !self.quiet && s.total > 0 && (s.done - s.last_reported >= step || s.done == s.total) {
             s.last_reported = s.done;
-            eprintln!("translated {}/{} paragraphs", s.done, s.total);
+            eprintln!("processed {}/{} paragraphs", s.done, s.total);
         }
     }
 
@@ -138,9 +138,12 @@ pub fn summary(opts: &RunOptions, outcome: &RunOutcome) {
         opts.out_dir.display(),
     );
     if !outcome.missing.is_empty() {
-        eprintln!("{} paragraphs left untranslated:", outcome.missing.len());
+        eprintln!(
+            "{} paragraphs left untranslated (¶ numbers count from 1, as in the HTML):",
+            outcome.missing.len()
+        );
         for (doc, index, flag) in outcome.missing.iter().take(MISSING_LISTED) {
-            eprintln!("  {doc} ¶{index} ({flag})");
+            eprintln!("  {doc} ¶{} ({flag})", index + 1);
         }
         if outcome.missing.len() > MISSING_LISTED {
             eprintln!(

@@ -116,7 +116,7 @@ impl Walker {
 
     fn error(&mut self, path: &Path, message: String) {
         let file = path.display().to_string();
-        tracing::warn!(%file, %message, "input skipped");
+        tracing::debug!(%file, %message, "input skipped");
         self.walk.errors.push(FileError { file, message });
     }
 }

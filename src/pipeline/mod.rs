@@ -128,6 +128,17 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     let started = Instant::now();
     let mut report = RunReport::default();
     let docs = read_inputs(opts, events, &mut report.errors);
+    if docs.is_empty() && report.errors.is_empty() {
+        let inputs: Vec<String> = opts
+            .inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(Error::Usage(format!(
+            "no .txt, .md, .html or .htm files found in {}",
+            inputs.join(", ")
+        )));
+    }
     let cache = open_cache(opts, events)?;
     let limits = provider_limits(&opts.provider);
     let options = crate::provider::cache_options(&opts.provider);
@@ -233,7 +244,23 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
         message: format!("cannot create output directory: {}", e.kind()),
     })?;
     let mut write_errors = Vec::new();
+    let mut claimed: HashMap<PathBuf, String> = HashMap::new();
     for (doc, row) in docs.iter().zip(outcomes) {
+        let html = write::output_path(&opts.out_dir, &doc.rel, &opts.to, "html");
+        if let Some(first) = claimed.get(&html) {
+            let e = FileError {
+                file: doc.rel.clone(),
+                message: format!(
+                    "its outputs would overwrite those of {first} ({}); not written. \
+                     Rename one of them or translate them with different --out directories",
+                    html.display()
+                ),
+            };
+            events.file_error(&e);
+            report.errors.push(e);
+            continue;
+        }
+        claimed.insert(html, doc.rel.clone());
         let row: Vec<Outcome> = row
             .into_iter()
             .map(|o| o.expect("every paragraph decided"))
@@ -351,7 +378,11 @@ pub fn prepare(doc: SourceDoc, from: Option<&str>, to: &str) -> PreparedDoc {
         .zip(langs)
         .enumerate()
         .map(|(index, (s, lang))| {
-            let src_lang = paragraph_lang(&lang, &doc_lang, from, to);
+            let src_lang = if lang == "und" && !s.kind.is_content() {
+                lang // page furniture such as `});` has no language; shown as such
+            } else {
+                paragraph_lang(&lang, &doc_lang, from, to)
+            };
             Paragraph {
                 index,
                 kind: s.kind,

@@ -108,9 +108,21 @@ const CODE_MARKERS: &[&str] = &[
     "javascript:",
 ];
 
+/// A script or ad snippet: code markers in a paragraph that is not prose. An
+/// article that *quotes* code (`<script>` inside an Arabic sentence) stays content:
+/// a paragraph whose letters are mostly Arabic script is never code.
 fn looks_like_code(t: &str) -> bool {
     let lower = t.to_lowercase();
-    CODE_MARKERS.iter().any(|m| lower.contains(m))
+    CODE_MARKERS.iter().any(|m| lower.contains(m)) && !mostly_arabic_script(t)
+}
+
+fn mostly_arabic_script(t: &str) -> bool {
+    let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+    let arabic = t
+        .chars()
+        .filter(|c| c.is_alphabetic() && matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}'))
+        .count();
+    letters > 0 && arabic * 2 > letters
 }
 
 fn is_copyright(t: &str) -> bool {
@@ -491,6 +503,21 @@ static CREDIT_FILLERS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
 static CREDIT_LABELS: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
     "تصوير", "الصورة", "صورة", "عکس", "photo", "credit", "image",
 ]));
+
+#[cfg(test)]
+mod code_tests {
+    use super::looks_like_code;
+
+    #[test]
+    fn script_snippets_are_code_but_prose_quoting_code_is_not() {
+        assert!(looks_like_code(
+            "googletag.cmd.push(function() { googletag.display('div-gpt-ad-3341368-4'); });"
+        ));
+        assert!(!looks_like_code(
+            "قال الباحث إن المهاجمين زرعوا الشيفرة <script>alert(1)</script> في موقع الوزارة الرسمي لسرقة بيانات الزوار."
+        ));
+    }
+}
 
 #[cfg(test)]
 mod tests {
