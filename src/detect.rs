@@ -115,7 +115,10 @@ impl Votes {
     }
 }
 
-fn is_arabic_script(c: char) -> bool {
+/// Whether a character belongs to the Arabic script (letters, digits, marks,
+/// presentation forms). The one definition every stage uses.
+#[must_use]
+pub fn is_arabic_script(c: char) -> bool {
     matches!(c,
         '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}'
         | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')

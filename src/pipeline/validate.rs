@@ -33,8 +33,7 @@ const WARNING_MARKERS: &[&str] = &[
 ];
 
 fn is_arabic_letter(c: char) -> bool {
-    matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
-        && c.is_alphabetic()
+    c.is_alphabetic() && crate::detect::is_arabic_script(c)
 }
 
 /// Check one reply against its source.

@@ -118,10 +118,7 @@ fn looks_like_code(t: &str) -> bool {
 
 fn mostly_arabic_script(t: &str) -> bool {
     let letters = t.chars().filter(|c| c.is_alphabetic()).count();
-    let arabic = t
-        .chars()
-        .filter(|c| c.is_alphabetic() && matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}'))
-        .count();
+    let arabic = t.chars().filter(|&c| is_arabic_letter(c)).count();
     letters > 0 && arabic * 2 > letters
 }
 
@@ -313,9 +310,7 @@ fn is_question(t: &str) -> bool {
 }
 
 fn is_arabic_letter(c: char) -> bool {
-    matches!(c, '\u{0620}'..='\u{064A}' | '\u{066E}'..='\u{06D3}' | '\u{06FA}'..='\u{06FF}'
-        | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}' | '\u{FB50}'..='\u{FDFF}'
-        | '\u{FE70}'..='\u{FEFF}')
+    c.is_alphabetic() && crate::detect::is_arabic_script(c)
 }
 
 fn is_latin_letter(c: char) -> bool {
