@@ -82,9 +82,10 @@ impl Scratch {
         }
     }
 
-    /// `translate <inputs> --to en --out … --cache-dir … --config …`.
-    pub fn cmd(&self, inputs: &[&Path]) -> Command {
-        let mut c = Command::cargo_bin("translate").unwrap();
+    /// `translate <inputs> --to en --out … --cache-dir … --config …`, with no key in
+    /// the environment and the keyring off.
+    pub fn std_cmd(&self, inputs: &[&Path]) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("translate"));
         c.env("TARJAMA_NO_KEYRING", "1")
             .env_remove("LIBRETRANSLATE_API_KEY")
             .env_remove("MYMEMORY_KEY")
@@ -94,23 +95,14 @@ impl Scratch {
             .arg("--cache-dir")
             .arg(&self.cache)
             .arg("--config")
-            .arg(&self.config)
-            .timeout(std::time::Duration::from_secs(120));
+            .arg(&self.config);
         c
     }
 
-    /// The same as a `std::process::Command`, for tests that kill the process.
-    pub fn std_cmd(&self, inputs: &[&Path]) -> std::process::Command {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("translate"));
-        c.env("TARJAMA_NO_KEYRING", "1")
-            .env_remove("LIBRETRANSLATE_API_KEY")
-            .args(inputs)
-            .args(["--to", "en", "--out"])
-            .arg(&self.out)
-            .arg("--cache-dir")
-            .arg(&self.cache)
-            .arg("--config")
-            .arg(&self.config);
+    /// [`Scratch::std_cmd`] as an `assert_cmd` command with a time limit.
+    pub fn cmd(&self, inputs: &[&Path]) -> Command {
+        let mut c = Command::from_std(self.std_cmd(inputs));
+        c.timeout(std::time::Duration::from_secs(120));
         c
     }
 
