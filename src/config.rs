@@ -22,6 +22,9 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/translate.toml";
 /// The shipped config file, used as built-in defaults.
 pub const BUILTIN_CONFIG: &str = include_str!("../config/translate.toml");
 
+/// DeepL `endpoint = "auto"`: the Free host for keys ending in `:fx`, else Pro.
+pub const DEEPL_AUTO_ENDPOINT: &str = "auto";
+
 /// Slowest request rate accepted (one request every 1,000 s).
 pub const MIN_RPS: f64 = 0.001;
 /// Fastest request rate accepted.
@@ -35,6 +38,16 @@ pub enum ProviderKind {
     Mymemory,
     /// LibreTranslate `POST /translate`.
     Libretranslate,
+    /// DeepL API v2 `POST /v2/translate`.
+    Deepl,
+    /// Google Cloud Translation Basic v2.
+    Google,
+    /// Azure AI Translator v3 `POST /translate?api-version=3.0`.
+    Azure,
+    /// Apertium APY `/translate`.
+    Apertium,
+    /// OpenAI-compatible `/v1/chat/completions` (OpenAI, Ollama, llama.cpp, vLLM).
+    Openai,
 }
 
 impl ProviderKind {
@@ -44,6 +57,11 @@ impl ProviderKind {
         match self {
             ProviderKind::Mymemory => "mymemory",
             ProviderKind::Libretranslate => "libretranslate",
+            ProviderKind::Deepl => "deepl",
+            ProviderKind::Google => "google",
+            ProviderKind::Azure => "azure",
+            ProviderKind::Apertium => "apertium",
+            ProviderKind::Openai => "openai",
         }
     }
 }
@@ -91,6 +109,15 @@ pub struct ProviderSettings {
     /// Our language code → the provider's.
     #[serde(default)]
     pub languages: BTreeMap<String, String>,
+    /// (openai) model name; part of the cache key.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// (azure) resource region sent as `Ocp-Apim-Subscription-Region`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// (openai) glossary: source term → required translation; part of the cache key.
+    #[serde(default)]
+    pub glossary: BTreeMap<String, String>,
 }
 
 impl ProviderSettings {
@@ -122,6 +149,9 @@ impl ProviderSettings {
         }
         if !(self.timeout_secs > 0.0 && self.connect_timeout_secs > 0.0) {
             return bad("timeout_secs and connect_timeout_secs must be above 0");
+        }
+        if self.kind == ProviderKind::Deepl && self.endpoint == DEEPL_AUTO_ENDPOINT {
+            return Ok(());
         }
         match url::Url::parse(&self.endpoint) {
             Err(e) => return bad(&format!("endpoint `{}` is not a URL: {e}", self.endpoint)),

@@ -136,6 +136,8 @@ pub mod flags {
     pub const BAD_REQUEST: &str = "bad_request";
     /// The provider kept failing (retries exhausted, auth failed, malformed replies).
     pub const PROVIDER_ERROR: &str = "provider_error";
+    /// The provider does not translate this language pair; nothing was sent.
+    pub const UNSUPPORTED_PAIR: &str = "unsupported_pair";
     /// Boilerplate or duplicate: kept, not sent.
     pub const NOT_SENT: &str = "not_sent";
 }

@@ -78,7 +78,9 @@ pub fn decide(
     let budget_left = retries_done < policy.max_retries;
     match error {
         ProviderError::QuotaExhausted(_) | ProviderError::AuthFailed(_) => Decision::Trip,
-        ProviderError::BadRequest(_) | ProviderError::Malformed(_) => Decision::GiveUp,
+        ProviderError::BadRequest(_)
+        | ProviderError::Malformed(_)
+        | ProviderError::UnsupportedPair(_) => Decision::GiveUp,
         ProviderError::Unreachable(_) if unreachable_streak >= UNREACHABLE_TRIP => Decision::Trip,
         ProviderError::Unreachable(_) if budget_left => {
             Decision::Retry(policy.base.min(QUICK_RETRY))

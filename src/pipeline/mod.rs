@@ -648,6 +648,7 @@ fn failure_flag(e: &ProviderError) -> &'static str {
         ProviderError::Unreachable(_) => flags::UNREACHABLE,
         ProviderError::BadRequest(_) => flags::BAD_REQUEST,
         ProviderError::Malformed(_) => flags::REJECTED_REPLY,
+        ProviderError::UnsupportedPair(_) => flags::UNSUPPORTED_PAIR,
         _ => flags::PROVIDER_ERROR,
     }
 }

@@ -17,7 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BatchLimits, Http, ProviderError, Reply, error_message};
+use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply, error_message};
 use crate::config::ProviderSettings;
 
 /// The LibreTranslate wire format. It has no state of its own.
@@ -43,6 +43,14 @@ enum Translated {
     One(String),
 }
 
+/// One entry of `GET /languages`.
+#[derive(Deserialize)]
+struct LanguageEntry {
+    code: String,
+    #[serde(default)]
+    targets: Vec<String>,
+}
+
 #[derive(Deserialize)]
 struct Response {
     #[serde(rename = "translatedText")]
@@ -63,6 +71,53 @@ impl LibreTranslate {
     /// Options that change the output.
     pub(super) fn cache_options(&self) -> String {
         "format=text".to_string()
+    }
+
+    /// LibreTranslate uses ISO 639-1 codes like ours (`ar`, `fa`, `en`); its aliases
+    /// (`zh` for `zh-Hans`, `zt` for `zh-Hant`, `pb` for `pt-BR`) are its own.
+    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
+        match ours {
+            "zh-hant" | "zh-tw" => "zt".to_string(),
+            "pt-br" => "pb".to_string(),
+            "zh-hans" | "zh-cn" => "zh".to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// `GET /languages`: `[{"code", "name", "targets": [codes]}]`, exempt from rate
+    /// limits.
+    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        let reply = http
+            .exchange(http.client.get(http.url("languages")))
+            .await?;
+        if reply.status != 200 {
+            return classify(http, &reply, 0).map(|_| Languages::Any);
+        }
+        let list: Vec<LanguageEntry> = serde_json::from_str(&reply.body).map_err(|e| {
+            ProviderError::Malformed(format!(
+                "GET /languages did not return the documented list: {e}"
+            ))
+        })?;
+        let pairs = list
+            .into_iter()
+            .flat_map(|l| {
+                let code = l.code;
+                l.targets.into_iter().map(move |t| (code.clone(), t))
+            })
+            .collect();
+        Ok(Languages::Pairs(pairs))
+    }
+
+    /// The languages call: reachability and the number of language pairs.
+    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let n = match self.languages(http).await? {
+            Languages::Pairs(p) => p.len(),
+            _ => 0,
+        };
+        Ok(Health {
+            detail: format!("GET /languages: {n} language pairs"),
+            quota: None,
+        })
     }
 
     /// One `POST /translate` with every text in `q`.

@@ -21,9 +21,15 @@
 //! transport errors are stripped of their URL before they become messages, and every
 //! message is scrubbed of the key as a second line of defence.
 
+mod apertium;
+mod azure;
+mod deepl;
+mod google;
 mod libretranslate;
 mod mymemory;
+mod openai;
 
+use std::collections::BTreeSet;
 use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
@@ -67,6 +73,56 @@ pub enum ProviderError {
     /// The answer cannot be used (unparseable, wrong count): never cached.
     #[error("malformed reply: {0}")]
     Malformed(String),
+    /// The provider does not translate this language pair (found before any text is
+    /// sent, from its languages endpoint or its table).
+    #[error("unsupported language pair: {0}")]
+    UnsupportedPair(String),
+}
+
+/// Which language pairs a provider translates, in the provider's own codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Languages {
+    /// Anything (LLMs, or an API with no way to ask).
+    Any,
+    /// Every listed source to every listed target.
+    Lists {
+        /// Source codes.
+        sources: BTreeSet<String>,
+        /// Target codes.
+        targets: BTreeSet<String>,
+    },
+    /// Exactly these `(source, target)` pairs.
+    Pairs(BTreeSet<(String, String)>),
+}
+
+impl Languages {
+    /// Whether `from → to` (provider codes) is supported. Codes compare
+    /// case-insensitively; a target like `EN-US` also matches a listed `EN`.
+    #[must_use]
+    pub fn supports(&self, from: &str, to: &str) -> bool {
+        let eq = |a: &str, b: &str| {
+            a.eq_ignore_ascii_case(b)
+                || a.split(['-', '_'])
+                    .next()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b))
+        };
+        match self {
+            Languages::Any => true,
+            Languages::Lists { sources, targets } => {
+                sources.iter().any(|s| eq(from, s)) && targets.iter().any(|t| eq(to, t))
+            }
+            Languages::Pairs(pairs) => pairs.iter().any(|(s, t)| eq(from, s) && eq(to, t)),
+        }
+    }
+}
+
+/// What `translate providers --check` reports about one provider.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// One line on what was called and what came back.
+    pub detail: String,
+    /// Characters used and allowed in the current period, where the API tells.
+    pub quota: Option<(u64, u64)>,
 }
 
 /// What one request may carry.
@@ -91,6 +147,8 @@ pub struct Provider {
     settings: ProviderSettings,
     http: Http,
     api: Api,
+    /// The languages endpoint's answer, asked once per run.
+    languages: tokio::sync::OnceCell<Languages>,
 }
 
 /// One variant per wire format.
@@ -98,6 +156,26 @@ pub struct Provider {
 enum Api {
     LibreTranslate(libretranslate::LibreTranslate),
     MyMemory(mymemory::MyMemory),
+    Deepl(deepl::Deepl),
+    Google(google::Google),
+    Azure(azure::Azure),
+    Apertium(apertium::Apertium),
+    Openai(openai::Openai),
+}
+
+/// Call the same method on whichever API this is.
+macro_rules! dispatch {
+    ($api:expr, $a:ident => $call:expr) => {
+        match $api {
+            Api::LibreTranslate($a) => $call,
+            Api::MyMemory($a) => $call,
+            Api::Deepl($a) => $call,
+            Api::Google($a) => $call,
+            Api::Azure($a) => $call,
+            Api::Apertium($a) => $call,
+            Api::Openai($a) => $call,
+        }
+    };
 }
 
 impl Api {
@@ -105,14 +183,26 @@ impl Api {
         match settings.kind {
             ProviderKind::Libretranslate => Api::LibreTranslate(libretranslate::LibreTranslate),
             ProviderKind::Mymemory => Api::MyMemory(mymemory::MyMemory::new(settings)),
+            ProviderKind::Deepl => Api::Deepl(deepl::Deepl::new(settings)),
+            ProviderKind::Google => Api::Google(google::Google::new(settings)),
+            ProviderKind::Azure => Api::Azure(azure::Azure::new(settings)),
+            ProviderKind::Apertium => Api::Apertium(apertium::Apertium::new(settings)),
+            ProviderKind::Openai => Api::Openai(openai::Openai::new(settings)),
         }
     }
 
     fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        match self {
-            Api::LibreTranslate(a) => a.limits(settings),
-            Api::MyMemory(a) => a.limits(settings),
-        }
+        dispatch!(self, a => a.limits(settings))
+    }
+
+    fn cache_options(&self) -> String {
+        dispatch!(self, a => a.cache_options())
+    }
+
+    /// The API's own code for one of ours (its mapping table); `target` for the
+    /// target side (DeepL wants `EN-US`, not `EN`, as a target).
+    fn code(&self, ours: &str, target: bool) -> String {
+        dispatch!(self, a => a.code(ours, target))
     }
 }
 
@@ -129,10 +219,7 @@ pub fn batch_limits(settings: &ProviderSettings) -> BatchLimits {
 /// [`Provider::cache_options`].
 #[must_use]
 pub fn cache_options(settings: &ProviderSettings) -> String {
-    let mut options = match Api::of(settings) {
-        Api::LibreTranslate(a) => a.cache_options(),
-        Api::MyMemory(a) => a.cache_options(),
-    };
+    let mut options = Api::of(settings).cache_options();
     if !settings.languages.is_empty() {
         let map: Vec<String> = (settings.languages.iter())
             .map(|(ours, theirs)| format!("{ours}:{theirs}"))
@@ -153,6 +240,7 @@ impl Provider {
         settings: &ProviderSettings,
         key: Option<ApiKey>,
     ) -> Result<Provider, crate::error::Error> {
+        let settings = &deepl::resolve_endpoint(settings, key.as_ref());
         let http = Http::new(name, settings, key)?;
         let api = Api::of(settings);
         let limits = api.limits(settings);
@@ -164,6 +252,7 @@ impl Provider {
             settings: settings.clone(),
             http,
             api,
+            languages: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -215,11 +304,51 @@ impl Provider {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let (from, to) = (self.settings.map_lang(from), self.settings.map_lang(to));
-        match &self.api {
-            Api::LibreTranslate(a) => a.translate(&self.http, from, to, texts).await,
-            Api::MyMemory(a) => a.translate(&self.http, from, to, texts).await,
+        let (from, to) = (self.code(from, false), self.code(to, true));
+        let http = &self.http;
+        dispatch!(&self.api, a => a.translate(http, &from, &to, texts).await)
+    }
+
+    /// The provider's code for one of our language codes: the config's `languages`
+    /// map first, then the API's own table.
+    #[must_use]
+    pub fn code(&self, ours: &str, target: bool) -> String {
+        match self.settings.languages.get(ours) {
+            Some(theirs) => theirs.clone(),
+            None => self.api.code(ours, target),
         }
+    }
+
+    /// Fail before any text is sent when the provider does not translate
+    /// `from → to` (our codes). Asks the provider's languages endpoint once per run
+    /// (later calls use the answer); a provider without one answers from its table.
+    ///
+    /// # Errors
+    /// [`ProviderError::UnsupportedPair`], or the languages call's own failure.
+    pub async fn check_pair(&self, from: &str, to: &str) -> Result<(), ProviderError> {
+        let http = &self.http;
+        let languages = self
+            .languages
+            .get_or_try_init(|| async { dispatch!(&self.api, a => a.languages(http).await) })
+            .await?;
+        let (f, t) = (self.code(from, false), self.code(to, true));
+        if languages.supports(&f, &t) {
+            Ok(())
+        } else {
+            Err(ProviderError::UnsupportedPair(format!(
+                "{} does not translate {from} → {to} ({f} → {t})",
+                self.name
+            )))
+        }
+    }
+
+    /// One cheap call (languages or usage endpoint) for `translate providers --check`.
+    ///
+    /// # Errors
+    /// The call's failure, classified.
+    pub async fn health(&self) -> Result<Health, ProviderError> {
+        let http = &self.http;
+        dispatch!(&self.api, a => a.health(http).await)
     }
 }
 

@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use super::{BatchLimits, Http, ProviderError, Reply};
+use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply};
 use crate::config::ProviderSettings;
 
 /// MyMemory's documented cap on `q`, in UTF-8 bytes.
@@ -58,6 +58,29 @@ impl MyMemory {
     /// Options that change the output: machine translation is on (the default).
     pub(super) fn cache_options(&self) -> String {
         "mt=1".to_string()
+    }
+
+    /// MyMemory takes ISO 639-1 or RFC 3066 codes as they are (`ar`, `fa`, `fa-IR`).
+    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
+        ours.to_string()
+    }
+
+    /// MyMemory has no languages endpoint; an unsupported pair comes back as an
+    /// in-body `INVALID LANGUAGE PAIR` error for the first text, classified
+    /// `BadRequest`.
+    pub(super) async fn languages(&self, _http: &Http) -> Result<Languages, ProviderError> {
+        Ok(Languages::Any)
+    }
+
+    /// MyMemory has no usage endpoint: one five-character translation (`hello`,
+    /// en → it) shows reachability and whether today's quota is already used up.
+    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let texts = ["hello".to_string()];
+        self.translate(http, "en", "it", &texts).await?;
+        Ok(Health {
+            detail: "GET /get (5 characters, en → it): answered; MyMemory does not report the remaining quota".into(),
+            quota: None,
+        })
     }
 
     /// One `GET /get` for the single text in `texts`.

@@ -1,5 +1,10 @@
 //! Shared test support: local API emulators.
 #![allow(dead_code)]
 
+pub mod apertium_emu;
+pub mod azure_emu;
+pub mod deepl_emu;
 pub mod emulator;
+pub mod google_emu;
 pub mod harness;
+pub mod openai_emu;

@@ -1,0 +1,1 @@
+//! Stub: emulator to be written (issue 3).
