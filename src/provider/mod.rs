@@ -478,6 +478,15 @@ fn error_chain(e: &reqwest::Error) -> String {
 /// `Retry-After` as a wait from `now`: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
 /// A date in the past is a zero wait; anything unparseable is ignored.
 fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    // OpenAI-style servers send milliseconds too; the finer value wins.
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -553,6 +562,9 @@ mod tests {
             Some(Duration::from_secs(7))
         );
         assert_eq!(retry_after(&headers(" 0 "), now), Some(Duration::ZERO));
+        let mut h = headers("7");
+        h.insert("retry-after-ms", HeaderValue::from_static("1500"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_millis(1500)));
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
         assert_eq!(
             retry_after(&headers(&later), now),
