@@ -231,7 +231,7 @@ fn http_429_with_retry_after_is_honoured_and_counted() {
         retry_after: Some(1),
     });
     lt(&s, &emu).assert().code(0);
-    let at = emu.arrivals();
+    let at: Vec<Instant> = translate_requests(&emu).iter().map(|r| r.at).collect();
     assert!(
         at[1] - at[0] >= Duration::from_millis(950),
         "retried after {:?}",
@@ -345,28 +345,19 @@ fn dry_run_sends_nothing_and_writes_nothing() {
     assert_eq!(translate_requests(&emu).len(), n);
 }
 
-#[test]
-fn a_killed_run_resumes_and_sends_only_what_is_missing() {
-    let s = Scratch::with_config(|c| {
-        c.replace("max_texts = 25", "max_texts = 1")
-            .replace("concurrency = 4", "concurrency = 1")
-    });
-    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
-    emu.push_n(Behaviour::Normal, 6);
+/// Start a run, let `answered` requests succeed, hang the next, kill -9 the process
+/// more than a second later; return the texts the server answered before the kill.
+fn run_and_kill(s: &Scratch, api: Api, provider: &str, answered: usize) -> HashSet<String> {
+    let emu = Emulator::spawn_blocking_runtime(api);
+    emu.push_n(Behaviour::Normal, answered);
     emu.set_mode(Behaviour::Hang);
     let mut child = s
         .std_cmd(&[&seeds()])
-        .args([
-            "--provider",
-            "libretranslate",
-            "--endpoint",
-            &emu.url(),
-            "-q",
-        ])
+        .args(["--provider", provider, "--endpoint", &emu.url(), "-q"])
         .spawn()
         .unwrap();
     let t = Instant::now();
-    while translate_requests(&emu).len() < 7 {
+    while translate_requests(&emu).len() <= answered {
         assert!(
             t.elapsed() < Duration::from_secs(60),
             "the run did not get going"
@@ -376,13 +367,20 @@ fn a_killed_run_resumes_and_sends_only_what_is_missing() {
     std::thread::sleep(Duration::from_millis(1100));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let answered: HashSet<String> = translate_requests(&emu)
+    translate_requests(&emu)
         .iter()
-        .take(6)
+        .take(answered)
         .flat_map(|r| r.texts())
-        .collect();
-    drop(emu);
+        .collect()
+}
 
+#[test]
+fn a_killed_run_resumes_and_sends_only_what_is_missing() {
+    let s = Scratch::with_config(|c| {
+        c.replace("max_texts = 25", "max_texts = 1")
+            .replace("concurrency = 4", "concurrency = 1")
+    });
+    let answered = run_and_kill(&s, Api::LibreTranslate, "libretranslate", 6);
     let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
     lt(&s, &emu).assert().code(0);
     let resent: HashSet<String> = emu.texts_received().into_iter().collect();
@@ -390,17 +388,35 @@ fn a_killed_run_resumes_and_sends_only_what_is_missing() {
         resent.is_disjoint(&answered),
         "answers received before the kill were requested again"
     );
-    let all: HashSet<String> = s
+    let fetched: HashSet<String> = s
         .all_rows()
         .into_iter()
         .filter(|r| r.target.is_some() && !r.cached)
         .map(|r| r.source)
         .collect();
-    assert_eq!(resent.len(), all.len());
+    assert_eq!(resent.len(), fetched.len());
     assert_eq!(
         s.report().from_cache,
         s.all_rows().iter().filter(|r| r.cached).count()
     );
+}
+
+#[test]
+fn a_killed_mymemory_run_never_asks_again_for_sentence_pieces_it_received() {
+    let s = Scratch::with_config(|c| c.replace("concurrency = 2", "concurrency = 1"));
+    // Seed 000's first long paragraph is over 500 bytes: it goes in several pieces.
+    let answered = run_and_kill(&s, Api::MyMemory, "mymemory", 4);
+    let emu = Emulator::spawn_blocking_runtime(Api::MyMemory);
+    s.cmd(&[&seeds()])
+        .args(["--endpoint", &emu.url()])
+        .assert()
+        .code(0);
+    let resent: HashSet<String> = emu.texts_received().into_iter().collect();
+    assert!(
+        resent.is_disjoint(&answered),
+        "pieces received before the kill were requested again"
+    );
+    assert_eq!(s.report().untranslated, 0);
 }
 
 #[test]
@@ -652,4 +668,41 @@ fn an_input_with_no_articles_is_a_usage_error() {
         .stderr(predicate::str::contains(
             "no .txt, .md, .html or .htm files",
         ));
+}
+
+#[test]
+fn an_unsupported_pair_is_refused_before_any_text_is_sent() {
+    let s = Scratch::new();
+    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
+    let out = s
+        .cmd(&[&seeds()])
+        .args([
+            "--provider",
+            "libretranslate",
+            "--endpoint",
+            &emu.url(),
+            "--to",
+            "xx",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("does not translate"))
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--provider"));
+    assert!(
+        translate_requests(&emu).is_empty(),
+        "text was sent for an unsupported pair"
+    );
+    let rows: Vec<_> = seed_names()
+        .iter()
+        .flat_map(|n| {
+            let stem = n.trim_end_matches(".txt");
+            let text = fs_err::read_to_string(s.out.join(format!("{stem}.xx.jsonl"))).unwrap();
+            text.lines()
+                .map(|l| serde_json::from_str::<common::harness::JsonRow>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(rows.iter().any(|r| r.flags == ["unsupported_pair"]));
 }

@@ -183,7 +183,10 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
         .filter(|&u| results[u].is_none())
         .collect();
     let pieces = plan::pieces(&units.list, &wanted, &limits);
-    let batches = plan::pack(&pieces, &units.list, &limits);
+    // Pieces of a split paragraph are cached one by one as they arrive, so a run that
+    // stops half-way through a long paragraph does not ask for its first pieces again.
+    let piece_hits = lookup_pieces(cache.as_ref(), &units.list, &pieces, &key, events)?;
+    let batches = plan::pack(&pieces, &units.list, &limits, |i| piece_hits[i].is_none());
 
     let mut outcome = RunOutcome::default();
     if opts.dry_run {
@@ -197,7 +200,10 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
             cached_paragraphs,
             deduplicated_paragraphs: to_send - wanted.len(),
             paragraphs: wanted.len(),
-            characters: pieces.iter().map(|p| p.chars).sum(),
+            characters: (pieces.iter().zip(&piece_hits))
+                .filter(|(_, hit)| hit.is_none())
+                .map(|(p, _)| p.chars)
+                .sum(),
             requests: batches.len(),
             duration: rate_duration(&opts.provider, &batches),
         });
@@ -216,7 +222,17 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
         let sender = Sender::new(opts)?;
         let cache = cache.as_ref().expect("a real run opens the cache");
         let fetched = sender
-            .fetch_all(&units.list, &pieces, batches, cache, &key, events)
+            .fetch_all(
+                &Work {
+                    units: &units.list,
+                    pieces: &pieces,
+                    piece_hits,
+                },
+                batches,
+                cache,
+                &key,
+                events,
+            )
             .await?;
         for (u, r) in fetched {
             results[u] = Some(r);
@@ -470,6 +486,42 @@ struct Sender {
 /// A piece's fate after its batch came back.
 type PieceResult = (usize, Result<String, &'static str>);
 
+/// What a real run has to fetch: the distinct texts, their pieces, and the pieces the
+/// cache already holds (`Some` translation).
+struct Work<'a> {
+    units: &'a [plan::Unit],
+    pieces: &'a [Piece],
+    piece_hits: Vec<Option<String>>,
+}
+
+/// Look up, in the cache, each piece of the paragraphs that are split into several.
+fn lookup_pieces(
+    cache: Option<&Cache>,
+    units: &[plan::Unit],
+    pieces: &[Piece],
+    key: &dyn Fn(&str, &str) -> CacheKey,
+    events: &dyn Events,
+) -> Result<Vec<Option<String>>> {
+    let mut per_unit: HashMap<usize, usize> = HashMap::new();
+    for p in pieces {
+        *per_unit.entry(p.unit).or_default() += 1;
+    }
+    let mut hits = vec![None; pieces.len()];
+    let Some(cache) = cache else { return Ok(hits) };
+    for (i, p) in pieces
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| per_unit[&p.unit] > 1)
+    {
+        match cache.get(&key(&units[p.unit].from, &p.text))? {
+            Lookup::Hit(hit) => hits[i] = Some(hit.target),
+            Lookup::Repaired(msg) => events.warn(&msg),
+            Lookup::Miss => {}
+        }
+    }
+    Ok(hits)
+}
+
 impl Sender {
     fn new(opts: &RunOptions) -> Result<Sender> {
         let key = secret::resolve(&opts.provider_name, opts.provider.key_env());
@@ -500,8 +552,31 @@ impl Sender {
         self.problem.lock().ok().and_then(|p| p.clone())
     }
 
+    /// Source languages the provider does not translate into the target, found before
+    /// any text is sent. A failing languages endpoint is not a verdict: the
+    /// translation requests then meet whatever is wrong and are handled as usual.
+    async fn unsupported_sources(&self, batches: &[Batch]) -> std::collections::BTreeSet<String> {
+        let froms: std::collections::BTreeSet<&str> =
+            batches.iter().map(|b| b.from.as_str()).collect();
+        let mut refused = std::collections::BTreeSet::new();
+        for from in froms {
+            match self.provider.check_pair(from, &self.to).await {
+                Ok(()) => {}
+                Err(e @ ProviderError::UnsupportedPair(_)) => {
+                    self.note_problem(&e);
+                    refused.insert(from.to_string());
+                }
+                Err(e) => tracing::debug!("could not check {from} → {}: {e}", self.to),
+            }
+        }
+        refused
+    }
+
     fn note_problem(&self, e: &ProviderError) {
         let msg = match e {
+            ProviderError::UnsupportedPair(_) => format!(
+                "{e}; nothing was sent for these paragraphs. hint: `translate providers` lists the configured providers; choose one with --provider NAME"
+            ),
             ProviderError::Unreachable(_) => format!(
                 "{e} ({}); hint: use --offline to serve from the cache only, --endpoint URL for another server, or --provider NAME",
                 self.provider.name()
@@ -526,27 +601,48 @@ impl Sender {
     /// all its pieces are back. Returns each unit's outcome.
     async fn fetch_all(
         &self,
-        units: &[plan::Unit],
-        pieces: &[Piece],
+        work: &Work<'_>,
         batches: Vec<Batch>,
         cache: &Cache,
         key: &dyn Fn(&str, &str) -> CacheKey,
         events: &dyn Events,
     ) -> Result<Vec<(usize, Outcome)>> {
+        let (units, pieces) = (work.units, work.pieces);
         let mut remaining: HashMap<usize, usize> = HashMap::new();
-        for p in pieces {
-            *remaining.entry(p.unit).or_default() += 1;
-        }
         let mut parts: HashMap<usize, Vec<PieceResult>> = HashMap::new();
+        let mut ready: Vec<PieceResult> = Vec::new();
+        for (i, p) in pieces.iter().enumerate() {
+            *remaining.entry(p.unit).or_default() += 1;
+            if let Some(hit) = &work.piece_hits[i] {
+                ready.push((i, Ok(hit.clone())));
+            }
+        }
+        let unsupported = self.unsupported_sources(&batches).await;
+        let (refused, batches): (Vec<Batch>, Vec<Batch>) = batches
+            .into_iter()
+            .partition(|b| unsupported.contains(&b.from));
+        for b in refused {
+            ready.extend(
+                b.pieces
+                    .into_iter()
+                    .map(|i| (i, Err(flags::UNSUPPORTED_PAIR))),
+            );
+        }
         let concurrency = self.concurrency;
-        let mut stream = futures::stream::iter(batches)
+        let sent = futures::stream::iter(batches)
             .map(|b| self.send_batch(b, pieces))
             .buffer_unordered(concurrency);
+        let mut stream = futures::stream::iter([ready]).chain(sent).boxed();
         let mut out = Vec::new();
         while let Some(done) = stream.next().await {
             let mut finished_units = 0;
             for (pi, r) in done {
                 let unit = pieces[pi].unit;
+                let split = remaining[&unit] > 1 || parts.contains_key(&unit);
+                if let (true, Ok(t), None) = (split, &r, &work.piece_hits[pi]) {
+                    let u = &units[unit];
+                    cache.put(&key(&u.from, &pieces[pi].text), t, Origin::Machine)?;
+                }
                 parts.entry(unit).or_default().push((pi, r));
                 let left = remaining.get_mut(&unit).expect("unit counted");
                 *left -= 1;
@@ -556,6 +652,7 @@ impl Sender {
                 finished_units += 1;
                 let mut got = parts.remove(&unit).unwrap_or_default();
                 got.sort_by_key(|(pi, _)| *pi);
+                let from_cache = got.iter().all(|(pi, _)| work.piece_hits[*pi].is_some());
                 let outcome = match got
                     .into_iter()
                     .map(|(_, r)| r)
@@ -567,7 +664,7 @@ impl Sender {
                         cache.put(&key(&u.from, &u.text), &target, Origin::Machine)?;
                         Outcome::Translated {
                             target,
-                            cached: false,
+                            cached: from_cache,
                             reviewed: false,
                         }
                     }

@@ -101,14 +101,19 @@ pub struct Batch {
     pub chars: usize,
 }
 
-/// Pack pieces into batches within `limits`, greedily and in order, one language per
-/// batch.
+/// Pack the pieces for which `send(index)` holds into batches within `limits`,
+/// greedily and in order, one language per batch.
 #[must_use]
-pub fn pack(pieces: &[Piece], units: &[Unit], limits: &BatchLimits) -> Vec<Batch> {
+pub fn pack(
+    pieces: &[Piece],
+    units: &[Unit],
+    limits: &BatchLimits,
+    send: impl Fn(usize) -> bool,
+) -> Vec<Batch> {
     let mut open: HashMap<&str, Batch> = HashMap::new();
     let mut done = Vec::new();
     let mut order: Vec<&str> = Vec::new();
-    for (i, p) in pieces.iter().enumerate() {
+    for (i, p) in pieces.iter().enumerate().filter(|(i, _)| send(*i)) {
         let from = units[p.unit].from.as_str();
         let b = open.entry(from).or_insert_with(|| {
             order.push(from);
@@ -178,7 +183,7 @@ mod tests {
         let wanted: Vec<usize> = (0..10).collect();
         let l = limits(3, 40);
         let ps = pieces(&u.list, &wanted, &l);
-        let bs = pack(&ps, &u.list, &l);
+        let bs = pack(&ps, &u.list, &l, |_| true);
         let mut seen: Vec<usize> = bs.iter().flat_map(|b| b.pieces.clone()).collect();
         seen.sort_unstable();
         assert_eq!(
