@@ -66,25 +66,117 @@ impl fmt::Display for KeySource {
     }
 }
 
-/// Find a provider's key: `key_env` first, then the keyring. `None` when neither has
-/// one (or the keyring is not available on this machine).
+/// Environment variable that keeps tarjama away from the OS keyring (CI, containers).
+pub const NO_KEYRING_ENV: &str = "TARJAMA_NO_KEYRING";
+
+/// Where keys are kept: the OS keyring (Keychain, Credential Manager, Secret
+/// Service), or keyring's in-memory mock store for tests. Entries are service
+/// [`KEYRING_SERVICE`], user = provider name.
+pub struct Keyring {
+    /// `None`: the OS keyring; `Some`: a given store (the mock).
+    store: Option<std::sync::Arc<keyring_core::CredentialStore>>,
+}
+
+impl Keyring {
+    /// The OS keyring.
+    #[must_use]
+    pub fn os() -> Keyring {
+        Keyring { store: None }
+    }
+
+    /// keyring's mock credential store: in memory, for tests.
+    ///
+    /// # Panics
+    /// If the mock store cannot be created (it always can).
+    #[must_use]
+    pub fn mock() -> Keyring {
+        let store: std::sync::Arc<keyring_core::CredentialStore> =
+            keyring_core::mock::Store::new().expect("the mock store is always available");
+        Keyring { store: Some(store) }
+    }
+
+    /// Whether the OS keyring is switched off by [`NO_KEYRING_ENV`].
+    #[must_use]
+    pub fn disabled(&self) -> bool {
+        self.store.is_none() && std::env::var_os(NO_KEYRING_ENV).is_some()
+    }
+
+    fn entry(&self, provider: &str) -> Result<keyring_core::Entry, String> {
+        if self.disabled() {
+            return Err(format!(
+                "the OS keyring is switched off ({NO_KEYRING_ENV} is set)"
+            ));
+        }
+        match &self.store {
+            Some(store) => store.build(KEYRING_SERVICE, provider, None),
+            None => keyring::Entry::new(KEYRING_SERVICE, provider).map(|e| e.inner),
+        }
+        .map_err(|e| format!("the OS keyring is not available: {e}"))
+    }
+
+    /// The stored key, if any.
+    ///
+    /// # Errors
+    /// The keyring cannot be reached.
+    pub fn get(&self, provider: &str) -> Result<Option<ApiKey>, String> {
+        match self.entry(provider)?.get_password() {
+            Ok(k) if !k.trim().is_empty() => Ok(Some(ApiKey::new(k.trim()))),
+            Ok(_) | Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(format!("cannot read the OS keyring: {e}")),
+        }
+    }
+
+    /// Store a key.
+    ///
+    /// # Errors
+    /// The keyring cannot be reached or written.
+    pub fn set(&self, provider: &str, key: &ApiKey) -> Result<(), String> {
+        self.entry(provider)?
+            .set_password(key.expose())
+            .map_err(|e| format!("cannot write the OS keyring: {e}"))
+    }
+
+    /// Delete a key; `false` when there was none.
+    ///
+    /// # Errors
+    /// The keyring cannot be reached or written.
+    pub fn delete(&self, provider: &str) -> Result<bool, String> {
+        match self.entry(provider)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(format!("cannot delete from the OS keyring: {e}")),
+        }
+    }
+}
+
+/// Find a provider's key: `key_env` first, then the OS keyring. `None` when neither
+/// has one (or the keyring is not available on this machine).
 #[must_use]
 pub fn resolve(provider: &str, key_env: Option<&str>) -> Option<(ApiKey, KeySource)> {
+    resolve_in(&Keyring::os(), provider, key_env)
+}
+
+/// [`resolve`] with a given keyring.
+#[must_use]
+pub fn resolve_in(
+    keyring: &Keyring,
+    provider: &str,
+    key_env: Option<&str>,
+) -> Option<(ApiKey, KeySource)> {
     if let Some(var) = key_env
         && let Ok(v) = std::env::var(var)
         && !v.trim().is_empty()
     {
         return Some((ApiKey::new(v.trim()), KeySource::Env(var.to_string())));
     }
-    if std::env::var_os("TARJAMA_NO_KEYRING").is_some() {
+    if keyring.disabled() {
         return None;
     }
-    let entry = keyring::Entry::new(KEYRING_SERVICE, provider).ok()?;
-    match entry.get_password() {
-        Ok(k) if !k.is_empty() => Some((ApiKey::new(k), KeySource::Keyring)),
-        Ok(_) => None,
+    match keyring.get(provider) {
+        Ok(Some(k)) => Some((k, KeySource::Keyring)),
+        Ok(None) => None,
         Err(e) => {
-            tracing::debug!("no key for {provider} in the OS keyring: {e}");
+            tracing::debug!("no key for {provider}: {e}");
             None
         }
     }
@@ -93,6 +185,22 @@ pub fn resolve(provider: &str, key_env: Option<&str>) -> Option<(ApiKey, KeySour
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mock_keyring_set_get_delete_and_lookup_order() {
+        let kr = Keyring::mock();
+        assert_eq!(kr.get("deepl").unwrap(), None);
+        kr.set("deepl", &ApiKey::new("abc-SECRET-4321:fx")).unwrap();
+        assert_eq!(kr.get("deepl").unwrap().unwrap().last4(), "…1:fx");
+        let (k, src) = resolve_in(&kr, "deepl", Some("TARJAMA_TEST_UNSET_VAR")).unwrap();
+        assert_eq!(
+            (k.expose(), src),
+            ("abc-SECRET-4321:fx", KeySource::Keyring)
+        );
+        assert!(kr.delete("deepl").unwrap());
+        assert!(!kr.delete("deepl").unwrap());
+        assert_eq!(resolve_in(&kr, "deepl", None), None);
+    }
 
     #[test]
     fn key_never_prints() {

@@ -7,7 +7,9 @@
 //! some input unusable (all outputs still written); 2 usage or config error; 1 any
 //! other fatal error.
 
+pub mod auth;
 mod progress;
+pub mod providers;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,16 +42,22 @@ pub const DEFAULT_CACHE: &str = "cache";
     version,
     about,
     max_term_width = 100,
-    args_override_self = true
+    args_override_self = true,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
 pub struct Args {
+    /// Other jobs: keys, providers
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Files or directories to translate (directories are walked for .txt, .md, .html, .htm)
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<PathBuf>,
 
     /// Target language (e.g. en)
-    #[arg(long, value_name = "LANG")]
-    pub to: String,
+    #[arg(long, value_name = "LANG", required = true)]
+    pub to: Option<String>,
 
     /// Source language, or `auto` to detect Arabic vs Persian per document
     #[arg(long, value_name = "LANG", default_value = "auto")]
@@ -64,7 +72,7 @@ pub struct Args {
     pub endpoint: Option<String>,
 
     /// Config file [default: config/translate.toml when it exists, else built-in defaults]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
     /// Output directory
@@ -104,6 +112,23 @@ pub struct Args {
     pub verbose: u8,
 }
 
+/// The jobs besides translating.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Store, show or delete a provider's API key in the OS keyring
+    Auth {
+        /// What to do with the key
+        #[command(subcommand)]
+        action: auth::Action,
+    },
+    /// List the configured providers, or check that they answer (--check)
+    Providers {
+        /// Make one cheap call to each provider (or only NAME): reachability, key, quota
+        #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+        check: Option<String>,
+    },
+}
+
 /// Run the command line; returns the exit code.
 #[must_use]
 pub fn run() -> i32 {
@@ -125,7 +150,14 @@ pub fn run() -> i32 {
             return EXIT_FAILURE;
         }
     };
-    match runtime.block_on(translate(&args)) {
+    let job = async {
+        match &args.command {
+            Some(Command::Auth { action }) => auth::run(&args, action),
+            Some(Command::Providers { check }) => providers::run(&args, check.as_deref()).await,
+            None => translate(&args).await,
+        }
+    };
+    match runtime.block_on(job) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -169,7 +201,12 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
     };
     let (provider_name, provider) = config.provider(args.provider.as_deref(), &overrides)?;
     let formats = Format::parse_list(&args.format).map_err(Error::Usage)?;
-    let to = args.to.trim().to_ascii_lowercase();
+    let to = args
+        .to
+        .as_deref()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if to.is_empty() || to == "auto" {
         return Err(Error::Usage(
             "--to needs a language code such as `en`".into(),

@@ -506,7 +506,8 @@ fn secs(value: f64) -> Duration {
 }
 
 /// The endpoint for display: userinfo and query values replaced by `****`.
-fn mask_endpoint(endpoint: &str) -> String {
+#[must_use]
+pub fn mask_endpoint(endpoint: &str) -> String {
     let Ok(mut url) = url::Url::parse(endpoint) else {
         return "<invalid endpoint>".to_string();
     };
