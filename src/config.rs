@@ -133,38 +133,71 @@ impl ProviderSettings {
         self.languages.get(lang).map_or(lang, String::as_str)
     }
 
-    fn validate(&self, name: &str) -> std::result::Result<(), String> {
-        let bad = |what: &str| Err(format!("[providers.{name}] {what}"));
+    /// Check the values serde cannot; `Err((key, message))` names the offending key.
+    fn check(&self) -> std::result::Result<(), (&'static str, String)> {
         if !(self.rps.is_finite() && (MIN_RPS..=MAX_RPS).contains(&self.rps)) {
-            return bad(&format!("rps must be between {MIN_RPS} and {MAX_RPS}"));
+            return Err((
+                "rps",
+                format!("rps must be between {MIN_RPS} and {MAX_RPS}"),
+            ));
         }
-        if self.burst == 0 {
-            return bad("burst must be at least 1");
+        let at_least_one = [
+            ("burst", self.burst as usize),
+            ("concurrency", self.concurrency),
+            ("max_texts", self.max_texts),
+            ("max_chars", self.max_chars),
+        ];
+        if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
+            return Err((key, format!("{key} must be at least 1")));
         }
-        if self.concurrency == 0 {
-            return bad("concurrency must be at least 1");
-        }
-        if self.max_texts == 0 || self.max_chars == 0 {
-            return bad("max_texts and max_chars must be at least 1");
-        }
-        if !(self.timeout_secs > 0.0 && self.connect_timeout_secs > 0.0) {
-            return bad("timeout_secs and connect_timeout_secs must be above 0");
+        for (key, v) in [
+            ("timeout_secs", self.timeout_secs),
+            ("connect_timeout_secs", self.connect_timeout_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err((key, format!("{key} must be a number of seconds above 0")));
+            }
         }
         if self.kind == ProviderKind::Deepl && self.endpoint == DEEPL_AUTO_ENDPOINT {
             return Ok(());
         }
         match url::Url::parse(&self.endpoint) {
-            Err(e) => return bad(&format!("endpoint `{}` is not a URL: {e}", self.endpoint)),
-            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
-                return bad(&format!(
-                    "endpoint `{}` must be an http or https URL",
-                    self.endpoint
-                ));
-            }
-            Ok(_) => {}
+            Err(e) => Err((
+                "endpoint",
+                format!("endpoint `{}` is not a URL: {e}", self.endpoint),
+            )),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => Err((
+                "endpoint",
+                format!("endpoint `{}` must be an http or https URL", self.endpoint),
+            )),
+            Ok(_) => Ok(()),
         }
-        Ok(())
     }
+
+    fn validate(&self, name: &str) -> std::result::Result<(), String> {
+        self.check()
+            .map_err(|(_, message)| format!("[providers.{name}] {message}"))
+    }
+}
+
+/// `line L, column C` of `key = …` inside `[providers.<table>]`, if the text has it.
+fn key_position(text: &str, table: &str, key: &str) -> Option<(usize, usize)> {
+    let header = format!("[providers.{table}]");
+    let mut inside = false;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            inside = t.trim_end() == header;
+            continue;
+        }
+        let is_key = t
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        if inside && is_key {
+            return Some((n + 1, line.len() - t.len() + 1));
+        }
+    }
+    None
 }
 
 /// The whole config file.
@@ -233,9 +266,14 @@ impl Config {
         })?;
         config.source = Some(path.to_path_buf());
         for (name, p) in &config.providers {
-            p.validate(name).map_err(|message| Error::Config {
+            p.check().map_err(|(key, message)| Error::Config {
                 path: path.to_path_buf(),
-                message,
+                message: match key_position(text, name, key) {
+                    Some((line, col)) => {
+                        format!("line {line}, column {col}: [providers.{name}] {message}")
+                    }
+                    None => format!("[providers.{name}] {message}"),
+                },
             })?;
         }
         if !config.providers.contains_key(&config.default_provider) {
