@@ -269,6 +269,12 @@ pub struct RunReport {
     pub http_429: u64,
     /// Wall-clock duration of the run in milliseconds.
     pub wall_ms: u64,
+    /// Characters not sent because the same paragraph occurs elsewhere in the run.
+    #[serde(default)]
+    pub chars_deduplicated: u64,
+    /// Characters not sent because the cache held their translation.
+    #[serde(default)]
+    pub chars_from_cache: u64,
     /// Inputs that could not be read, decoded or written.
     pub errors: Vec<FileError>,
     /// Per-document counts.

@@ -137,6 +137,21 @@ pub fn summary(opts: &RunOptions, outcome: &RunOutcome) {
         human_duration(Duration::from_millis(r.wall_ms)),
         opts.out_dir.display(),
     );
+    if r.chars_deduplicated + r.chars_from_cache > 0 {
+        eprintln!(
+            "saved {} characters: {} repeated within the run, {} from the cache",
+            r.chars_deduplicated + r.chars_from_cache,
+            r.chars_deduplicated,
+            r.chars_from_cache
+        );
+    }
+    if let Some((configured, worked)) = outcome.adapted_rate {
+        eprintln!(
+            "the server rate-limited {configured} requests/s; {worked:.2} requests/s worked. \
+             hint: put `rps = {worked:.2}` in [providers.{}] (or pass --rps {worked:.2})",
+            opts.provider_name
+        );
+    }
     if !outcome.missing.is_empty() {
         eprintln!(
             "{} paragraphs left untranslated (¶ numbers count from 1, as in the HTML):",

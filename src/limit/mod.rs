@@ -11,12 +11,18 @@
 //!   row cannot connect, every later [`Limiter::call`] fails at once with that error,
 //!   so a run without network or quota ends in seconds instead of retrying every
 //!   paragraph;
-//! - a shared pause: a `429` makes every caller wait, not only the one that got it.
+//! - a shared pause: a `429` makes every caller wait, not only the one that got it;
+//! - adaptive pacing ([`adaptive`]): when the server answers 429 although we keep to
+//!   the configured rate, its real limit is lower. The rate drops to what the server
+//!   was seen to accept (multiplicative decrease when that cannot be measured), then
+//!   creeps back up slowly (additive increase), so a run finishes near the server's
+//!   real limit instead of bouncing off it; the rate that worked is reported.
 //!
 //! This is the only module that sleeps. It knows nothing of URLs or JSON: it sees
 //! [`ProviderError`] classes only. Every attempt counts in [`Stats`], including
 //! one that timed out on our side: the API may have processed (and billed) it.
 
+pub mod adaptive;
 pub mod retry;
 
 use std::future::Future;
@@ -59,6 +65,8 @@ pub struct Limiter {
     unreachable_streak: AtomicU32,
     /// No request leaves before this instant (set by a 429).
     paused_until: Mutex<Option<Instant>>,
+    /// The rate actually used once the server showed a lower limit.
+    pace: adaptive::Pace,
     counters: Counters,
 }
 
@@ -89,8 +97,16 @@ impl Limiter {
             breaker: OnceLock::new(),
             unreachable_streak: AtomicU32::new(0),
             paused_until: Mutex::new(None),
+            pace: adaptive::Pace::new(settings.rps),
             counters: Counters::default(),
         }
+    }
+
+    /// `Some((configured, worked))` when the server's 429s made the limiter slow down:
+    /// the configured requests per second and the rate it settled on.
+    #[must_use]
+    pub fn adapted_rate(&self) -> Option<(f64, f64)> {
+        self.pace.adapted()
     }
 
     /// Run one request of `chars` characters through the limits, retrying what is
@@ -105,11 +121,18 @@ impl Limiter {
     {
         let mut retries_done = 0;
         loop {
+            let epoch = self.pace.epoch();
             let error = match self.attempt(chars, retries_done > 0, &mut f).await {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    self.pace.success();
+                    return Ok(value);
+                }
                 Err(Attempt::Blocked(e)) => return Err(e),
                 Err(Attempt::Failed(e)) => e,
             };
+            if let ProviderError::RateLimited { .. } = error {
+                self.pace.rate_limited(epoch);
+            }
             match retry::decide(
                 &self.policy,
                 &error,
@@ -181,6 +204,7 @@ impl Limiter {
         if let Some(l) = &self.requests {
             l.until_ready().await;
         }
+        self.pace.wait().await;
         if let Some(c) = &self.chars {
             c.take(chars).await;
         }

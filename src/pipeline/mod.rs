@@ -98,6 +98,9 @@ pub struct RunOutcome {
     pub missing: Vec<(String, usize, String)>,
     /// Why the provider stopped being used, if it did (quota, unreachable, auth).
     pub provider_problem: Option<String>,
+    /// `(configured, worked)` requests per second when the server's 429s made the run
+    /// slow down.
+    pub adapted_rate: Option<(f64, f64)>,
 }
 
 /// What the pipeline tells the terminal. Every method has a no-op default.
@@ -162,12 +165,19 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
         outcomes.push(row);
     }
     let mut results: Vec<Option<Outcome>> = vec![None; units.list.len()];
+    let chars = |u: &plan::Unit| u.text.chars().count() as u64;
+    report.chars_deduplicated = units
+        .list
+        .iter()
+        .map(|u| (u.occurrences.len() as u64 - 1) * chars(u))
+        .sum();
     let mut cached_paragraphs = 0;
     if let Some(cache) = &cache {
         for (u, unit) in units.list.iter().enumerate() {
             match cache.get(&key(&unit.from, &unit.text))? {
                 Lookup::Hit(hit) => {
                     cached_paragraphs += unit.occurrences.len();
+                    report.chars_from_cache += chars(unit);
                     results[u] = Some(Outcome::Translated {
                         target: hit.target,
                         cached: true,
@@ -186,6 +196,10 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     // Pieces of a split paragraph are cached one by one as they arrive, so a run that
     // stops half-way through a long paragraph does not ask for its first pieces again.
     let piece_hits = lookup_pieces(cache.as_ref(), &units.list, &pieces, &key, events)?;
+    report.chars_from_cache += (pieces.iter().zip(&piece_hits))
+        .filter(|(_, hit)| hit.is_some())
+        .map(|(p, _)| p.chars as u64)
+        .sum::<u64>();
     let batches = plan::pack(&pieces, &units.list, &limits, |i| piece_hits[i].is_none());
 
     let mut outcome = RunOutcome::default();
@@ -243,6 +257,7 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
         report.retries = stats.retries;
         report.http_429 = stats.http_429;
         outcome.provider_problem = sender.problem();
+        outcome.adapted_rate = sender.limiter.adapted_rate();
     }
     events.finish();
 
@@ -560,7 +575,12 @@ impl Sender {
             batches.iter().map(|b| b.from.as_str()).collect();
         let mut refused = std::collections::BTreeSet::new();
         for from in froms {
-            match self.provider.check_pair(from, &self.to).await {
+            // Through the limiter: it counts as a request, and a slow or failing
+            // languages endpoint is retried like any other call.
+            let check = self
+                .limiter
+                .call(0, || self.provider.check_pair(from, &self.to));
+            match check.await {
                 Ok(()) => {}
                 Err(e @ ProviderError::UnsupportedPair(_)) => {
                     self.note_problem(&e);

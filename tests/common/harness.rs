@@ -63,8 +63,8 @@ impl Scratch {
         let fast = shipped
             .replace("retry_base_ms = 1000", "retry_base_ms = 10")
             .replace("retry_max_ms = 60000", "retry_max_ms = 3000")
-            .replace("timeout_secs = 30.0", "timeout_secs = 1.5")
-            .replace("timeout_secs = 120.0", "timeout_secs = 1.5")
+            .replace("timeout_secs = 30.0", "timeout_secs = 3.0")
+            .replace("timeout_secs = 120.0", "timeout_secs = 3.0")
             .replace("connect_timeout_secs = 5.0", "connect_timeout_secs = 1.0")
             .replace("rps = 2.0", "rps = 500.0")
             .replace("rps = 5.0", "rps = 500.0")

@@ -1,0 +1,188 @@
+//! Adaptive pacing: finish near the server's real limit when it is lower than the
+//! configured one.
+//!
+//! Until the first 429 this does nothing: governor keeps the configured rate and
+//! burst. A 429 received for a request sent at the current pacing epoch (older
+//! requests' 429s are echoes of a problem already answered) lowers the rate to what
+//! the server was seen to accept over the last few seconds, times a small margin; with
+//! too few recent successes to measure, it halves the rate instead (multiplicative
+//! decrease). From then on requests are spaced `1/rate` apart with no burst, and every
+//! few seconds without a 429 the rate grows by a small fixed step (additive increase)
+//! towards the configured rate, so a limit that rises again is found again.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Fraction of the measured accepted rate to settle on.
+const MARGIN: f64 = 0.95;
+/// How far back successes count when measuring the accepted rate.
+const WINDOW: Duration = Duration::from_secs(3);
+/// Fewest successes in the window for the measurement to be trusted.
+const MIN_SAMPLES: usize = 6;
+/// How often the rate may grow while no 429 comes.
+const INCREASE_EVERY: Duration = Duration::from_secs(5);
+/// How much it grows each time, as a share of the configured rate.
+const INCREASE_STEP: f64 = 0.02;
+/// The lowest rate, as a share of the configured rate.
+const FLOOR: f64 = 0.01;
+
+/// Shared pacing state of one provider.
+#[derive(Debug)]
+pub struct Pace {
+    configured: f64,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// Current rate once adapted; `None` before the first 429.
+    rate: Option<f64>,
+    /// Earliest departure of the next request once adapted.
+    next: Instant,
+    /// Bumped at every decrease.
+    epoch: u64,
+    /// Recent success times.
+    successes: VecDeque<Instant>,
+    /// When the rate last changed.
+    changed: Instant,
+}
+
+impl Pace {
+    /// Pacing for a configured rate of `rps` requests per second.
+    #[must_use]
+    pub fn new(rps: f64) -> Pace {
+        let now = Instant::now();
+        Pace {
+            configured: rps,
+            state: Mutex::new(State {
+                rate: None,
+                next: now,
+                epoch: 0,
+                successes: VecDeque::new(),
+                changed: now,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current epoch, to be handed back with a 429.
+    #[must_use]
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// `Some((configured, current))` once a 429 made the rate drop.
+    #[must_use]
+    pub fn adapted(&self) -> Option<(f64, f64)> {
+        self.lock().rate.map(|r| (self.configured, r))
+    }
+
+    /// Wait for this request's departure slot (no wait before the first 429).
+    pub async fn wait(&self) {
+        let depart = {
+            let mut s = self.lock();
+            let Some(rate) = s.rate else { return };
+            let now = Instant::now();
+            let depart = s.next.max(now);
+            s.next = depart + Duration::from_secs_f64(1.0 / rate);
+            depart
+        };
+        tokio::time::sleep_until(depart).await;
+    }
+
+    /// A request succeeded.
+    pub fn success(&self) {
+        let now = Instant::now();
+        let mut s = self.lock();
+        s.successes.push_back(now);
+        while s
+            .successes
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > WINDOW)
+        {
+            s.successes.pop_front();
+        }
+        if let Some(rate) = s.rate
+            && rate < self.configured
+            && now.duration_since(s.changed) >= INCREASE_EVERY
+        {
+            s.rate = Some((rate + self.configured * INCREASE_STEP).min(self.configured));
+            s.changed = now;
+        }
+    }
+
+    /// A request sent during `epoch` was answered 429.
+    pub fn rate_limited(&self, epoch: u64) {
+        let now = Instant::now();
+        let mut s = self.lock();
+        if epoch != s.epoch {
+            return; // sent before the last decrease: already answered
+        }
+        let current = s.rate.unwrap_or(self.configured);
+        let recent = s
+            .successes
+            .iter()
+            .filter(|t| now.duration_since(**t) <= WINDOW)
+            .count();
+        let measured =
+            (recent >= MIN_SAMPLES).then(|| recent as f64 / WINDOW.as_secs_f64() * MARGIN);
+        let lowered = measured.map_or(current * 0.5, |m| m.min(current * 0.9));
+        let rate = lowered.max(self.configured * FLOOR);
+        tracing::info!(
+            "the server answered 429: slowing from {current:.2} to {rate:.2} requests/s"
+        );
+        s.rate = Some(rate);
+        s.epoch += 1;
+        s.changed = now;
+        s.next = s.next.max(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_lowers_the_rate_to_what_was_accepted_and_it_creeps_back() {
+        let p = Pace::new(20.0);
+        assert_eq!(p.adapted(), None);
+        // 10 requests/s accepted for 3 s, then a 429.
+        for _ in 0..30 {
+            p.success();
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        let e = p.epoch();
+        p.rate_limited(e);
+        let (_, rate) = p.adapted().unwrap();
+        assert!((rate - 9.5).abs() < 0.5, "{rate}");
+        // An echo from the same epoch does not lower it again.
+        p.rate_limited(e);
+        assert_eq!(p.adapted().unwrap().1, rate);
+        // Requests are now spaced 1/rate apart.
+        let t0 = Instant::now();
+        for _ in 0..10 {
+            p.wait().await;
+        }
+        let spent = t0.elapsed().as_secs_f64();
+        assert!((spent - 9.0 / rate).abs() < 0.05, "{spent}");
+        // Five quiet seconds later, one success raises it by a step.
+        tokio::time::advance(Duration::from_secs(5)).await;
+        p.success();
+        assert!((p.adapted().unwrap().1 - (rate + 0.4)).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_measurements_a_429_halves_the_rate() {
+        let p = Pace::new(8.0);
+        p.rate_limited(p.epoch());
+        assert_eq!(p.adapted(), Some((8.0, 4.0)));
+    }
+}
