@@ -24,7 +24,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use key::CacheKey;
+pub use key::{CacheKey, normalize_key_text};
 
 use crate::error::{Error, Result};
 

@@ -237,7 +237,7 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
 
 async fn translate(args: &Args) -> Result<i32, Error> {
     let opts = options(args)?;
-    let events = progress::Progress::new(args.quiet, args.verbose);
+    let events = progress::Progress::new(args.quiet, args.verbose, opts.provider.rps);
     let outcome = pipeline::run(&opts, &events).await?;
     if let Some(est) = &outcome.estimate {
         print_estimate(&opts, est);

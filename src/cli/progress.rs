@@ -8,7 +8,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::model::FileError;
-use crate::pipeline::{Events, RunOptions, RunOutcome};
+use crate::pipeline::{Events, RunOptions, RunOutcome, Snapshot};
 
 /// How many untranslated paragraphs the summary lists one by one.
 const MISSING_LISTED: usize = 20;
@@ -17,37 +17,58 @@ const MISSING_LISTED: usize = 20;
 pub struct Progress {
     quiet: bool,
     verbose: u8,
+    rps: f64,
     bar: Option<ProgressBar>,
-    plain: Mutex<PlainState>,
-}
-
-#[derive(Default)]
-struct PlainState {
-    total: usize,
-    done: usize,
-    last_reported: usize,
+    started: std::time::Instant,
+    last_line: Mutex<usize>,
 }
 
 impl Progress {
-    /// A bar when stderr is a terminal and not quiet; plain lines otherwise.
-    pub fn new(quiet: bool, verbose: u8) -> Progress {
+    /// A bar when stderr is a terminal and not quiet; plain lines otherwise. `rps` is
+    /// the configured rate, for the ETA.
+    pub fn new(quiet: bool, verbose: u8, rps: f64) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::hidden();
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} translating [{bar:30}] {pos}/{len} paragraphs {per_sec} ETA {eta} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} documents · {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
             );
             bar
         });
         Progress {
             quiet,
             verbose,
+            rps,
             bar,
-            plain: Mutex::new(PlainState::default()),
+            started: std::time::Instant::now(),
+            last_line: Mutex::new(0),
         }
+    }
+
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) if !bar.is_hidden() => bar.suspend(|| eprintln!("{line}")),
+            _ => eprintln!("{line}"),
+        }
+    }
+
+    /// `12 paragraphs (3 cached) · 40 requests, 9120 characters sent · 4.8 requests/s · ETA 1 min 02 s`
+    fn message(&self, s: &Snapshot) -> String {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = s.requests as f64 / secs;
+        let left = s.docs_total.saturating_sub(s.docs_done);
+        // Requests still to send, at the pace of the documents done so far, over the
+        // configured rate: the rate limit, not this machine, sets the time left.
+        let eta = (s.docs_done > 0 && s.requests > 0).then(|| {
+            let per_doc = s.requests as f64 / s.docs_done as f64;
+            Duration::from_secs_f64(per_doc * left as f64 / self.rps.max(1e-3))
+        });
+        let eta = eta.map_or(String::new(), |d| format!(" · ETA {}", human_duration(d)));
+        format!(
+            "{} paragraphs ({} cached), {} waiting · {} requests, {} characters sent · {rate:.1} requests/s{eta}",
+            s.paragraphs_done, s.from_cache, s.waiting, s.requests, s.chars_sent
+        )
     }
 }
 
@@ -62,37 +83,45 @@ impl Events for Progress {
         }
     }
 
-    fn start(&self, to_send: usize, cached: usize) {
+    fn start(&self, documents: usize) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(documents as u64);
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(200));
+            }
+            None => eprintln!("translating {documents} documents"),
+        }
+    }
+
+    fn progress(&self, now: &Snapshot) {
         if self.quiet {
             return;
         }
         if let Some(bar) = &self.bar {
-            bar.set_length(to_send as u64);
-            bar.set_message(format!("({cached} from cache)"));
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.enable_steady_tick(Duration::from_millis(200));
-        } else {
-            if let Ok(mut s) = self.plain.lock() {
-                s.total = to_send;
-            }
-            eprintln!(
-                "{cached} paragraphs from the cache, {to_send} distinct paragraphs to translate"
-            );
-        }
-    }
-
-    fn advance(&self, n: usize) {
-        if let Some(bar) = &self.bar {
-            bar.inc(n as u64);
+            bar.set_length(now.docs_total as u64);
+            bar.set_position(now.docs_done as u64);
+            bar.set_message(self.message(now));
             return;
         }
-        let Ok(mut s) = self.plain.lock() else { return };
-        s.done += n;
-        // A line per tenth of the work, so logs stay short.
-        let step = (s.total / 10).max(1);
-        if !self.quiet && s.total > 0 && (s.done - s.last_reported >= step || s.done == s.total) {
-            s.last_reported = s.done;
-            eprintln!("processed {}/{} paragraphs", s.done, s.total);
+        // A line per tenth of the documents, so logs stay short.
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        let step = (now.docs_total / 10).max(1);
+        if now.docs_done >= *last + step
+            || (now.docs_done == now.docs_total && *last < now.docs_done)
+        {
+            *last = now.docs_done;
+            eprintln!(
+                "{}/{} documents · {}",
+                now.docs_done,
+                now.docs_total,
+                self.message(now)
+            );
         }
     }
 
@@ -105,15 +134,6 @@ impl Events for Progress {
     fn written(&self, rel: &str) {
         if self.verbose > 0 {
             self.println(&format!("wrote {rel}"));
-        }
-    }
-}
-
-impl Progress {
-    fn println(&self, line: &str) {
-        match &self.bar {
-            Some(bar) if !bar.is_hidden() => bar.suspend(|| eprintln!("{line}")),
-            _ => eprintln!("{line}"),
         }
     }
 }

@@ -1,71 +1,23 @@
-//! Planning the requests: unique texts, pieces within per-text limits, batches within
-//! per-request limits.
+//! Planning the requests: pieces within per-text limits, batches within per-request
+//! limits, packed as paragraphs arrive.
 //!
-//! Identical normalized paragraphs anywhere in the run become one [`Unit`] and are
-//! translated once. A unit longer than the provider accepts per text is cut into
-//! pieces at sentence boundaries (joined back with a space after translation). Pieces
-//! are packed greedily, in document order, into batches that respect the provider's
-//! texts-per-request and characters-per-request limits; a batch never mixes source
-//! languages.
+//! A paragraph longer than the provider accepts per text is cut into pieces at
+//! sentence boundaries ([`split`]), joined back with a space after translation. The
+//! [`Packer`] fills one open batch per source language, in arrival order, up to the
+//! provider's texts-per-request and characters-per-request limits, and hands a batch
+//! over as soon as the next piece would not fit; [`Packer::flush`] hands over the
+//! partly filled ones. Greedy filling in order gives at most one partly filled batch
+//! per language at the end (and one wherever a flush is forced), so the number of
+//! requests stays within a few of the minimum the limits allow.
 
 use std::collections::HashMap;
 
 use crate::provider::BatchLimits;
 use crate::segment;
 
-/// One distinct text to translate, and where it occurs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unit {
-    /// Source language as sent.
-    pub from: String,
-    /// Normalized text.
-    pub text: String,
-    /// `(document, paragraph)` positions using this translation.
-    pub occurrences: Vec<(usize, usize)>,
-}
-
-/// Collects units, collapsing duplicates.
-#[derive(Debug, Default)]
-pub struct Units {
-    /// Units in first-seen order.
-    pub list: Vec<Unit>,
-    index: HashMap<(String, String), usize>,
-}
-
-impl Units {
-    /// Register an occurrence; returns the unit's id.
-    pub fn add(&mut self, from: &str, text: &str, at: (usize, usize)) -> usize {
-        let key = (from.to_string(), text.to_string());
-        if let Some(&id) = self.index.get(&key) {
-            self.list[id].occurrences.push(at);
-            return id;
-        }
-        let id = self.list.len();
-        self.list.push(Unit {
-            from: key.0.clone(),
-            text: key.1.clone(),
-            occurrences: vec![at],
-        });
-        self.index.insert(key, id);
-        id
-    }
-}
-
-/// A piece of a unit, small enough for one text of one request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Piece {
-    /// The unit it belongs to.
-    pub unit: usize,
-    /// Its text.
-    pub text: String,
-    /// Its length in Unicode code points (what providers bill).
-    pub chars: usize,
-}
-
-/// The pieces of the given units, in order. Returns the pieces and, per unit, how
-/// many pieces it has.
+/// The pieces of one paragraph for one text of a request each.
 #[must_use]
-pub fn pieces(units: &[Unit], wanted: &[usize], limits: &BatchLimits) -> Vec<Piece> {
+pub fn split(text: &str, limits: &BatchLimits) -> Vec<String> {
     // A text may hold at most max_bytes_per_text bytes and max_chars characters;
     // cutting at max_chars *bytes* satisfies both (a character is at least one byte).
     let max_bytes = limits
@@ -73,78 +25,111 @@ pub fn pieces(units: &[Unit], wanted: &[usize], limits: &BatchLimits) -> Vec<Pie
         .unwrap_or(usize::MAX)
         .min(limits.max_chars)
         .max(1);
-    let mut out = Vec::new();
-    for &u in wanted {
-        let text = &units[u].text;
-        let parts = if text.len() <= max_bytes {
-            vec![text.clone()]
-        } else {
-            segment::chunk(text, max_bytes)
-        };
-        out.extend(parts.into_iter().map(|t| Piece {
-            unit: u,
-            chars: t.chars().count(),
-            text: t,
-        }));
+    if text.len() <= max_bytes {
+        vec![text.to_string()]
+    } else {
+        segment::chunk(text, max_bytes)
     }
-    out
 }
 
-/// A request's worth of pieces (indices into the piece list), all of one language.
+/// One text of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// Caller's id for it.
+    pub id: usize,
+    /// Its text.
+    pub text: String,
+    /// Its length in Unicode code points (what providers bill).
+    pub chars: usize,
+}
+
+impl Piece {
+    /// A piece with its character count.
+    #[must_use]
+    pub fn new(id: usize, text: String) -> Piece {
+        Piece {
+            id,
+            chars: text.chars().count(),
+            text,
+        }
+    }
+}
+
+/// A request's worth of pieces, all of one source language.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Batch {
     /// Source language.
     pub from: String,
-    /// Piece indices.
-    pub pieces: Vec<usize>,
+    /// The pieces.
+    pub pieces: Vec<Piece>,
     /// Characters in the batch.
     pub chars: usize,
 }
 
-/// Pack the pieces for which `send(index)` holds into batches within `limits`,
-/// greedily and in order, one language per batch.
-#[must_use]
-pub fn pack(
-    pieces: &[Piece],
-    units: &[Unit],
-    limits: &BatchLimits,
-    send: impl Fn(usize) -> bool,
-) -> Vec<Batch> {
-    let mut open: HashMap<&str, Batch> = HashMap::new();
-    let mut done = Vec::new();
-    let mut order: Vec<&str> = Vec::new();
-    for (i, p) in pieces.iter().enumerate().filter(|(i, _)| send(*i)) {
-        let from = units[p.unit].from.as_str();
-        let b = open.entry(from).or_insert_with(|| {
-            order.push(from);
-            Batch {
-                from: from.to_string(),
-                pieces: Vec::new(),
-                chars: 0,
-            }
+/// Fills batches greedily, one open batch per source language.
+#[derive(Debug)]
+pub struct Packer {
+    limits: BatchLimits,
+    open: HashMap<String, Batch>,
+    /// Languages in first-seen order, so flushing is deterministic.
+    order: Vec<String>,
+}
+
+impl Packer {
+    /// A packer for these limits.
+    #[must_use]
+    pub fn new(limits: BatchLimits) -> Packer {
+        Packer {
+            limits,
+            open: HashMap::new(),
+            order: Vec::new(),
+        }
+    }
+
+    /// Add a piece; returns the batch it closed, if the piece did not fit in it.
+    pub fn push(&mut self, from: &str, piece: Piece) -> Option<Batch> {
+        if !self.open.contains_key(from) {
+            self.order.push(from.to_string());
+        }
+        let limits = self.limits;
+        let b = self.open.entry(from.to_string()).or_insert_with(|| Batch {
+            from: from.to_string(),
+            ..Batch::default()
         });
-        let fits = b.pieces.len() < limits.max_texts && b.chars + p.chars <= limits.max_chars;
-        if !fits && !b.pieces.is_empty() {
-            done.push(std::mem::replace(
+        let fits = b.pieces.len() < limits.max_texts && b.chars + piece.chars <= limits.max_chars;
+        let closed = (!fits && !b.pieces.is_empty()).then(|| {
+            std::mem::replace(
                 b,
                 Batch {
                     from: from.to_string(),
-                    pieces: Vec::new(),
-                    chars: 0,
+                    ..Batch::default()
                 },
-            ));
-        }
-        b.pieces.push(i);
-        b.chars += p.chars;
+            )
+        });
+        b.chars += piece.chars;
+        b.pieces.push(piece);
+        closed
     }
-    for from in order {
-        if let Some(b) = open.remove(from)
-            && !b.pieces.is_empty()
-        {
-            done.push(b);
-        }
+
+    /// Whether no piece is waiting in an open batch.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.open.values().all(|b| b.pieces.is_empty())
     }
-    done
+
+    /// Hand over every partly filled batch.
+    pub fn flush(&mut self) -> Vec<Batch> {
+        let mut out = Vec::new();
+        for from in &self.order {
+            if let Some(b) = self.open.remove(from)
+                && !b.pieces.is_empty()
+            {
+                out.push(b);
+            }
+        }
+        self.order.clear();
+        out
+    }
 }
 
 #[cfg(test)]
@@ -160,40 +145,42 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_collapse_into_one_unit() {
-        let mut u = Units::default();
-        let a = u.add("ar", "نص", (0, 1));
-        let b = u.add("ar", "نص", (3, 0));
-        let c = u.add("fa", "نص", (4, 0));
-        assert_eq!(a, b);
-        assert_ne!(a, c);
-        assert_eq!(u.list[a].occurrences, vec![(0, 1), (3, 0)]);
-    }
-
-    #[test]
     fn batches_respect_text_and_char_limits_and_language() {
-        let mut u = Units::default();
+        let mut p = Packer::new(limits(3, 40));
+        let mut batches = Vec::new();
         for i in 0..10 {
-            u.add(
-                if i % 2 == 0 { "ar" } else { "fa" },
-                &"ب".repeat(10 + i),
-                (0, i),
-            );
+            let from = if i.is_multiple_of(2) { "ar" } else { "fa" };
+            batches.extend(p.push(from, Piece::new(i, "ب".repeat(10 + i))));
         }
-        let wanted: Vec<usize> = (0..10).collect();
-        let l = limits(3, 40);
-        let ps = pieces(&u.list, &wanted, &l);
-        let bs = pack(&ps, &u.list, &l, |_| true);
-        let mut seen: Vec<usize> = bs.iter().flat_map(|b| b.pieces.clone()).collect();
+        batches.extend(p.flush());
+        assert!(p.is_empty());
+        let mut seen: Vec<usize> = batches
+            .iter()
+            .flat_map(|b| b.pieces.iter().map(|x| x.id))
+            .collect();
         seen.sort_unstable();
         assert_eq!(
             seen,
             (0..10).collect::<Vec<_>>(),
             "every piece exactly once"
         );
-        for b in &bs {
+        for b in &batches {
             assert!(b.pieces.len() <= 3 && b.chars <= 40, "{b:?}");
-            assert!(b.pieces.iter().all(|&p| u.list[ps[p].unit].from == b.from));
+            let lang_of = |id: usize| if id.is_multiple_of(2) { "ar" } else { "fa" };
+            assert!(b.pieces.iter().all(|x| lang_of(x.id) == b.from));
         }
+    }
+
+    #[test]
+    fn long_paragraphs_are_split_within_the_byte_limit() {
+        let l = BatchLimits {
+            max_texts: 1,
+            max_chars: 500,
+            max_bytes_per_text: Some(500),
+        };
+        let text = "جملة عربية طويلة نسبيا تتكرر هنا. ".repeat(40);
+        let parts = split(&text, &l);
+        assert!(parts.len() > 1 && parts.iter().all(|p| p.len() <= 500));
+        assert_eq!(split("قصيرة", &l), vec!["قصيرة".to_string()]);
     }
 }

@@ -163,7 +163,8 @@ fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, Prov
 /// Parse a 200 body; the count must match what was sent.
 fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
     let response: Response = serde_json::from_str(body).map_err(|e| {
-        let start: String = body.chars().take(80).collect();
+        // Scrub before cutting: a key cut in half would no longer be recognised.
+        let start: String = http.scrub(body).chars().take(80).collect();
         ProviderError::Malformed(http.scrub(&format!(
             "HTTP 200 without a `translatedText` string or array ({e}): {start}"
         )))

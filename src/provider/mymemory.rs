@@ -158,10 +158,10 @@ fn classify(http: &Http, reply: &Reply) -> Result<String, ProviderError> {
         }
     }
     let Some(b) = body else {
-        let start: String = reply.body.chars().take(80).collect();
+        // Scrub before cutting: a key cut in half would no longer be recognised.
+        let start: String = http.scrub(&reply.body).chars().take(80).collect();
         return Err(ProviderError::Malformed(format!(
-            "HTTP {status} without a JSON body: {}",
-            http.scrub(&start)
+            "HTTP {status} without a JSON body: {start}"
         )));
     };
     b.result(http)

@@ -1,0 +1,163 @@
+//! The network side of a run: one provider, its limiter, and the handling of a batch
+//! that comes back wrong.
+
+use crate::error::Result;
+use crate::limit::Limiter;
+use crate::model::flags;
+use crate::provider::{Provider, ProviderError};
+use crate::secret;
+
+use super::plan::{Batch, Piece};
+use super::{RunOptions, validate};
+
+/// A piece's fate: its id and its translation or the flag saying why not.
+pub type PieceResult = (usize, Result<String, &'static str>);
+
+/// Sends batches for one run.
+pub struct Sender {
+    pub(super) provider: Provider,
+    pub(super) limiter: Limiter,
+    to: String,
+    key_hint: String,
+    problem: std::sync::Mutex<Option<String>>,
+}
+
+impl Sender {
+    /// Resolve the key (environment, then keyring) and build the provider.
+    pub fn new(opts: &RunOptions) -> Result<Sender> {
+        let key = secret::resolve(&opts.provider_name, opts.provider.key_env());
+        let where_ = format!(
+            "the OS keyring (service `{}`, user `{}`)",
+            secret::KEYRING_SERVICE,
+            opts.provider_name
+        );
+        let key_hint = match opts.provider.key_env() {
+            Some(v) => format!("the key is read from ${v}, then from {where_}"),
+            None => format!("the key is read from {where_}"),
+        };
+        let provider = Provider::new(&opts.provider_name, &opts.provider, key.map(|(k, _)| k))?;
+        Ok(Sender {
+            provider,
+            limiter: Limiter::new(&opts.provider),
+            to: opts.to.clone(),
+            key_hint,
+            problem: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Why the provider stopped being used, if it did.
+    pub fn problem(&self) -> Option<String> {
+        self.problem.lock().ok().and_then(|p| p.clone())
+    }
+
+    /// Whether the provider translates `from` into the target. Asked through the
+    /// limiter (it counts as a request, and a failing languages endpoint is retried);
+    /// an endpoint that keeps failing is not a verdict: the translation requests then
+    /// meet whatever is wrong and are handled as usual.
+    pub async fn supports(&self, from: &str) -> bool {
+        let check = self
+            .limiter
+            .call(0, || self.provider.check_pair(from, &self.to));
+        match check.await {
+            Ok(()) => true,
+            Err(e @ ProviderError::UnsupportedPair(_)) => {
+                self.note_problem(&e);
+                false
+            }
+            Err(e) => {
+                tracing::debug!("could not check {from} → {}: {e}", self.to);
+                true
+            }
+        }
+    }
+
+    fn note_problem(&self, e: &ProviderError) {
+        let name = self.provider.name();
+        let msg = match e {
+            ProviderError::UnsupportedPair(_) => format!(
+                "{e}; nothing was sent for these paragraphs. hint: `translate providers` lists the configured providers; choose one with --provider NAME"
+            ),
+            ProviderError::Unreachable(_) => format!(
+                "{e} ({name}); hint: use --offline to serve from the cache only, --endpoint URL for another server, or --provider NAME"
+            ),
+            ProviderError::QuotaExhausted(_) => format!(
+                "{name}: {e}; stopped sending to it. Rerun later (the cache keeps everything done so far) or use --provider NAME"
+            ),
+            ProviderError::AuthFailed(_) => format!("{name}: {e}; {}", self.key_hint),
+            _ => return,
+        };
+        if let Ok(mut p) = self.problem.lock()
+            && p.is_none()
+        {
+            *p = Some(msg);
+        }
+    }
+
+    /// One batch, with the failure handling that needs no retry policy: a malformed
+    /// answer or a refused batch is split in halves down to single texts; a reply that
+    /// is not a translation is retried once on its own.
+    pub async fn send_batch(&self, batch: Batch) -> Vec<PieceResult> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(Vec<Piece>, bool)> = vec![(batch.pieces, false)];
+        while let Some((group, is_retry)) = stack.pop() {
+            let texts: Vec<String> = group.iter().map(|p| p.text.clone()).collect();
+            let chars = group.iter().map(|p| p.chars).sum();
+            let from = batch.from.as_str();
+            let reply = self
+                .limiter
+                .call(chars, || self.provider.translate(from, &self.to, &texts))
+                .await;
+            let reply = match reply {
+                Ok(t) if t.len() != group.len() => Err(ProviderError::Malformed(format!(
+                    "{} translations for {} texts",
+                    t.len(),
+                    group.len()
+                ))),
+                other => other,
+            };
+            match reply {
+                Ok(translations) => {
+                    for (piece, t) in group.into_iter().zip(translations) {
+                        match validate::check(&piece.text, &t, &self.to) {
+                            Ok(()) => out.push((piece.id, Ok(t.trim().to_string()))),
+                            Err(_) if !is_retry => stack.push((vec![piece], true)),
+                            Err(why) => {
+                                tracing::warn!(
+                                    "rejected reply ({why:?}) for a {}-character text",
+                                    piece.chars
+                                );
+                                out.push((piece.id, Err(flags::REJECTED_REPLY)));
+                            }
+                        }
+                    }
+                }
+                Err(ProviderError::Malformed(_) | ProviderError::BadRequest(_))
+                    if group.len() > 1 =>
+                {
+                    let mut a = group;
+                    let b = a.split_off(a.len() / 2);
+                    stack.push((b, is_retry));
+                    stack.push((a, is_retry));
+                }
+                Err(e) => {
+                    self.note_problem(&e);
+                    let flag = failure_flag(&e);
+                    out.extend(group.into_iter().map(|p| (p.id, Err(flag))));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The JSONL flag for a provider failure.
+pub fn failure_flag(e: &ProviderError) -> &'static str {
+    match e {
+        ProviderError::QuotaExhausted(_) => flags::QUOTA_EXHAUSTED,
+        ProviderError::Unreachable(_) => flags::UNREACHABLE,
+        ProviderError::BadRequest(_) => flags::BAD_REQUEST,
+        ProviderError::Malformed(_) => flags::REJECTED_REPLY,
+        ProviderError::UnsupportedPair(_) => flags::UNSUPPORTED_PAIR,
+        _ => flags::PROVIDER_ERROR,
+    }
+}

@@ -1,0 +1,488 @@
+//! The streaming run: documents flow in, batches flow out, outputs are written as
+//! soon as a document is complete.
+//!
+//! One coordinator owns all run state and is the only one that changes it; the
+//! network work happens in batch futures that own nothing but the batch and a shared
+//! [`Sender`]. The loop:
+//! 1. admit documents (read, segment, detect, look up the cache) while fewer than a
+//!    bounded number of paragraphs wait for a translation, packing what the cache
+//!    lacks into batches;
+//! 2. launch ready batches, at most `concurrency` at once;
+//! 3. apply one finished batch: cache each answer as it arrives, complete the
+//!    paragraphs it finishes, write every document that is now complete.
+//!
+//! Memory stays bounded by the backlog, not the corpus: a finished document is
+//! written and dropped. Identical paragraphs share one in-flight request; a later
+//! occurrence of a text already fetched in this run reuses that answer. Partly
+//! filled batches are sent when the input is exhausted or nothing else is in flight.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::align::{self, Outcome};
+use crate::cache::{Cache, CacheKey, Lookup, Origin};
+use crate::error::{Error, Result};
+use crate::model::{AlignedDoc, DocCounts, FileError, InputFile, PreparedDoc, RunReport, flags};
+use crate::{ingest, write};
+
+use super::plan::{Batch, Packer, Piece, split};
+use super::send::{PieceResult, Sender};
+use super::{Ctx, Events, Snapshot, initial_outcome, prepare, seen_key};
+
+/// One document waiting for translations.
+struct DocState {
+    doc: PreparedDoc,
+    outcomes: Vec<Option<Outcome>>,
+    waiting: usize,
+}
+
+/// One distinct text being fetched.
+struct UnitState {
+    from: String,
+    text: String,
+    waiters: Vec<(usize, usize)>,
+    pieces_left: usize,
+    split: bool,
+    parts: Vec<(usize, std::result::Result<String, &'static str>)>,
+}
+
+/// What the coordinator hands back when the input is done.
+pub struct Finished {
+    /// Counts of the documents written, and the inputs that could not be used.
+    pub report: RunReport,
+    /// Untranslated content: `(doc, index, flag)`.
+    pub missing: Vec<(String, usize, String)>,
+    /// The sender, when anything was sent: its counters and problems.
+    pub sender: Option<Arc<Sender>>,
+    /// Outputs that could not be written.
+    pub write_errors: Vec<Error>,
+}
+
+/// All state of a streaming run.
+pub struct Coordinator<'a> {
+    ctx: &'a Ctx<'a>,
+    cache: &'a Cache,
+    events: &'a dyn Events,
+    sender: Option<Arc<Sender>>,
+    docs: HashMap<usize, DocState>,
+    units: HashMap<(String, String), usize>,
+    unit_state: HashMap<usize, UnitState>,
+    next_unit: usize,
+    /// Piece id → (unit, piece text).
+    pieces: HashMap<usize, (usize, String)>,
+    next_piece: usize,
+    packer: Packer,
+    ready: VecDeque<Batch>,
+    supported: HashMap<String, bool>,
+    /// Texts fetched in this run: later occurrences reuse the answer.
+    fetched: HashMap<(String, String), String>,
+    /// Every distinct text seen, to count what deduplication saved.
+    seen: HashSet<[u8; 16]>,
+    waiting_paragraphs: usize,
+    report: RunReport,
+    missing: Vec<(String, usize, String)>,
+    write_errors: Vec<Error>,
+    docs_total: usize,
+    docs_done: usize,
+    paragraphs_done: usize,
+}
+
+impl<'a> Coordinator<'a> {
+    /// A coordinator for one run.
+    pub fn new(
+        ctx: &'a Ctx<'a>,
+        cache: &'a Cache,
+        events: &'a dyn Events,
+        errors: Vec<FileError>,
+    ) -> Self {
+        Coordinator {
+            ctx,
+            cache,
+            events,
+            sender: None,
+            docs: HashMap::new(),
+            units: HashMap::new(),
+            unit_state: HashMap::new(),
+            next_unit: 0,
+            pieces: HashMap::new(),
+            next_piece: 0,
+            packer: Packer::new(ctx.limits),
+            ready: VecDeque::new(),
+            supported: HashMap::new(),
+            fetched: HashMap::new(),
+            seen: HashSet::new(),
+            waiting_paragraphs: 0,
+            report: RunReport {
+                errors,
+                ..RunReport::default()
+            },
+            missing: Vec::new(),
+            write_errors: Vec::new(),
+            docs_total: 0,
+            docs_done: 0,
+            paragraphs_done: 0,
+        }
+    }
+
+    /// Most paragraphs waiting for a translation before no more documents are read.
+    fn backlog_cap(&self) -> usize {
+        let l = self.ctx.limits;
+        (4 * self.ctx.opts.provider.concurrency.max(1) * l.max_texts).max(2000)
+    }
+
+    /// Run over `files` to the end.
+    pub async fn run(mut self, files: Vec<InputFile>) -> Result<Finished> {
+        self.docs_total = files.len();
+        self.events.start(files.len());
+        let concurrency = self.ctx.opts.provider.concurrency.max(1);
+        let mut files = files.into_iter().enumerate().peekable();
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            while self.waiting_paragraphs < self.backlog_cap()
+                && self.ready.len() < 2 * concurrency
+                && let Some((d, file)) = files.next()
+            {
+                self.read_and_admit(d, &file)?;
+            }
+            let exhausted = files.peek().is_none();
+            if exhausted || (in_flight.is_empty() && self.ready.is_empty()) {
+                self.ready.extend(self.packer.flush());
+            }
+            while in_flight.len() < concurrency
+                && let Some(batch) = self.ready.pop_front()
+            {
+                let sender = self.sender()?;
+                if !self.supports(&sender, &batch.from).await {
+                    let refused = batch
+                        .pieces
+                        .iter()
+                        .map(|p| (p.id, Err(flags::UNSUPPORTED_PAIR)))
+                        .collect();
+                    self.apply(refused)?;
+                    continue;
+                }
+                in_flight.push(async move { sender.send_batch(batch).await });
+            }
+            if in_flight.is_empty() {
+                if exhausted && self.ready.is_empty() && self.packer.is_empty() {
+                    break;
+                }
+                continue;
+            }
+            if let Some(results) = in_flight.next().await {
+                self.apply(results)?;
+            }
+        }
+        debug_assert!(self.docs.is_empty(), "every document written");
+        Ok(Finished {
+            report: self.report,
+            missing: self.missing,
+            sender: self.sender,
+            write_errors: self.write_errors,
+        })
+    }
+
+    /// The sender, built on first use (an offline run never builds one).
+    fn sender(&mut self) -> Result<Arc<Sender>> {
+        if let Some(s) = &self.sender {
+            return Ok(Arc::clone(s));
+        }
+        let s = Arc::new(Sender::new(self.ctx.opts)?);
+        self.sender = Some(Arc::clone(&s));
+        Ok(s)
+    }
+
+    async fn supports(&mut self, sender: &Sender, from: &str) -> bool {
+        if let Some(&ok) = self.supported.get(from) {
+            return ok;
+        }
+        let ok = sender.supports(from).await;
+        self.supported.insert(from.to_string(), ok);
+        ok
+    }
+
+    fn read_and_admit(&mut self, d: usize, file: &InputFile) -> Result<()> {
+        match ingest::read(file) {
+            Ok(doc) => self.admit(
+                d,
+                prepare(doc, self.ctx.opts.from.as_deref(), &self.ctx.opts.to),
+            ),
+            Err(e) => {
+                self.events.file_error(&e);
+                self.report.errors.push(e);
+                self.docs_total -= 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn key(&self, from: &str, text: &str) -> CacheKey {
+        CacheKey::new(
+            &self.ctx.opts.provider_name,
+            &self.ctx.options,
+            from,
+            &self.ctx.opts.to,
+            text,
+        )
+    }
+
+    /// Decide every paragraph of a new document that can be decided now.
+    fn admit(&mut self, d: usize, doc: PreparedDoc) -> Result<()> {
+        let n = doc.paragraphs.len();
+        let mut state = DocState {
+            outcomes: vec![None; n],
+            waiting: 0,
+            doc,
+        };
+        let mut deferred = Vec::new();
+        for i in 0..n {
+            let p = &state.doc.paragraphs[i];
+            if let Some(o) = initial_outcome(p, &self.ctx.opts.to) {
+                state.outcomes[i] = Some(o);
+                continue;
+            }
+            let (from, text) = (p.src_lang.clone(), p.source.clone());
+            let chars = text.chars().count() as u64;
+            let repeated = !self.seen.insert(seen_key(&from, &text));
+            if repeated {
+                self.report.chars_deduplicated += chars;
+            }
+            if let Some(&u) = self.units.get(&(from.clone(), text.clone())) {
+                self.unit_state
+                    .get_mut(&u)
+                    .expect("unit")
+                    .waiters
+                    .push((d, i));
+                state.waiting += 1;
+                continue;
+            }
+            if let Some(target) = self.fetched.get(&(from.clone(), text.clone())) {
+                state.outcomes[i] = Some(Outcome::Translated {
+                    target: target.clone(),
+                    cached: false,
+                    reviewed: false,
+                });
+                continue;
+            }
+            match self.cache.get(&self.key(&from, &text))? {
+                Lookup::Hit(hit) => {
+                    if !repeated {
+                        self.report.chars_from_cache += chars;
+                    }
+                    state.outcomes[i] = Some(Outcome::Translated {
+                        target: hit.target,
+                        cached: true,
+                        reviewed: hit.origin == Origin::Reviewed,
+                    });
+                    continue;
+                }
+                Lookup::Repaired(msg) => self.events.warn(&msg),
+                Lookup::Miss => {}
+            }
+            if self.ctx.opts.offline {
+                state.outcomes[i] = Some(Outcome::Failed(flags::OFFLINE_MISS));
+                continue;
+            }
+            state.waiting += 1;
+            deferred.extend(self.new_unit(from, text, (d, i))?);
+        }
+        self.waiting_paragraphs += state.waiting;
+        self.docs.insert(d, state);
+        // Pieces a previous run cached may complete units now; a document with
+        // nothing (left) to wait for is written now.
+        if !deferred.is_empty() {
+            self.apply_inner(deferred, true)?;
+        }
+        if self.docs.get(&d).is_some_and(|s| s.waiting == 0) {
+            self.finish_doc(d);
+        }
+        Ok(())
+    }
+
+    /// Start fetching a distinct text: its pieces go to the packer, or come from the
+    /// cache when a previous run stored them (returned, to be applied once the
+    /// document is registered).
+    fn new_unit(
+        &mut self,
+        from: String,
+        text: String,
+        waiter: (usize, usize),
+    ) -> Result<Vec<PieceResult>> {
+        let u = self.next_unit;
+        self.next_unit += 1;
+        let parts = split(&text, &self.ctx.limits);
+        let split = parts.len() > 1;
+        self.units.insert((from.clone(), text.clone()), u);
+        self.unit_state.insert(
+            u,
+            UnitState {
+                from: from.clone(),
+                text,
+                waiters: vec![waiter],
+                pieces_left: parts.len(),
+                split,
+                parts: Vec::new(),
+            },
+        );
+        let mut cached_parts = Vec::new();
+        for part in parts {
+            let id = self.next_piece;
+            self.next_piece += 1;
+            if split && let Lookup::Hit(hit) = self.cache.get(&self.key(&from, &part))? {
+                self.report.chars_from_cache += part.chars().count() as u64;
+                cached_parts.push((id, Ok(hit.target)));
+                self.pieces.insert(id, (u, part));
+                continue;
+            }
+            self.pieces.insert(id, (u, part.clone()));
+            if let Some(batch) = self.packer.push(&from, Piece::new(id, part)) {
+                self.ready.push_back(batch);
+            }
+        }
+        Ok(cached_parts)
+    }
+
+    /// Apply a finished batch's results.
+    fn apply(&mut self, results: Vec<PieceResult>) -> Result<()> {
+        self.apply_inner(results, false)?;
+        self.progress();
+        Ok(())
+    }
+
+    fn apply_inner(&mut self, results: Vec<PieceResult>, from_cache: bool) -> Result<()> {
+        for (id, r) in results {
+            let Some((u, text)) = self.pieces.remove(&id) else {
+                continue;
+            };
+            let unit = self.unit_state.get_mut(&u).expect("unit of piece");
+            if unit.split
+                && !from_cache
+                && let Ok(t) = &r
+            {
+                let key = CacheKey::new(
+                    &self.ctx.opts.provider_name,
+                    &self.ctx.options,
+                    &unit.from,
+                    &self.ctx.opts.to,
+                    &text,
+                );
+                self.cache.put(&key, t, Origin::Machine)?;
+            }
+            unit.parts.push((id, r));
+            unit.pieces_left -= 1;
+            if unit.pieces_left == 0 {
+                self.complete_unit(u)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// All pieces of a text are back: cache it whole and hand it to its paragraphs.
+    fn complete_unit(&mut self, u: usize) -> Result<()> {
+        let mut unit = self.unit_state.remove(&u).expect("unit");
+        self.units.remove(&(unit.from.clone(), unit.text.clone()));
+        unit.parts.sort_by_key(|(id, _)| *id);
+        let outcome = match unit
+            .parts
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect::<std::result::Result<Vec<_>, _>>()
+        {
+            Ok(texts) => {
+                let target = texts.join(" ");
+                self.cache
+                    .put(&self.key(&unit.from, &unit.text), &target, Origin::Machine)?;
+                self.fetched.insert((unit.from, unit.text), target.clone());
+                Outcome::Translated {
+                    target,
+                    cached: false,
+                    reviewed: false,
+                }
+            }
+            Err(flag) => Outcome::Failed(flag),
+        };
+        for (d, i) in unit.waiters {
+            let state = self.docs.get_mut(&d).expect("waiting document");
+            state.outcomes[i] = Some(outcome.clone());
+            state.waiting -= 1;
+            self.waiting_paragraphs -= 1;
+            if state.waiting == 0 {
+                self.finish_doc(d);
+            }
+        }
+        Ok(())
+    }
+
+    /// Align and write a complete document, then forget it.
+    fn finish_doc(&mut self, d: usize) {
+        let state = self.docs.remove(&d).expect("document");
+        let outcomes = state
+            .outcomes
+            .into_iter()
+            .map(|o| o.expect("every paragraph decided"))
+            .collect();
+        let opts = self.ctx.opts;
+        let aligned = align::align(&state.doc, outcomes, &opts.to, &opts.provider_name);
+        collect_missing(&aligned, &mut self.missing);
+        if let Some(e) = self.claim_output(&aligned) {
+            self.events.file_error(&e);
+            self.report.errors.push(e);
+        } else {
+            match write::write_document(&opts.out_dir, &aligned, &opts.formats) {
+                Ok(_) => self.events.written(&aligned.rel),
+                Err(e) => self.write_errors.push(e),
+            }
+            self.report.add_doc(DocCounts::of(&aligned));
+        }
+        self.docs_done += 1;
+        self.paragraphs_done += aligned.rows.len();
+        self.progress();
+    }
+
+    /// Refuse a document whose outputs would overwrite another's.
+    fn claim_output(&mut self, doc: &AlignedDoc) -> Option<FileError> {
+        let html = write::output_path(&self.ctx.opts.out_dir, &doc.rel, &self.ctx.opts.to, "html");
+        let first = self.ctx.claimed.borrow().get(&html).cloned();
+        match first {
+            Some(first) => Some(FileError {
+                file: doc.rel.clone(),
+                message: format!(
+                    "its outputs would overwrite those of {first} ({}); not written. \
+                     Rename one of them or translate them with different --out directories",
+                    html.display()
+                ),
+            }),
+            None => {
+                self.ctx.claimed.borrow_mut().insert(html, doc.rel.clone());
+                None
+            }
+        }
+    }
+
+    fn progress(&self) {
+        let stats = self
+            .sender
+            .as_ref()
+            .map(|s| s.limiter.stats())
+            .unwrap_or_default();
+        self.events.progress(&Snapshot {
+            docs_done: self.docs_done,
+            docs_total: self.docs_total,
+            paragraphs_done: self.paragraphs_done,
+            from_cache: self.report.from_cache,
+            requests: stats.requests,
+            chars_sent: stats.chars_sent,
+            waiting: self.waiting_paragraphs,
+        });
+    }
+}
+
+fn collect_missing(doc: &AlignedDoc, out: &mut Vec<(String, usize, String)>) {
+    for row in doc.rows.iter().filter(|r| r.is_untranslated()) {
+        let flag = row.flags.first().cloned().unwrap_or_default();
+        out.push((doc.rel.clone(), row.index, flag));
+    }
+}
