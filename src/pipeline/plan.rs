@@ -148,7 +148,7 @@ mod tests {
     fn batches_respect_text_and_char_limits_and_language() {
         let mut p = Packer::new(limits(3, 40));
         let mut batches = Vec::new();
-        for i in 0..10 {
+        for i in 0..10_usize {
             let from = if i.is_multiple_of(2) { "ar" } else { "fa" };
             batches.extend(p.push(from, Piece::new(i, "ب".repeat(10 + i))));
         }
