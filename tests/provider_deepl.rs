@@ -523,6 +523,21 @@ async fn key_never_reaches_a_message_or_debug() {
             "{debug}"
         );
     }
+    // A 200 junk body where the echoed key straddles the 80-character excerpt.
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(|req: &wiremock::Request| {
+            let auth = req.headers.get("authorization").unwrap().to_str().unwrap();
+            ResponseTemplate::new(200).set_body_string(format!("{} {auth}", ".".repeat(50)))
+        })
+        .mount(&server)
+        .await;
+    let p = provider(&server.uri(), Some(KEY));
+    messages.push(
+        p.translate("ar", "en", &texts(&["واحد"]))
+            .await
+            .unwrap_err(),
+    );
     // Transport failures: a hang past the timeout and a closed port.
     let emu = DeeplEmu::start(KEY).await;
     emu.set_mode(Behaviour::Hang);
@@ -540,7 +555,7 @@ async fn key_never_reaches_a_message_or_debug() {
                 .unwrap_err(),
         );
     }
-    assert_eq!(messages.len(), 20);
+    assert_eq!(messages.len(), 21);
     for e in &messages {
         let (display, debug) = (e.to_string(), format!("{e:?}"));
         assert!(!display.contains(KEY) && !debug.contains(KEY), "{display}");

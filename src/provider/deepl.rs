@@ -305,10 +305,11 @@ fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, Prov
 /// Parse a 200 body; the count must match what was sent.
 fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
     let response: Response = serde_json::from_str(body).map_err(|e| {
-        let start: String = body.chars().take(80).collect();
-        ProviderError::Malformed(http.scrub(&format!(
+        // Scrub before cutting: a cut through the key would hide it from the scrub.
+        let start: String = http.scrub(body).chars().take(80).collect();
+        ProviderError::Malformed(format!(
             "HTTP 200 without a `translations` array of `text` strings ({e}): {start}"
-        )))
+        ))
     })?;
     if response.translations.len() != sent {
         return Err(ProviderError::Malformed(format!(

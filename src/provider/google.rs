@@ -284,10 +284,10 @@ fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, Prov
 /// Parse a 200 body; the count must match what was sent.
 fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
     let response: Response = serde_json::from_str(body).map_err(|e| {
-        let start: String = body.chars().take(80).collect();
-        ProviderError::Malformed(scrub(
-            http,
-            &format!("HTTP 200 without `data.translations[].translatedText` ({e}): {start}"),
+        // Scrub before cutting: a cut through the key would hide it from the scrub.
+        let start: String = scrub(http, body).chars().take(80).collect();
+        ProviderError::Malformed(format!(
+            "HTTP 200 without `data.translations[].translatedText` ({e}): {start}"
         ))
     })?;
     let got = response.data.translations;
