@@ -390,7 +390,7 @@ async fn translate(s: &Shared, req: &Logged, body_len: usize) -> Response {
     }
     let (texts, source) = match read_request(req) {
         Ok(parts) => parts,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let chars: u64 = texts.iter().map(|t| t.chars().count() as u64).sum();
     {
@@ -418,23 +418,23 @@ async fn translate(s: &Shared, req: &Logged, body_len: usize) -> Response {
 }
 
 /// The texts and source of a translate request, or the server's 400/413.
-fn read_request(req: &Logged) -> Result<(Vec<String>, Option<String>), Response> {
+fn read_request(req: &Logged) -> Result<(Vec<String>, Option<String>), Box<Response>> {
     let json = |what: &str| error(400, &format!("Bad request: {what}"));
     let Some(body @ Value::Object(_)) = req.body.as_ref() else {
-        return Err(json("expected a JSON object body"));
+        return Err(Box::new(json("expected a JSON object body")));
     };
     let texts = match body.get("text") {
         Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => a
             .iter()
             .map(|v| v.as_str().unwrap_or_default().to_string())
             .collect::<Vec<_>>(),
-        _ => return Err(error(400, "Parameter 'text' not specified.")),
+        _ => return Err(Box::new(error(400, "Parameter 'text' not specified."))),
     };
     if texts.len() > MAX_TEXTS {
-        return Err(error(
+        return Err(Box::new(error(
             413,
             &format!("Request Entity Too Large: at most {MAX_TEXTS} texts per request"),
-        ));
+        )));
     }
     let field = |name: &str| {
         body.get(name)
@@ -443,11 +443,17 @@ fn read_request(req: &Logged) -> Result<(Vec<String>, Option<String>), Response>
     };
     let known = |list: &[(&str, &str)], code: &str| list.iter().any(|(c, _)| *c == code);
     if !field("target_lang").is_some_and(|t| known(&TARGETS, &t)) {
-        return Err(error(400, "Value for 'target_lang' not supported."));
+        return Err(Box::new(error(
+            400,
+            "Value for 'target_lang' not supported.",
+        )));
     }
     let source = field("source_lang");
     if source.as_deref().is_some_and(|s| !known(&SOURCES, s)) {
-        return Err(error(400, "Value for 'source_lang' not supported."));
+        return Err(Box::new(error(
+            400,
+            "Value for 'source_lang' not supported.",
+        )));
     }
     Ok((texts, source))
 }

@@ -313,7 +313,7 @@ async fn translate(s: &Shared, req: &Logged, uri: &Uri, body_len: usize) -> Resp
     }
     let (q, source, html) = match read_request(req) {
         Ok(parts) => parts,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut out: Vec<Value> = q
         .iter()
@@ -425,9 +425,9 @@ async fn scripted(s: &Shared, b: &Behaviour, uri: &Uri) -> Option<Response> {
 }
 
 /// The texts, source and html mode of a translate request, or Google's 400.
-fn read_request(req: &Logged) -> Result<(Vec<String>, Option<String>, bool), Response> {
+fn read_request(req: &Logged) -> Result<(Vec<String>, Option<String>, bool), Box<Response>> {
     let Some(body @ Value::Object(_)) = req.body.as_ref() else {
-        return Err(invalid("Invalid JSON payload received."));
+        return Err(Box::new(invalid("Invalid JSON payload received.")));
     };
     let q: Vec<String> = match body.get("q") {
         Some(Value::String(s)) => vec![s.clone()],
@@ -435,27 +435,27 @@ fn read_request(req: &Logged) -> Result<(Vec<String>, Option<String>, bool), Res
             .iter()
             .map(|v| v.as_str().unwrap_or_default().to_string())
             .collect(),
-        _ => return Err(invalid("Required Text")),
+        _ => return Err(Box::new(invalid("Required Text"))),
     };
     if q.is_empty() {
-        return Err(invalid("Required Text"));
+        return Err(Box::new(invalid("Required Text")));
     }
     if q.len() > MAX_SEGMENTS {
-        return Err(invalid("Too many text segments"));
+        return Err(Box::new(invalid("Too many text segments")));
     }
     let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
     let known = |code: &str| LANGUAGES.iter().any(|l| l.eq_ignore_ascii_case(code));
     if !field("target").is_some_and(|t| known(&t)) {
-        return Err(invalid("Invalid Value"));
+        return Err(Box::new(invalid("Invalid Value")));
     }
     let source = field("source");
     if source.as_deref().is_some_and(|s| !known(s)) {
-        return Err(invalid("Invalid Value"));
+        return Err(Box::new(invalid("Invalid Value")));
     }
     let html = match field("format").as_deref() {
         None | Some("html") => true,
         Some("text") => false,
-        Some(_) => return Err(invalid("Invalid Value")),
+        Some(_) => return Err(Box::new(invalid("Invalid Value"))),
     };
     Ok((q, source, html))
 }
