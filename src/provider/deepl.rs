@@ -1,35 +1,205 @@
-//! Deepl: stub, to be written (issue 3).
+//! DeepL API v2 `POST /v2/translate`: a JSON `text` array of up to 50 texts.
+//!
+//! Owns the request shape, the key's one place on the wire, the batch limits, the
+//! language-code table and the sorting of answers into [`ProviderError`] classes
+//! (PROVIDERS.md §2):
+//! - Request: `{"text": [...], "target_lang": "EN-US", "source_lang": "AR",
+//!   "split_sentences": "nonewlines", "preserve_formatting": false}`. The source is
+//!   always sent (the pipeline knows it; auto-detection would also switch DeepL to
+//!   other models). The key goes in `Authorization: DeepL-Auth-Key <key>` only, a
+//!   header marked sensitive; the legacy `auth_key` parameter is gone from the API.
+//!   Without a key nothing is sent: the answer could only be 403.
+//! - Options that change the output, chosen on purpose and named in
+//!   [`Deepl::cache_options`]: `split_sentences=nonewlines`, because each text is one
+//!   paragraph and a hard-wrapped paragraph must not be cut at its line breaks (the
+//!   default `1` splits on newlines too); `preserve_formatting=false` (DeepL's
+//!   default, sent explicitly), because the sources are Arabic script: there is no
+//!   letter case to keep, and Arabic punctuation (`،` `؛` `؟`) should become English
+//!   punctuation rather than be "preserved". No `tag_handling`: we send plain text,
+//!   and `FA` does not support it.
+//! - Limits: at most [`MAX_TEXTS`] texts and a body of at most [`MAX_BODY_BYTES`]
+//!   (128 KiB). `max_chars` is clamped to [`MAX_CHARS`] so a full batch always fits:
+//!   UTF-8 takes at most 4 bytes per code point (Arabic and Persian letters take 2,
+//!   ZWNJ and presentation forms 3), and each text adds 3 bytes of JSON (two quotes,
+//!   a comma), so 32,000 × 4 + 50 × 3 + ~120 bytes of envelope = 128,270 ≤ 131,072.
+//!   The escapes JSON may add (`\"`, `\\`, `\n`: 2 bytes) stay under 4 bytes per
+//!   character; only other control characters (6 bytes as `\u00XX`) could overflow,
+//!   so the encoded body is measured before sending and an oversized one is refused
+//!   locally as `BadRequest` (the pipeline then splits the batch).
+//! - Classification: 456 → `QuotaExhausted` (monthly Free quota or Pro cost-control
+//!   limit: never retried); 429 → `RateLimited` (with `Retry-After` if a server sends
+//!   one); 529 ("too many requests", high load) and 408/5xx → `Transient`; 401/403 →
+//!   `AuthFailed` (the key was refused, or a Free key was sent to the Pro host); 413
+//!   (too big) and 400/404/414 → `BadRequest`, so the pipeline splits; a 200 that is
+//!   not the documented JSON, or has the wrong number of translations → `Malformed`.
+//!   Error bodies are `{"message", "detail"?}`.
+//!
+//! What the search confirmed or not (docs and issues corpora):
+//! - No `Retry-After` on 429 is documented: DeepL's error-handling page only says to
+//!   retry with exponential backoff, and the official Python client's retry loop
+//!   uses a backoff timer without reading any header. So a 429 normally comes back
+//!   as `RateLimited { retry_after: None }` and the limiter's backoff applies; a
+//!   `Retry-After` is still honoured if one ever arrives.
+//! - 413 "The request size exceeds the limit" and 529 "Too many requests" are the
+//!   documented codes third-party clients map; one client's 413 text says "not
+//!   more than 50 text parts", so 51 texts is 413 too, not 400.
+//! - A Free key (`:fx`) on the Pro host gets 403 `{"message": "Wrong endpoint. Use
+//!   https://api-free.deepl.com"}`; `endpoint = "auto"` avoids it
+//!   ([`resolve_endpoint`]).
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply, mask_endpoint};
 use crate::config::ProviderSettings;
 
-/// The Deepl wire format.
+/// Texts per request (DeepL's documented maximum).
+pub(super) const MAX_TEXTS: usize = 50;
+/// Request body size limit: 128 KiB.
+pub(super) const MAX_BODY_BYTES: usize = 128 * 1024;
+/// Characters per request: at 4 bytes each plus JSON, a full batch stays under
+/// [`MAX_BODY_BYTES`] (see the module doc).
+pub(super) const MAX_CHARS: usize = 32_000;
+/// `split_sentences` sent with every request.
+const SPLIT_SENTENCES: &str = "nonewlines";
+/// `preserve_formatting` sent with every request.
+const PRESERVE_FORMATTING: bool = false;
+
+/// The DeepL wire format. It has no state of its own.
 #[derive(Debug)]
 pub(super) struct Deepl;
 
+/// The JSON request body.
+#[derive(Serialize)]
+struct Request<'a> {
+    text: &'a [String],
+    target_lang: &'a str,
+    source_lang: &'a str,
+    split_sentences: &'static str,
+    preserve_formatting: bool,
+}
+
+#[derive(Deserialize)]
+struct Response {
+    translations: Vec<Translation>,
+}
+
+#[derive(Deserialize)]
+struct Translation {
+    text: String,
+}
+
+/// One entry of `GET /v2/languages`.
+#[derive(Deserialize)]
+struct LanguageEntry {
+    language: String,
+}
+
+/// `GET /v2/usage`; Pro adds fields we do not need.
+#[derive(Deserialize)]
+struct Usage {
+    character_count: u64,
+    character_limit: u64,
+}
+
 impl Deepl {
-    pub(super) fn new(settings: &ProviderSettings) -> Deepl {
-        let _ = settings;
+    pub(super) fn new(_settings: &ProviderSettings) -> Deepl {
         Deepl
     }
 
+    /// The config's limits, never above 50 texts and [`MAX_CHARS`] characters.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
         BatchLimits {
-            max_texts: settings.max_texts,
-            max_chars: settings.max_chars,
+            max_texts: settings.max_texts.clamp(1, MAX_TEXTS),
+            max_chars: settings.max_chars.clamp(1, MAX_CHARS),
             max_bytes_per_text: (settings.max_bytes_per_text > 0)
                 .then_some(settings.max_bytes_per_text),
         }
     }
 
+    /// Options that change the output (see the module doc for why these values).
     pub(super) fn cache_options(&self) -> String {
-        String::new()
+        format!("v2;split_sentences={SPLIT_SENTENCES};preserve_formatting={PRESERVE_FORMATTING}")
     }
 
-    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
-        ours.to_string()
+    /// DeepL's code for one of ours: upper case; as a target, English is `EN-US`,
+    /// Portuguese `PT-BR` and Chinese `ZH-HANS` (the bare codes are deprecated
+    /// there); as a source, only the language (`EN`, `PT`, `ZH`). A config
+    /// `languages = { en = "EN-GB" }` is applied before this table.
+    pub(super) fn code(&self, ours: &str, target: bool) -> String {
+        let ours = ours.to_ascii_lowercase();
+        let base = ours.split(['-', '_']).next().unwrap_or_default();
+        if !target {
+            return match base {
+                "no" => "NB".to_string(),
+                other => other.to_ascii_uppercase(),
+            };
+        }
+        match ours.as_str() {
+            "en" => "EN-US".to_string(),
+            "pt" => "PT-BR".to_string(),
+            "zh" | "zh-hans" | "zh-cn" => "ZH-HANS".to_string(),
+            "zh-hant" | "zh-tw" => "ZH-HANT".to_string(),
+            "no" => "NB".to_string(),
+            other => other.replace('_', "-").to_ascii_uppercase(),
+        }
     }
 
+    /// `GET /v2/languages?type=source` and `?type=target`.
+    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        Ok(Languages::Lists {
+            sources: self.language_list(http, "source").await?,
+            targets: self.language_list(http, "target").await?,
+        })
+    }
+
+    async fn language_list(
+        &self,
+        http: &Http,
+        kind: &str,
+    ) -> Result<std::collections::BTreeSet<String>, ProviderError> {
+        let request = http.client.get(http.url("v2/languages"));
+        let reply = http
+            .exchange(authorize(http, request)?.query(&[("type", kind)]))
+            .await?;
+        if reply.status != 200 {
+            return classify(http, &reply, 0).map(|_| Default::default());
+        }
+        let list: Vec<LanguageEntry> = serde_json::from_str(&reply.body).map_err(|e| {
+            ProviderError::Malformed(format!(
+                "GET /v2/languages?type={kind} did not return the documented list: {e}"
+            ))
+        })?;
+        Ok(list
+            .into_iter()
+            .map(|l| l.language.to_ascii_uppercase())
+            .collect())
+    }
+
+    /// `GET /v2/usage`: characters used and allowed this billing period.
+    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let request = authorize(http, http.client.get(http.url("v2/usage")))?;
+        let reply = http.exchange(request).await?;
+        if reply.status != 200 {
+            return classify(http, &reply, 0).map(|_| Health::default());
+        }
+        let usage: Usage = serde_json::from_str(&reply.body).map_err(|e| {
+            ProviderError::Malformed(format!(
+                "GET /v2/usage without `character_count` and `character_limit`: {e}"
+            ))
+        })?;
+        Ok(Health {
+            detail: format!(
+                "GET /v2/usage on {}: {} of {} characters used this period",
+                plan(&http.base),
+                usage.character_count,
+                usage.character_limit
+            ),
+            quota: Some((usage.character_count, usage.character_limit)),
+        })
+    }
+
+    /// One `POST /v2/translate` with every text in `text`.
     pub(super) async fn translate(
         &self,
         http: &Http,
@@ -37,20 +207,133 @@ impl Deepl {
         to: &str,
         texts: &[String],
     ) -> Result<Vec<String>, ProviderError> {
-        let _ = (http, from, to, texts);
-        Err(ProviderError::BadRequest(
-            "deepl is not implemented yet".into(),
+        if texts.len() > MAX_TEXTS {
+            return Err(ProviderError::BadRequest(format!(
+                "{} texts is over DeepL's {MAX_TEXTS} per request; the batch must be split",
+                texts.len()
+            )));
+        }
+        let body = serde_json::to_vec(&Request {
+            text: texts,
+            target_lang: to,
+            source_lang: from,
+            split_sentences: SPLIT_SENTENCES,
+            preserve_formatting: PRESERVE_FORMATTING,
+        })
+        .map_err(|e| ProviderError::BadRequest(format!("cannot encode the request: {e}")))?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ProviderError::BadRequest(format!(
+                "request body of {} bytes is over DeepL's {MAX_BODY_BYTES}-byte limit; the batch must be split",
+                body.len()
+            )));
+        }
+        let request = http
+            .client
+            .post(http.url("v2/translate"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        let reply = http.exchange(authorize(http, request)?).await?;
+        classify(http, &reply, texts.len())
+    }
+}
+
+/// Add `Authorization: DeepL-Auth-Key <key>` (marked sensitive, so it never shows in
+/// a `Debug` of the request), or refuse locally when there is no usable key.
+fn authorize(
+    http: &Http,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::RequestBuilder, ProviderError> {
+    let Some(key) = &http.key else {
+        return Err(ProviderError::AuthFailed(
+            "no DeepL key is set; nothing was sent".to_string(),
+        ));
+    };
+    let mut value =
+        HeaderValue::from_str(&format!("DeepL-Auth-Key {}", key.expose())).map_err(|_| {
+            ProviderError::AuthFailed(
+                "the DeepL key has characters an HTTP header cannot carry".to_string(),
+            )
+        })?;
+    value.set_sensitive(true);
+    Ok(request.header(AUTHORIZATION, value))
+}
+
+/// Which DeepL plan an endpoint is, for `providers --check`.
+fn plan(base: &str) -> String {
+    let host = url::Url::parse(base)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string));
+    match host.as_deref() {
+        Some("api-free.deepl.com") => "DeepL API Free (api-free.deepl.com)".to_string(),
+        Some("api.deepl.com") => "DeepL API Pro (api.deepl.com)".to_string(),
+        _ => format!("a DeepL-compatible server at {}", mask_endpoint(base)),
+    }
+}
+
+/// Turn one answer into translations or an error class.
+fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, ProviderError> {
+    let with_status = || {
+        format!(
+            "HTTP {}: {}",
+            reply.status,
+            http.scrub(&message(&reply.body))
+        )
+    };
+    match reply.status {
+        200 => parse(http, &reply.body, sent),
+        456 => Err(ProviderError::QuotaExhausted(format!(
+            "{}; DeepL's character quota is used up (Free: 500,000 a month; Pro: the cost-control limit)",
+            with_status()
+        ))),
+        429 => Err(ProviderError::RateLimited {
+            retry_after: reply.retry_after,
+            message: with_status(),
+        }),
+        401 | 403 => Err(ProviderError::AuthFailed(format!(
+            "{}; DeepL refused the key (a Free key, ending in `:fx`, works only on api-free.deepl.com, a Pro key only on api.deepl.com)",
+            with_status()
+        ))),
+        413 => Err(ProviderError::BadRequest(format!(
+            "{}; the request is too large for DeepL",
+            with_status()
+        ))),
+        408 | 500..=599 => Err(ProviderError::Transient(with_status())),
+        _ => Err(ProviderError::BadRequest(with_status())),
+    }
+}
+
+/// Parse a 200 body; the count must match what was sent.
+fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
+    let response: Response = serde_json::from_str(body).map_err(|e| {
+        // Scrub before cutting: a cut through the key would hide it from the scrub.
+        let start: String = http.scrub(body).chars().take(80).collect();
+        ProviderError::Malformed(format!(
+            "HTTP 200 without a `translations` array of `text` strings ({e}): {start}"
         ))
+    })?;
+    if response.translations.len() != sent {
+        return Err(ProviderError::Malformed(format!(
+            "sent {sent} texts, got {} translations",
+            response.translations.len()
+        )));
     }
+    Ok(response.translations.into_iter().map(|t| t.text).collect())
+}
 
-    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
-        let _ = http;
-        Ok(Languages::Any)
-    }
-
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let _ = http;
-        Ok(Health::default())
+/// DeepL's error body `{"message", "detail"?}` as one line, or the body itself.
+fn message(body: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return if body.trim().is_empty() {
+            "no message".to_string()
+        } else {
+            body.to_string()
+        };
+    };
+    let field = |name: &str| v.get(name).and_then(serde_json::Value::as_str);
+    match (field("message"), field("detail")) {
+        (Some(m), Some(d)) if !d.is_empty() => format!("{m} ({d})"),
+        (Some(m), _) => m.to_string(),
+        _ => body.to_string(),
     }
 }
 
@@ -74,4 +357,73 @@ pub(super) fn resolve_endpoint(
         s.endpoint = if free { FREE_HOST } else { PRO_HOST }.to_string();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our code → DeepL's, as source and as target. Edit on purpose.
+    #[test]
+    fn language_code_table() {
+        let cases = [
+            ("ar", "AR", "AR"),
+            ("fa", "FA", "FA"),
+            ("en", "EN", "EN-US"),
+            ("en-gb", "EN", "EN-GB"),
+            ("en-US", "EN", "EN-US"),
+            ("pt", "PT", "PT-BR"),
+            ("pt-pt", "PT", "PT-PT"),
+            ("zh", "ZH", "ZH-HANS"),
+            ("zh-hans", "ZH", "ZH-HANS"),
+            ("zh-hant", "ZH", "ZH-HANT"),
+            ("no", "NB", "NB"),
+            ("de", "DE", "DE"),
+            ("es-419", "ES", "ES-419"),
+        ];
+        for (ours, source, target) in cases {
+            assert_eq!(Deepl.code(ours, false), source, "{ours} as source");
+            assert_eq!(Deepl.code(ours, true), target, "{ours} as target");
+        }
+    }
+
+    /// The arithmetic of the module doc: a full batch of 4-byte characters fits.
+    #[test]
+    fn a_full_batch_of_the_widest_characters_fits_the_body_limit() {
+        let per_text = MAX_CHARS / MAX_TEXTS;
+        let texts: Vec<String> = (0..MAX_TEXTS).map(|_| "𝔸".repeat(per_text)).collect();
+        let body = serde_json::to_vec(&Request {
+            text: &texts,
+            target_lang: "EN-US",
+            source_lang: "AR",
+            split_sentences: SPLIT_SENTENCES,
+            preserve_formatting: PRESERVE_FORMATTING,
+        })
+        .unwrap();
+        assert!(body.len() <= MAX_BODY_BYTES, "{} bytes", body.len());
+        assert!(body.len() > MAX_CHARS * 4, "{} bytes", body.len());
+    }
+
+    #[test]
+    fn error_bodies_are_read() {
+        assert_eq!(message(r#"{"message":"Quota Exceeded"}"#), "Quota Exceeded");
+        assert_eq!(
+            message(
+                r#"{"message":"Bad request","detail":"Value for 'target_lang' not supported."}"#
+            ),
+            "Bad request (Value for 'target_lang' not supported.)"
+        );
+        assert_eq!(message(""), "no message");
+        assert_eq!(message("<html>busy</html>"), "<html>busy</html>");
+    }
+
+    #[test]
+    fn plan_names_the_host() {
+        assert_eq!(plan(FREE_HOST), "DeepL API Free (api-free.deepl.com)");
+        assert_eq!(plan(PRO_HOST), "DeepL API Pro (api.deepl.com)");
+        assert_eq!(
+            plan("http://127.0.0.1:9"),
+            "a DeepL-compatible server at http://127.0.0.1:9"
+        );
+    }
 }

@@ -1,35 +1,194 @@
-//! Google: stub, to be written (issue 3).
+//! Google Cloud Translation Basic (v2) `POST /language/translate/v2`: a JSON `q`
+//! array of up to 128 segments, the API key in the query string.
+//!
+//! Owns the request shape, the batch limits, the language-code table, keeping the key
+//! out of every message, and the sorting of answers into [`ProviderError`] classes
+//! (PROVIDERS.md §3):
+//! - Request: `POST /language/translate/v2?key=<key>` with `{"q": [...], "target":
+//!   "en", "source": "ar", "format": "text"}`. `format` is always `text`: the API's
+//!   default is `html`, which would return `&#39;` for `'` and read `<` as markup.
+//!   The source is always sent (we know it). Without a key nothing is sent.
+//! - The key travels in the URL. reqwest's error `Display` includes the URL, so the
+//!   transport layer drops it; every server text is scrubbed of the key, raw and
+//!   percent-encoded, before it becomes a message (a proxy or server may echo the
+//!   URL back); nothing here logs a URL.
+//! - Limits: at most [`MAX_SEGMENTS`] texts; Basic rejects requests over 100K bytes,
+//!   so `max_chars` is clamped to [`MAX_CHARS`]: 24,000 code points × 4 bytes (the
+//!   UTF-8 maximum; Arabic letters take 2) + 128 × 3 bytes of JSON quotes and commas +
+//!   ~80 bytes of envelope = 96,464 ≤ 100,000. Google recommends about 5,000 code
+//!   points per request, which is the shipped `max_chars`. The encoded body is
+//!   measured before sending (JSON escapes of control characters could still
+//!   overflow): an oversized batch is refused locally as `BadRequest`.
+//! - Classification, from the status and the body `{"error": {"code", "message",
+//!   "status", "errors": [{"reason", "domain"}], "details": [{"reason"}]}}`:
+//!   - 403/429 with `dailyLimitExceeded`, `quotaExceeded` or a billing reason, or a
+//!     429 whose message names a per-day limit → `QuotaExhausted` (stop);
+//!   - 403 `userRateLimitExceeded` / `rateLimitExceeded`, any other 429 →
+//!     `RateLimited` (wait, retry);
+//!   - 400 `keyInvalid` / `API_KEY_INVALID` / "API key not valid", 401, any other
+//!     403 (missing key, API not enabled, key restricted) → `AuthFailed`;
+//!   - other 4xx → `BadRequest` (the pipeline splits); 408 and 5xx → `Transient`;
+//!   - a 200 without `data.translations[].translatedText`, or with the wrong count →
+//!     `Malformed`.
+//!
+//! What the search confirmed or not (docs and issues corpora):
+//! - 403 `userRateLimitExceeded` (domain `usageLimits`) is what clients of v2 see
+//!   when going too fast (firebase/extensions#1033, 2022; while1618/i18n-auto-
+//!   translation#57, 2024), and 403 `dailyLimitExceeded` for the daily quota
+//!   (googleapis/google-cloud-dotnet#1595). Per-minute character quotas also come
+//!   back as 429 `RESOURCE_EXHAUSTED` "Quota exceeded for quota metric … per
+//!   minute" (fkirc/attranslate#243, v3 client): both shapes are handled.
+//! - A wrong key is 400 `INVALID_ARGUMENT` with `errors[].reason` `badRequest` (not
+//!   `keyInvalid`) and `details[].reason` `API_KEY_INVALID`, message "API key not
+//!   valid. Please pass a valid API key." (vivet/GoogleApi#375, 2023); a missing key
+//!   is 403 `PERMISSION_DENIED`, reason `forbidden` (SubtitleEdit#8822, 2024).
+//! - `fa` for Persian: not found on Google's own language page in the stored copies;
+//!   third-party tables of Google's codes list `fa` (e.g. py-googletrans). It is
+//!   sent as is, and `check_pair` asks the live languages list before any text goes.
+//! - Google also accepts API keys in an `x-goog-api-key` header (general Google
+//!   Cloud documentation, not checked for this API here); the query parameter is
+//!   the documented v2 contract, so it is what we send.
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError};
+use reqwest::header::CONTENT_TYPE;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply};
 use crate::config::ProviderSettings;
 
-/// The Google wire format.
+/// Segments per request (Google's documented maximum).
+pub(super) const MAX_SEGMENTS: usize = 128;
+/// Request size Basic accepts, read as 100,000 bytes (the stricter reading of
+/// "100K").
+pub(super) const MAX_BODY_BYTES: usize = 100_000;
+/// Characters per request: at 4 bytes each plus JSON, a full batch stays under
+/// [`MAX_BODY_BYTES`] (see the module doc).
+pub(super) const MAX_CHARS: usize = 24_000;
+/// The path of the translate method, relative to the endpoint.
+const TRANSLATE_PATH: &str = "language/translate/v2";
+/// The path of the languages method.
+const LANGUAGES_PATH: &str = "language/translate/v2/languages";
+
+/// The Google Basic v2 wire format. It has no state of its own.
 #[derive(Debug)]
 pub(super) struct Google;
 
+/// The JSON request body.
+#[derive(Serialize)]
+struct Request<'a> {
+    q: &'a [String],
+    target: &'a str,
+    source: &'a str,
+    format: &'static str,
+}
+
+#[derive(Deserialize)]
+struct Response {
+    data: Translations,
+}
+
+#[derive(Deserialize)]
+struct Translations {
+    translations: Vec<Translation>,
+}
+
+#[derive(Deserialize)]
+struct Translation {
+    #[serde(rename = "translatedText")]
+    translated_text: String,
+}
+
+#[derive(Deserialize)]
+struct LanguagesResponse {
+    data: LanguageList,
+}
+
+#[derive(Deserialize)]
+struct LanguageList {
+    languages: Vec<LanguageEntry>,
+}
+
+#[derive(Deserialize)]
+struct LanguageEntry {
+    language: String,
+}
+
 impl Google {
-    pub(super) fn new(settings: &ProviderSettings) -> Google {
-        let _ = settings;
+    pub(super) fn new(_settings: &ProviderSettings) -> Google {
         Google
     }
 
+    /// The config's limits, never above 128 texts and [`MAX_CHARS`] characters.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
         BatchLimits {
-            max_texts: settings.max_texts,
-            max_chars: settings.max_chars,
+            max_texts: settings.max_texts.clamp(1, MAX_SEGMENTS),
+            max_chars: settings.max_chars.clamp(1, MAX_CHARS),
             max_bytes_per_text: (settings.max_bytes_per_text > 0)
                 .then_some(settings.max_bytes_per_text),
         }
     }
 
+    /// Options that change the output: the v2 API (its default `nmt` model) in plain
+    /// text mode.
     pub(super) fn cache_options(&self) -> String {
-        String::new()
+        "v2;format=text".to_string()
     }
 
+    /// Google's code for one of ours: ISO 639-1 as ours (`ar`, `fa`, `en`); Chinese
+    /// scripts as `zh-CN` / `zh-TW`; a region upper case (`pt-PT`).
     pub(super) fn code(&self, ours: &str, _target: bool) -> String {
-        ours.to_string()
+        let ours = ours.to_ascii_lowercase().replace('_', "-");
+        match ours.as_str() {
+            "zh-hans" | "zh-cn" => "zh-CN".to_string(),
+            "zh-hant" | "zh-tw" => "zh-TW".to_string(),
+            _ => match ours.split_once('-') {
+                Some((lang, region)) if region.len() == 2 => {
+                    format!("{lang}-{}", region.to_ascii_uppercase())
+                }
+                _ => ours,
+            },
+        }
     }
 
+    /// `GET /language/translate/v2/languages`: one list, every language both ways.
+    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        let request = with_key(http, http.client.get(http.url(LANGUAGES_PATH)))?;
+        let reply = http.exchange(request).await?;
+        if reply.status != 200 {
+            return classify(http, &reply, 0).map(|_| Languages::Any);
+        }
+        let list: LanguagesResponse = serde_json::from_str(&reply.body).map_err(|e| {
+            ProviderError::Malformed(format!(
+                "GET /{LANGUAGES_PATH} did not return `data.languages`: {e}"
+            ))
+        })?;
+        let codes: std::collections::BTreeSet<String> = list
+            .data
+            .languages
+            .into_iter()
+            .map(|l| l.language)
+            .collect();
+        Ok(Languages::Lists {
+            sources: codes.clone(),
+            targets: codes,
+        })
+    }
+
+    /// The languages call: reachability, the key, and how many languages.
+    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let n = match self.languages(http).await? {
+            Languages::Lists { sources, .. } => sources.len(),
+            _ => 0,
+        };
+        Ok(Health {
+            detail: format!(
+                "GET /{LANGUAGES_PATH}: {n} languages; Google does not report usage through this API"
+            ),
+            quota: None,
+        })
+    }
+
+    /// One `POST /language/translate/v2` with every text in `q`.
     pub(super) async fn translate(
         &self,
         http: &Http,
@@ -37,19 +196,245 @@ impl Google {
         to: &str,
         texts: &[String],
     ) -> Result<Vec<String>, ProviderError> {
-        let _ = (http, from, to, texts);
-        Err(ProviderError::BadRequest(
-            "google is not implemented yet".into(),
+        if texts.len() > MAX_SEGMENTS {
+            return Err(ProviderError::BadRequest(format!(
+                "{} texts is over Google's {MAX_SEGMENTS} segments per request; the batch must be split",
+                texts.len()
+            )));
+        }
+        let body = serde_json::to_vec(&Request {
+            q: texts,
+            target: to,
+            source: from,
+            format: "text",
+        })
+        .map_err(|e| ProviderError::BadRequest(format!("cannot encode the request: {e}")))?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ProviderError::BadRequest(format!(
+                "request body of {} bytes is over Google's {MAX_BODY_BYTES}-byte limit; the batch must be split",
+                body.len()
+            )));
+        }
+        let request = http
+            .client
+            .post(http.url(TRANSLATE_PATH))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        let reply = http.exchange(with_key(http, request)?).await?;
+        classify(http, &reply, texts.len())
+    }
+}
+
+/// Add `key=<key>` to the query, or refuse locally when there is no key.
+fn with_key(
+    http: &Http,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::RequestBuilder, ProviderError> {
+    match &http.key {
+        Some(key) => Ok(request.query(&[("key", key.expose())])),
+        None => Err(ProviderError::AuthFailed(
+            "no Google API key is set; nothing was sent".to_string(),
+        )),
+    }
+}
+
+/// A server text made safe: the key removed as sent (percent-encoded) and as is,
+/// then [`Http::scrub`] (one line, bounded, key removed again).
+fn scrub(http: &Http, text: &str) -> String {
+    let mut text = text.to_string();
+    if let Some(key) = &http.key {
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(key.expose().as_bytes()).collect();
+        if !encoded.is_empty() {
+            text = text.replace(&encoded, "****");
+        }
+    }
+    http.scrub(&text)
+}
+
+/// Turn one answer into translations or an error class.
+fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, ProviderError> {
+    let status = reply.status;
+    if status == 200 {
+        return parse(http, &reply.body, sent);
+    }
+    let error = ErrorBody::read(&reply.body);
+    let message = format!(
+        "HTTP {status}{}: {}",
+        error.reasons_label(),
+        scrub(http, &error.message)
+    );
+    match status {
+        403 | 429 if error.is_quota() => Err(ProviderError::QuotaExhausted(message)),
+        403 | 429 if error.is_rate() || status == 429 => Err(ProviderError::RateLimited {
+            retry_after: reply.retry_after,
+            message,
+        }),
+        400 if error.is_bad_key() => Err(ProviderError::AuthFailed(format!(
+            "{message}; Google refused the API key"
+        ))),
+        401 | 403 => Err(ProviderError::AuthFailed(format!(
+            "{message}; Google refused the request for this key (is the Cloud Translation API enabled for its project, and the key allowed to call it?)"
+        ))),
+        408 | 500..=599 => Err(ProviderError::Transient(message)),
+        _ => Err(ProviderError::BadRequest(message)),
+    }
+}
+
+/// Parse a 200 body; the count must match what was sent.
+fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
+    let response: Response = serde_json::from_str(body).map_err(|e| {
+        // Scrub before cutting: a cut through the key would hide it from the scrub.
+        let start: String = scrub(http, body).chars().take(80).collect();
+        ProviderError::Malformed(format!(
+            "HTTP 200 without `data.translations[].translatedText` ({e}): {start}"
         ))
+    })?;
+    let got = response.data.translations;
+    if got.len() != sent {
+        return Err(ProviderError::Malformed(format!(
+            "sent {sent} texts, got {} translations",
+            got.len()
+        )));
+    }
+    Ok(got.into_iter().map(|t| t.translated_text).collect())
+}
+
+/// The parts of a Google error body that decide its class.
+struct ErrorBody {
+    message: String,
+    /// `errors[].reason` and `details[].reason`, as sent.
+    reasons: Vec<String>,
+}
+
+impl ErrorBody {
+    fn read(body: &str) -> ErrorBody {
+        let json: Option<Value> = serde_json::from_str(body).ok();
+        let error = json.as_ref().and_then(|v| v.get("error"));
+        let message = match error {
+            Some(Value::Object(e)) => e.get("message").and_then(Value::as_str).map(str::to_string),
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        }
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| {
+            if body.trim().is_empty() {
+                "no message".into()
+            } else {
+                body.to_string()
+            }
+        });
+        let reasons = ["errors", "details"]
+            .iter()
+            .filter_map(|list| error.and_then(|e| e.get(list)).and_then(Value::as_array))
+            .flatten()
+            .filter_map(|item| item.get("reason").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
+        ErrorBody { message, reasons }
     }
 
-    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
-        let _ = http;
-        Ok(Languages::Any)
+    fn has_reason(&self, names: &[&str]) -> bool {
+        self.reasons
+            .iter()
+            .any(|r| names.iter().any(|n| r.eq_ignore_ascii_case(n)))
     }
 
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let _ = http;
-        Ok(Health::default())
+    /// The daily quota is used up, or billing stops the project: no retry helps.
+    fn is_quota(&self) -> bool {
+        let m = self.message.to_ascii_lowercase();
+        self.has_reason(&[
+            "dailyLimitExceeded",
+            "quotaExceeded",
+            "billingNotEnabled",
+            "BILLING_DISABLED",
+        ]) || m.contains("per day")
+            || m.contains("daily limit")
+            || m.contains("billing")
+    }
+
+    /// Going too fast: wait and retry.
+    fn is_rate(&self) -> bool {
+        self.has_reason(&[
+            "userRateLimitExceeded",
+            "rateLimitExceeded",
+            "RATE_LIMIT_EXCEEDED",
+        ])
+    }
+
+    /// The key itself is wrong.
+    fn is_bad_key(&self) -> bool {
+        self.has_reason(&["keyInvalid", "API_KEY_INVALID", "keyExpired"])
+            || self
+                .message
+                .to_ascii_lowercase()
+                .contains("api key not valid")
+    }
+
+    /// ` (reason, reason)` for the message, or nothing.
+    fn reasons_label(&self) -> String {
+        if self.reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.reasons.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_code_table() {
+        let cases = [
+            ("ar", "ar"),
+            ("fa", "fa"),
+            ("en", "en"),
+            ("zh-hans", "zh-CN"),
+            ("zh-hant", "zh-TW"),
+            ("zh-cn", "zh-CN"),
+            ("zh", "zh"),
+            ("pt-pt", "pt-PT"),
+            ("pt", "pt"),
+            ("he", "he"),
+            ("mni-mtei", "mni-mtei"),
+        ];
+        for (ours, theirs) in cases {
+            assert_eq!(Google.code(ours, true), theirs, "{ours}");
+            assert_eq!(Google.code(ours, false), theirs, "{ours}");
+        }
+    }
+
+    #[test]
+    fn a_full_batch_of_the_widest_characters_fits_the_body_limit() {
+        let per_text = MAX_CHARS / MAX_SEGMENTS;
+        let texts: Vec<String> = (0..MAX_SEGMENTS).map(|_| "𝔸".repeat(per_text)).collect();
+        let body = serde_json::to_vec(&Request {
+            q: &texts,
+            target: "en",
+            source: "ar",
+            format: "text",
+        })
+        .unwrap();
+        assert!(body.len() <= MAX_BODY_BYTES, "{} bytes", body.len());
+    }
+
+    #[test]
+    fn error_bodies_are_read() {
+        let e = ErrorBody::read(
+            r#"{"error":{"code":403,"message":"Daily Limit Exceeded","errors":[{"message":"Daily Limit Exceeded","domain":"usageLimits","reason":"dailyLimitExceeded"}]}}"#,
+        );
+        assert!(e.is_quota() && !e.is_rate());
+        assert_eq!(e.reasons_label(), " (dailyLimitExceeded)");
+        let e = ErrorBody::read(
+            r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","errors":[{"domain":"global","reason":"badRequest"}],"status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#,
+        );
+        assert!(e.is_bad_key() && !e.is_quota());
+        assert_eq!(e.reasons, ["badRequest", "API_KEY_INVALID"]);
+        let e = ErrorBody::read("<html>Bad Gateway</html>");
+        assert_eq!(e.message, "<html>Bad Gateway</html>");
+        assert!(e.reasons.is_empty());
+        assert_eq!(ErrorBody::read("").message, "no message");
     }
 }
