@@ -218,9 +218,10 @@ impl Openai {
     /// keep a request well inside a small local model's context: Arabic-script text
     /// costs about one token per 2–3 characters in Llama-3/Qwen-class vocabularies, so
     /// 6,000 characters are 2–3k tokens in, about 2k English tokens out, plus a
-    /// 300-token prompt: under 6k of an 8k context. A longer batch risks what a small
-    /// context does to it (Ollama silently drops the prompt's start), and a shorter
-    /// item list is also easier for a small model to answer with the right count.
+    /// 300-token prompt: under 6k of an 8k context. A prompt longer than the context
+    /// is cut by Ollama (whose default context is small) and refused by vLLM, and a
+    /// shorter item list is also easier for a small model to answer with the right
+    /// count. A refused or miscounted batch is split by the pipeline anyway.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
         BatchLimits {
             max_texts: settings.max_texts,
@@ -306,11 +307,13 @@ impl Openai {
         reply: &Reply,
         texts: &[String],
     ) -> Result<Vec<String>, ProviderError> {
+        if reply.status == 200 {
+            return parse(http, &reply.body, texts);
+        }
         let e = ApiError::of(&reply.body);
         let with_status = || http.scrub(&format!("HTTP {}: {}", reply.status, e.describe()));
         let setting = || http.scrub(&format!("{}; {}", with_status(), self.setting_hint()));
         match reply.status {
-            200 => parse(http, &reply.body, texts),
             402 => Err(ProviderError::QuotaExhausted(with_status())),
             429 if e.is_quota() => Err(ProviderError::QuotaExhausted(with_status())),
             429 => Err(ProviderError::RateLimited {
