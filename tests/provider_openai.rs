@@ -339,13 +339,13 @@ async fn status_table() {
     let expected = "\
 400 invalid_request_error/ => BadRequest
 400 invalid_request_error/context_length_exceeded => BadRequest
-400 invalid_request_error/unsupported_value => AuthFailed
-400 invalid_request_error/unsupported_parameter => AuthFailed
+400 invalid_request_error/unsupported_value => Misconfigured
+400 invalid_request_error/unsupported_parameter => Misconfigured
 401 invalid_request_error/invalid_api_key => AuthFailed
 402 payment_required/ => QuotaExhausted
 403 invalid_request_error/unsupported_country_region_territory => AuthFailed
-404 invalid_request_error/model_not_found => AuthFailed
-404 api_error/ => AuthFailed
+404 invalid_request_error/model_not_found => Misconfigured
+404 api_error/ => Misconfigured
 408 timeout/ => Transient
 409 conflict/ => Transient
 413 invalid_request_error/ => BadRequest
@@ -371,7 +371,7 @@ async fn an_unknown_model_or_an_endpoint_without_v1_stops_with_a_hint() {
         .translate("ar", "en", &texts(&PLAIN[..1]))
         .await
         .unwrap_err();
-    assert!(matches!(e, ProviderError::AuthFailed(_)), "{e:?}");
+    assert!(matches!(e, ProviderError::Misconfigured(_)), "{e:?}");
     let m = e.to_string();
     assert!(
         m.contains("model_not_found") && m.contains("gpt-4o-mini") && m.contains("/v1"),
@@ -382,7 +382,7 @@ async fn an_unknown_model_or_an_endpoint_without_v1_stops_with_a_hint() {
         .translate("ar", "en", &texts(&PLAIN[..1]))
         .await
         .unwrap_err();
-    assert!(matches!(e, ProviderError::AuthFailed(_)), "{e:?}");
+    assert!(matches!(e, ProviderError::Misconfigured(_)), "{e:?}");
     assert!(
         e.to_string()
             .contains("Invalid URL (POST /chat/completions)"),

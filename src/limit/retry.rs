@@ -77,7 +77,9 @@ pub fn decide(
 ) -> Decision {
     let budget_left = retries_done < policy.max_retries;
     match error {
-        ProviderError::QuotaExhausted(_) | ProviderError::AuthFailed(_) => Decision::Trip,
+        ProviderError::QuotaExhausted(_)
+        | ProviderError::AuthFailed(_)
+        | ProviderError::Misconfigured(_) => Decision::Trip,
         ProviderError::BadRequest(_)
         | ProviderError::Malformed(_)
         | ProviderError::UnsupportedPair(_) => Decision::GiveUp,

@@ -84,6 +84,9 @@ impl Sender {
                 "{name}: {e}; stopped sending to it. Rerun later (the cache keeps everything done so far) or use --provider NAME"
             ),
             ProviderError::AuthFailed(_) => format!("{name}: {e}; {}", self.key_hint),
+            ProviderError::Misconfigured(_) => {
+                format!("{name}: {e}; check [providers.{name}] in the config (or --endpoint)")
+            }
             _ => return,
         };
         if let Ok(mut p) = self.problem.lock()

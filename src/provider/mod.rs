@@ -73,6 +73,10 @@ pub enum ProviderError {
     /// The answer cannot be used (unparseable, wrong count): never cached.
     #[error("malformed reply: {0}")]
     Malformed(String),
+    /// A setting is wrong (unknown model, wrong endpoint path): every request would
+    /// fail the same way, so the provider is stopped; no retry.
+    #[error("misconfigured: {0}")]
+    Misconfigured(String),
     /// The provider does not translate this language pair (found before any text is
     /// sent, from its languages endpoint or its table).
     #[error("unsupported language pair: {0}")]

@@ -40,7 +40,7 @@
 //! | 402, 429 with `insufficient_quota`, `billing_hard_limit_reached`, `credit_balance_exhausted`, `*_spend_limit_exceeded` | `QuotaExhausted`: stop |
 //! | 429 otherwise | `RateLimited`, with `retry-after-ms` / `Retry-After` |
 //! | 401, 403 | `AuthFailed` |
-//! | 404 (unknown model, or an endpoint without `/v1`); 400 `model_not_found`, `unsupported_parameter`, `unsupported_value` | `AuthFailed`: a setting is wrong, every request would fail the same way, so the breaker stops the run (no key, no retry, no split) |
+//! | 404 (unknown model, or an endpoint without `/v1`); 400 `model_not_found`, `unsupported_parameter`, `unsupported_value` | `Misconfigured`: a setting is wrong, every request would fail the same way, so the breaker stops the run (no retry, no split) |
 //! | 400 (incl. `context_length_exceeded`), 413, other 4xx | `BadRequest`: the pipeline splits the batch |
 //! | 408, 409, 5xx (llama.cpp 503 `Loading model`, Ollama 503 `server busy`) | `Transient` |
 
@@ -321,8 +321,8 @@ impl Openai {
                 message: with_status(),
             }),
             401 | 403 => Err(ProviderError::AuthFailed(with_status())),
-            404 => Err(ProviderError::AuthFailed(setting())),
-            400 if e.is_setting() => Err(ProviderError::AuthFailed(setting())),
+            404 => Err(ProviderError::Misconfigured(setting())),
+            400 if e.is_setting() => Err(ProviderError::Misconfigured(setting())),
             408 | 409 | 500..=599 => Err(ProviderError::Transient(with_status())),
             _ => Err(ProviderError::BadRequest(with_status())),
         }
