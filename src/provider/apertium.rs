@@ -1,35 +1,190 @@
-//! Apertium: stub, to be written (issue 3).
+//! Apertium APY `/translate`: one text per request, no key (PROVIDERS.md §6).
+//!
+//! Owns the request (`q`, `langpair=src|tgt` in ISO 639-3 codes, `markUnknown=no` so
+//! unknown words come back without APY's `*` mark, `format=txt` so the text is not
+//! read as HTML), the code table from our two-letter codes to APY's three-letter ones,
+//! and the sorting of answers, following APY's handlers (`translate.py`, `base.py`):
+//! - 200 `{"responseData": {"translatedText"}, "responseStatus": 200}` → the text;
+//!   anything else with 200 → `Malformed`;
+//! - 400 whose explanation is "That pair is not installed" or "That pair is invalid,
+//!   use e.g. eng|spa" → `UnsupportedPair`; any other 400 (e.g. "Missing argument q")
+//!   → `BadRequest`;
+//! - 503 "internal error" (the pipeline timed out or broke, `-t`, default 10 s) and
+//!   other 5xx or 408 → `Transient`; 429 (a rate-limiting proxy in front of a public
+//!   instance) → `RateLimited`; 401/403 (such a proxy refusing us) → `AuthFailed`.
+//!
+//! APY puts the reason in `explanation` and the HTTP reason phrase in `message`
+//! (`{"status": "error", "code": 400, "message": "Bad Request", "explanation": …}`,
+//! checked against APY 0.11.7); both are read.
+//!
+//! **POST, form-encoded.** APY's POST handler calls its GET handler and reads the same
+//! arguments from the body, so both work. POST keeps the text out of the URL: a
+//! 5,000-character Arabic paragraph is about 55 KB percent-encoded, over the URL
+//! limits of common reverse proxies (8 KB) and close to Tornado's 64 KB header cap,
+//! and URLs end up in access logs. Nothing else changes.
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError};
+use serde::Deserialize;
+
+use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply};
 use crate::config::ProviderSettings;
 
-/// The Apertium wire format.
+/// Our codes (ISO 639-1, a few with a region) → APY's ISO 639-3 codes. APY converts
+/// some two-letter codes itself, but not all, and `/listPairs` answers in three
+/// letters, so we convert on our side. `fa` is `pes` (Iranian Persian), as in APY's
+/// own table.
+pub(super) const CODE_TABLE: &[(&str, &str)] = &[
+    ("af", "afr"),
+    ("an", "arg"),
+    ("ar", "ara"),
+    ("be", "bel"),
+    ("bg", "bul"),
+    ("br", "bre"),
+    ("ca", "cat"),
+    ("cs", "ces"),
+    ("cy", "cym"),
+    ("da", "dan"),
+    ("de", "deu"),
+    ("el", "ell"),
+    ("en", "eng"),
+    ("en-us", "eng_US"),
+    ("eo", "epo"),
+    ("es", "spa"),
+    ("eu", "eus"),
+    ("fa", "pes"),
+    ("fi", "fin"),
+    ("fr", "fra"),
+    ("ga", "gle"),
+    ("gl", "glg"),
+    ("he", "heb"),
+    ("hi", "hin"),
+    ("id", "ind"),
+    ("is", "isl"),
+    ("it", "ita"),
+    ("kk", "kaz"),
+    ("mk", "mkd"),
+    ("ms", "msa"),
+    ("mt", "mlt"),
+    ("nb", "nob"),
+    ("nl", "nld"),
+    ("nn", "nno"),
+    ("oc", "oci"),
+    ("pl", "pol"),
+    ("pt", "por"),
+    ("pt-br", "por_BR"),
+    ("ro", "ron"),
+    ("ru", "rus"),
+    ("sc", "srd"),
+    ("sk", "slk"),
+    ("sl", "slv"),
+    ("sq", "sqi"),
+    ("sv", "swe"),
+    ("tr", "tur"),
+    ("tt", "tat"),
+    ("uk", "ukr"),
+    ("ur", "urd"),
+    ("uz", "uzb"),
+];
+
+/// The Apertium wire format. It has no state of its own.
 #[derive(Debug)]
 pub(super) struct Apertium;
 
+/// `GET /listPairs`.
+#[derive(Deserialize)]
+struct PairsReply {
+    #[serde(rename = "responseData")]
+    response_data: Vec<Pair>,
+}
+
+#[derive(Deserialize)]
+struct Pair {
+    #[serde(rename = "sourceLanguage")]
+    source: String,
+    #[serde(rename = "targetLanguage")]
+    target: String,
+}
+
 impl Apertium {
-    pub(super) fn new(settings: &ProviderSettings) -> Apertium {
-        let _ = settings;
+    pub(super) fn new(_settings: &ProviderSettings) -> Apertium {
         Apertium
     }
 
+    /// One text per request, whatever the config says.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
         BatchLimits {
-            max_texts: settings.max_texts,
+            max_texts: 1,
             max_chars: settings.max_chars,
             max_bytes_per_text: (settings.max_bytes_per_text > 0)
                 .then_some(settings.max_bytes_per_text),
         }
     }
 
+    /// Options that change the output.
     pub(super) fn cache_options(&self) -> String {
-        String::new()
+        "markUnknown=no;format=txt".to_string()
     }
 
+    /// APY's ISO 639-3 code for one of ours ([`CODE_TABLE`]); an unknown code (or one
+    /// already in three letters) is sent as is.
     pub(super) fn code(&self, ours: &str, _target: bool) -> String {
-        ours.to_string()
+        let lower = ours.to_ascii_lowercase();
+        CODE_TABLE
+            .iter()
+            .find(|(o, _)| *o == lower)
+            .map_or_else(|| ours.to_string(), |(_, theirs)| (*theirs).to_string())
     }
 
+    /// `GET /listPairs`: the installed `(source, target)` pairs.
+    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        let pairs = self.pairs(http).await?;
+        Ok(Languages::Pairs(pairs.into_iter().collect()))
+    }
+
+    /// The pairs in the server's order.
+    async fn pairs(&self, http: &Http) -> Result<Vec<(String, String)>, ProviderError> {
+        let reply = http
+            .exchange(http.client.get(http.url("listPairs")))
+            .await?;
+        if reply.status != 200 {
+            return Err(error(http, &reply));
+        }
+        let list: PairsReply = serde_json::from_str(&reply.body).map_err(|e| {
+            ProviderError::Malformed(format!(
+                "GET /listPairs did not return the documented `responseData` list: {e}"
+            ))
+        })?;
+        Ok(list
+            .response_data
+            .into_iter()
+            .map(|p| (p.source, p.target))
+            .collect())
+    }
+
+    /// `/listPairs`, with the first few pairs in the detail.
+    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        const SHOWN: usize = 8;
+        let pairs = self.pairs(http).await?;
+        let mut shown: Vec<String> = (pairs.iter().take(SHOWN))
+            .map(|(s, t)| format!("{s}→{t}"))
+            .collect();
+        if pairs.len() > SHOWN {
+            shown.push(format!("… {} more", pairs.len() - SHOWN));
+        }
+        Ok(Health {
+            detail: format!(
+                "GET /listPairs: {} pairs: {}",
+                pairs.len(),
+                if shown.is_empty() {
+                    "none".to_string()
+                } else {
+                    shown.join(", ")
+                }
+            ),
+            quota: None,
+        })
+    }
+
+    /// One form-encoded `POST /translate` for the single text in `texts`.
     pub(super) async fn translate(
         &self,
         http: &Http,
@@ -37,19 +192,92 @@ impl Apertium {
         to: &str,
         texts: &[String],
     ) -> Result<Vec<String>, ProviderError> {
-        let _ = (http, from, to, texts);
-        Err(ProviderError::BadRequest(
-            "apertium is not implemented yet".into(),
-        ))
+        let [text] = texts else {
+            return Err(ProviderError::BadRequest(format!(
+                "Apertium takes one text per request, got {}",
+                texts.len()
+            )));
+        };
+        let langpair = format!("{from}|{to}");
+        let form = [
+            ("q", text.as_str()),
+            ("langpair", &langpair),
+            ("markUnknown", "no"),
+            ("format", "txt"),
+        ];
+        let request = http.client.post(http.url("translate")).form(&form);
+        let reply = http.exchange(request).await?;
+        if reply.status != 200 {
+            return Err(error(http, &reply));
+        }
+        parse(http, &reply.body).map(|t| vec![t])
     }
+}
 
-    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
-        let _ = http;
-        Ok(Languages::Any)
+/// A 200 body: `responseData.translatedText`.
+fn parse(http: &Http, body: &str) -> Result<String, ProviderError> {
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| {
+        let start: String = body.chars().take(80).collect();
+        ProviderError::Malformed(http.scrub(&format!("HTTP 200 without JSON ({e}): {start}")))
+    })?;
+    match v.pointer("/responseData/translatedText") {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        _ => Err(ProviderError::Malformed(
+            "HTTP 200 without a `responseData.translatedText` string".into(),
+        )),
     }
+}
 
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let _ = http;
-        Ok(Health::default())
+/// A non-200 answer as an error class.
+fn error(http: &Http, reply: &Reply) -> ProviderError {
+    let said = http.scrub(&error_text(&reply.body));
+    let text = format!("HTTP {}: {said}", reply.status);
+    match reply.status {
+        400 if is_pair_refusal(&said) => ProviderError::UnsupportedPair(text),
+        401 | 403 => ProviderError::AuthFailed(text),
+        429 => ProviderError::RateLimited {
+            retry_after: reply.retry_after,
+            message: text,
+        },
+        408 | 500..=599 => ProviderError::Transient(text),
+        _ => ProviderError::BadRequest(text),
+    }
+}
+
+/// `explanation` (the reason) and `message` (the reason phrase) of an APY error
+/// body, or the body.
+fn error_text(body: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return body.to_string();
+    };
+    let field = |name: &str| v.get(name).and_then(serde_json::Value::as_str);
+    match (field("explanation"), field("message")) {
+        (Some(e), Some(m)) if !e.is_empty() && e != m => format!("{e} ({m})"),
+        (Some(e), _) if !e.is_empty() => e.to_string(),
+        (_, Some(m)) => m.to_string(),
+        _ => body.to_string(),
+    }
+}
+
+/// APY's refusals of a language pair.
+fn is_pair_refusal(text: &str) -> bool {
+    let t = text.to_lowercase();
+    t.contains("pair is not installed") || t.contains("pair is invalid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apy_error_bodies_are_read() {
+        let body = r#"{"status": "error", "code": 400, "message": "Bad Request", "explanation": "That pair is not installed"}"#;
+        assert_eq!(error_text(body), "That pair is not installed (Bad Request)");
+        assert!(is_pair_refusal(&error_text(body)));
+        let body = r#"{"status": "error", "code": 400, "message": "That pair is invalid, use e.g. eng|spa"}"#;
+        assert!(is_pair_refusal(&error_text(body)));
+        let body = r#"{"status": "error", "code": 400, "message": "Bad Request", "explanation": "Missing argument q"}"#;
+        assert!(!is_pair_refusal(&error_text(body)));
+        assert_eq!(error_text("<html>502</html>"), "<html>502</html>");
     }
 }
