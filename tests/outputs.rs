@@ -621,7 +621,7 @@ fn index_lists_every_doc_with_working_links() {
     }
 }
 
-const REPORT_KEYS: [&str; 13] = [
+const REPORT_KEYS: [&str; 15] = [
     "documents",
     "paragraphs",
     "translated",
@@ -633,6 +633,8 @@ const REPORT_KEYS: [&str; 13] = [
     "retries",
     "http_429",
     "wall_ms",
+    "chars_deduplicated",
+    "chars_from_cache",
     "errors",
     "docs",
 ];

@@ -16,7 +16,8 @@
 //!   the client, transport-error classification, `Retry-After` parsing and scrubbing
 //!   secrets out of every message.
 //!
-//! Secrets: the key goes on the wire only (a JSON body field or a query parameter).
+//! Secrets: the key goes on the wire only (a header, a JSON body field or a query
+//! parameter, as each API documents).
 //! reqwest's error `Display` includes the request URL, query string and all, so
 //! transport errors are stripped of their URL before they become messages, and every
 //! message is scrubbed of the key as a second line of defence.
@@ -77,8 +78,9 @@ pub enum ProviderError {
     /// fail the same way, so the provider is stopped; no retry.
     #[error("misconfigured: {0}")]
     Misconfigured(String),
-    /// The provider does not translate this language pair (found before any text is
-    /// sent, from its languages endpoint or its table).
+    /// The provider does not translate this language pair: found before any text is
+    /// sent, from its languages endpoint or its table, or (Azure, Apertium) from a
+    /// translate reply that names the pair.
     #[error("unsupported language pair: {0}")]
     UnsupportedPair(String),
 }
