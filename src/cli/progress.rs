@@ -30,7 +30,7 @@ impl Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::hidden();
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} documents · {msg}")
+                ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} paragraphs · {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
@@ -53,7 +53,16 @@ impl Progress {
         }
     }
 
-    /// `12 paragraphs (3 cached) · 40 requests, 9120 characters sent · 4.8 requests/s · ETA 1 min 02 s`
+    /// Paragraphs in the whole run: exact once every document is done, estimated from
+    /// the documents done so far before that (documents are read as the run goes).
+    fn paragraphs_total(s: &Snapshot) -> usize {
+        if s.docs_done == 0 || s.docs_done >= s.docs_total {
+            return s.paragraphs_done.max(s.waiting);
+        }
+        s.paragraphs_done * s.docs_total / s.docs_done
+    }
+
+    /// `3 cached, 20 waiting, 2/5 documents · 40 requests, 9120 characters sent · 4.8 requests/s · ETA 1 min 02 s`
     fn message(&self, s: &Snapshot) -> String {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let rate = s.requests as f64 / secs;
@@ -66,8 +75,8 @@ impl Progress {
         });
         let eta = eta.map_or(String::new(), |d| format!(" · ETA {}", human_duration(d)));
         format!(
-            "{} paragraphs ({} cached), {} waiting · {} requests, {} characters sent · {rate:.1} requests/s{eta}",
-            s.paragraphs_done, s.from_cache, s.waiting, s.requests, s.chars_sent
+            "{} cached, {} waiting, {}/{} documents · {} requests, {} characters sent · {rate:.1} requests/s{eta}",
+            s.from_cache, s.waiting, s.docs_done, s.docs_total, s.requests, s.chars_sent
         )
     }
 }
@@ -102,8 +111,8 @@ impl Events for Progress {
             return;
         }
         if let Some(bar) = &self.bar {
-            bar.set_length(now.docs_total as u64);
-            bar.set_position(now.docs_done as u64);
+            bar.set_length(Self::paragraphs_total(now) as u64);
+            bar.set_position(now.paragraphs_done as u64);
             bar.set_message(self.message(now));
             return;
         }
@@ -116,12 +125,7 @@ impl Events for Progress {
             || (now.docs_done == now.docs_total && *last < now.docs_done)
         {
             *last = now.docs_done;
-            eprintln!(
-                "{}/{} documents · {}",
-                now.docs_done,
-                now.docs_total,
-                self.message(now)
-            );
+            eprintln!("{} paragraphs · {}", now.paragraphs_done, self.message(now));
         }
     }
 
