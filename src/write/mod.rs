@@ -231,8 +231,8 @@ pub fn write_report(out_dir: &Path, report: &RunReport) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Write `bytes` to `path` atomically: a temp file in the same directory, flushed
-/// and synced, then renamed over `path`. Parent directories are created. On any
+/// Write `bytes` to `path` atomically: a temp file in the same directory, then
+/// renamed over `path`. Parent directories are created. On any
 /// failure the temp file is removed and `path` is left as it was.
 ///
 /// # Errors
@@ -246,9 +246,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = temp_builder()
         .tempfile_in(dir)
         .map_err(|e| output_error(path, &e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| output_error(path, &e))?;
+    // No fsync: the rename alone makes a killed run leave either the old file or the
+    // new one, never half of one; outputs are rebuilt from the cache in a moment, so
+    // paying a disk flush per file (tens of thousands in a large run) buys nothing.
+    tmp.write_all(bytes).map_err(|e| output_error(path, &e))?;
     tmp.persist(path)
         .map_err(|e| output_error(path, &e.error))?;
     Ok(())
