@@ -53,19 +53,26 @@ pub fn detect(text: &str) -> String {
 /// `und` wins (the earliest on a tie); `und` if there is none.
 #[must_use]
 pub fn document_language(texts: &[&str]) -> String {
+    let detected: Vec<(&str, String)> = texts.iter().map(|t| (*t, detect(t))).collect();
+    document_language_of(detected.iter().map(|(t, l)| (*t, l.as_str())))
+}
+
+/// [`document_language`] for paragraphs whose languages [`detect`] already gave:
+/// `(text, language)` pairs, so nothing is detected twice.
+#[must_use]
+pub fn document_language_of<'a>(detected: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut arabic_votes = Votes::default();
     let mut paragraph_votes = Votes::default();
     let (mut arabic, mut total) = (0, 0);
-    for text in texts {
+    for (text, lang) in detected {
         let letters = Letters::count(text);
-        let lang = detect(text);
         arabic += letters.arabic;
         total += letters.total;
-        if is_arabic_script_lang(&lang) {
-            arabic_votes.add(&lang, letters.arabic);
+        if is_arabic_script_lang(lang) {
+            arabic_votes.add(lang, letters.arabic);
         }
         if lang != "und" {
-            paragraph_votes.add(&lang, 1);
+            paragraph_votes.add(lang, 1);
         }
     }
     let winner = if arabic * 2 > total {
@@ -87,7 +94,7 @@ struct Letters {
 impl Letters {
     fn count(text: &str) -> Self {
         let mut letters = Letters::default();
-        for c in text.chars().filter(|c| c.is_alphabetic()) {
+        for c in text.chars().filter(|&c| is_letter(c)) {
             letters.total += 1;
             letters.arabic += usize::from(is_arabic_script(c));
             letters.ascii += usize::from(c.is_ascii());
@@ -112,6 +119,21 @@ impl Votes {
     fn winner(self) -> Option<String> {
         let best = self.0.iter().map(|(_, w)| *w).max()?;
         self.0.into_iter().find(|(_, w)| *w == best).map(|(l, _)| l)
+    }
+}
+
+/// Whether a character is a letter: `char::is_alphabetic`, answered from ranges for
+/// ASCII and the Arabic blocks (nearly every character of this tool's input), where the
+/// general Unicode table lookup is the slow path of the whole pipeline.
+#[must_use]
+pub fn is_letter(c: char) -> bool {
+    static ARABIC_BLOCK: std::sync::LazyLock<[bool; 256]> = std::sync::LazyLock::new(|| {
+        std::array::from_fn(|i| char::from_u32(0x0600 + i as u32).is_some_and(char::is_alphabetic))
+    });
+    match c {
+        '\0'..='\u{7F}' => c.is_ascii_alphabetic(),
+        '\u{0600}'..='\u{06FF}' => ARABIC_BLOCK[c as usize - 0x0600],
+        _ => c.is_alphabetic(),
     }
 }
 
@@ -182,18 +204,25 @@ fn fold_word(word: &str) -> String {
 
 /// ar, fa, ur or ps for text that is mostly Arabic-script.
 fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
-    let count = |set: &str| text.chars().filter(|&c| set.contains(c)).count();
+    // One pass over the text for the four letter sets.
+    let (mut ps, mut ur, mut fa_letters, mut ar_letters) = (0, 0, 0, 0);
+    for c in text.chars().filter(|&c| is_arabic_script(c)) {
+        ps += usize::from(PASHTO_CHARS.contains(c));
+        ur += usize::from(URDU_CHARS.contains(c));
+        fa_letters += usize::from(PERSIAN_CHARS.contains(c));
+        ar_letters += usize::from(ARABIC_CHARS.contains(c));
+    }
     // Urdu and Pashto letters decide when they are 2 % of the letters or more.
     let marked = |n: usize| n > 0 && n * 50 >= arabic_letters;
-    if marked(count(PASHTO_CHARS)) {
+    if marked(ps) {
         return "ps";
     }
-    if marked(count(URDU_CHARS)) {
+    if marked(ur) {
         return "ur";
     }
     let (fa_words, ar_words) = word_evidence(text);
-    let fa = count(PERSIAN_CHARS) + WORD_WEIGHT * fa_words;
-    let ar = count(ARABIC_CHARS) + WORD_WEIGHT * ar_words;
+    let fa = fa_letters + WORD_WEIGHT * fa_words;
+    let ar = ar_letters + WORD_WEIGHT * ar_words;
     match fa.cmp(&ar) {
         std::cmp::Ordering::Greater => "fa",
         std::cmp::Ordering::Less => "ar",
@@ -204,7 +233,10 @@ fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
 /// Persian-only and Arabic-only word counts.
 fn word_evidence(text: &str) -> (usize, usize) {
     let (mut fa, mut ar) = (0, 0);
-    for word in text.split(|c: char| !c.is_alphabetic()) {
+    for word in text
+        .split(|c: char| !is_letter(c))
+        .filter(|w| !w.is_empty() && w.len() <= 12)
+    {
         let word = fold_word(word);
         fa += usize::from(PERSIAN_WORDS.contains(&word.as_str()));
         ar += usize::from(ARABIC_WORDS.contains(&word.as_str()));
@@ -256,6 +288,21 @@ fn iso639_1(lang: Lang) -> &'static str {
         Ori => "or", Mya => "my", Nep => "ne", Sin => "si", Khm => "km", Tuk => "tk",
         Aka => "ak", Zul => "zu", Sna => "sn", Afr => "af", Lat => "la", Slk => "sk",
         Cat => "ca", Tgl => "tl", Hye => "hy", Cym => "cy",
+    }
+}
+
+#[cfg(test)]
+mod letter_tests {
+    use super::is_letter;
+
+    #[test]
+    fn is_letter_agrees_with_is_alphabetic() {
+        for c in ('\0'..='\u{0800}')
+            .chain('\u{08A0}'..='\u{0900}')
+            .chain('\u{FB50}'..='\u{FEFF}')
+        {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "{c:?} U+{:04X}", c as u32);
+        }
     }
 }
 

@@ -22,7 +22,7 @@ mod key;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 pub use key::{CacheKey, normalize_key_text};
 
@@ -137,6 +137,10 @@ impl Cache {
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| cache_err(&path, &e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| cache_err(&path, &e))?;
+        // One read transaction for the whole dry run: a consistent snapshot, and no
+        // lock taken and released per lookup. It ends when the connection closes.
+        conn.execute_batch("PRAGMA cache_size = -16384; BEGIN")
+            .map_err(|e| cache_err(&path, &e))?;
         Ok(Some(Cache {
             conn: Mutex::new(conn),
             path,
@@ -167,6 +171,9 @@ impl Cache {
             conn.pragma_update(None, "journal_mode", "WAL")?;
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // 16 MiB of page cache (the default is 2 MiB): a cached rerun reads the index
+        // and the entries of the whole corpus.
+        conn.pragma_update(None, "cache_size", -16384)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS translations (
                 key      BLOB PRIMARY KEY,
@@ -201,18 +208,34 @@ impl Cache {
     pub fn get(&self, key: &CacheKey) -> Result<Lookup> {
         let conn = self.lock();
         let mut found = Lookup::Miss;
-        for origin in [Origin::Reviewed, Origin::Machine] {
-            let id = key.id(origin.as_str());
-            let row: Option<Stored> = conn
-                .query_row(
-                    "SELECT provider, options, src, tgt, source, target, origin, checksum
-                     FROM translations WHERE key = ?1",
-                    params![&id[..]],
-                    Stored::from_row,
+        let ids = [Origin::Reviewed, Origin::Machine].map(|o| (o, key.id(o.as_str())));
+        // One prepared (and cached) statement for both origins: a cached rerun of a
+        // large corpus is this lookup, hundreds of thousands of times.
+        let mut rows: Vec<(Origin, Stored)> = {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT provider, options, src, tgt, source, target, origin, checksum, key
+                     FROM translations WHERE key IN (?1, ?2)",
                 )
-                .optional()
                 .map_err(|e| cache_err(&self.path, &e))?;
-            let Some(stored) = row else { continue };
+            let found = stmt
+                .query_map(params![&ids[0].1[..], &ids[1].1[..]], |r| {
+                    let id: Vec<u8> = r.get(8)?;
+                    Ok((id, Stored::from_row(r)?))
+                })
+                .map_err(|e| cache_err(&self.path, &e))?;
+            let mut rows = Vec::new();
+            for row in found {
+                let (id, stored) = row.map_err(|e| cache_err(&self.path, &e))?;
+                if let Some((origin, _)) = ids.iter().find(|(_, i)| i[..] == id[..]) {
+                    rows.push((*origin, stored));
+                }
+            }
+            rows
+        };
+        rows.sort_by_key(|(o, _)| *o != Origin::Reviewed);
+        for (origin, stored) in rows {
+            let id = key.id(origin.as_str());
             if stored.matches(key, origin) {
                 return Ok(Lookup::Hit(Hit {
                     target: stored.target,
@@ -233,6 +256,26 @@ impl Cache {
         Ok(found)
     }
 
+    /// Look several keys up in one read transaction (one lock for all of them: a
+    /// document's paragraphs at once).
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn get_many(&self, keys: &[CacheKey]) -> Result<Vec<Lookup>> {
+        if self.read_only || keys.len() < 2 {
+            return keys.iter().map(|k| self.get(k)).collect();
+        }
+        self.lock()
+            .execute_batch("BEGIN")
+            .map_err(|e| cache_err(&self.path, &e))?;
+        let found: Result<Vec<Lookup>> = keys.iter().map(|k| self.get(k)).collect();
+        // COMMIT also ends the transaction after a failed lookup.
+        let end = self.lock().execute_batch("COMMIT");
+        let found = found?;
+        end.map_err(|e| cache_err(&self.path, &e))?;
+        Ok(found)
+    }
+
     /// Store a translation. A machine translation never overwrites a reviewed one
     /// (they are stored under different ids and the reviewed one wins on read).
     ///
@@ -242,11 +285,13 @@ impl Cache {
         let id = key.id(origin.as_str());
         let sum = key.checksum(origin.as_str(), target);
         self.lock()
-            .execute(
+            .prepare_cached(
                 "INSERT OR REPLACE INTO translations
                  (key, provider, options, src, tgt, source, target, origin, checksum)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     &id[..],
                     key.provider,
                     key.options,
@@ -256,8 +301,8 @@ impl Cache {
                     target,
                     origin.as_str(),
                     &sum[..]
-                ],
-            )
+                ])
+            })
             .map_err(|e| cache_err(&self.path, &e))?;
         Ok(())
     }

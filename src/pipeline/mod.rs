@@ -370,14 +370,13 @@ pub fn prepare(doc: SourceDoc, from: Option<&str>, to: &str) -> PreparedDoc {
     let langs: Vec<String> = segments.iter().map(|s| detect::detect(&s.text)).collect();
     let doc_lang = match from {
         Some(f) => f.to_string(),
-        None => {
-            let texts: Vec<&str> = segments
+        None => detect::document_language_of(
+            segments
                 .iter()
-                .filter(|s| s.kind.is_content())
-                .map(|s| s.text.as_str())
-                .collect();
-            detect::document_language(&texts)
-        }
+                .zip(&langs)
+                .filter(|(s, _)| s.kind.is_content())
+                .map(|(s, l)| (s.text.as_str(), l.as_str())),
+        ),
     };
     let paragraphs = segments
         .into_iter()

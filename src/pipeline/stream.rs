@@ -82,6 +82,7 @@ pub struct Coordinator<'a> {
     /// Every distinct text seen, to count what deduplication saved.
     seen: HashSet<[u8; 16]>,
     waiting_paragraphs: usize,
+    writer: Writer,
     report: RunReport,
     missing: Vec<(String, usize, String)>,
     write_errors: Vec<Error>,
@@ -115,6 +116,7 @@ impl<'a> Coordinator<'a> {
             fetched: HashMap::new(),
             seen: HashSet::new(),
             waiting_paragraphs: 0,
+            writer: Writer::spawn(ctx.opts.out_dir.clone(), ctx.opts.formats.clone()),
             report: RunReport {
                 errors,
                 ..RunReport::default()
@@ -138,17 +140,23 @@ impl<'a> Coordinator<'a> {
         self.docs_total = files.len();
         self.events.start(files.len());
         let concurrency = self.ctx.opts.provider.concurrency.max(1);
-        let mut files = files.into_iter().enumerate().peekable();
+        let mut docs = spawn_reader(files, self.ctx.opts.from.clone(), self.ctx.opts.to.clone());
+        let mut exhausted = false;
         let mut in_flight = FuturesUnordered::new();
         loop {
-            while self.waiting_paragraphs < self.backlog_cap()
-                && self.ready.len() < 2 * concurrency
-                && let Some((d, file)) = files.next()
-            {
-                self.read_and_admit(d, &file)?;
+            // Admit what the reader has ready, without waiting for it.
+            while !exhausted && self.can_admit(concurrency) {
+                match docs.try_recv() {
+                    Ok(item) => self.admit_read(item)?,
+                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => exhausted = true,
+                }
             }
-            let exhausted = files.peek().is_none();
-            if exhausted || (in_flight.is_empty() && self.ready.is_empty()) {
+            // Partly filled batches go when no more text can come to fill them: the
+            // input is exhausted, or the backlog is full with nothing in flight.
+            let blocked =
+                !self.can_admit(concurrency) && in_flight.is_empty() && self.ready.is_empty();
+            if exhausted || blocked {
                 self.ready.extend(self.packer.flush());
             }
             while in_flight.len() < concurrency
@@ -166,23 +174,43 @@ impl<'a> Coordinator<'a> {
                 }
                 in_flight.push(async move { sender.send_batch(batch).await });
             }
+            let may_read = !exhausted && self.can_admit(concurrency);
             if in_flight.is_empty() {
                 if exhausted && self.ready.is_empty() && self.packer.is_empty() {
                     break;
                 }
+                if may_read {
+                    match docs.recv().await {
+                        Some(item) => self.admit_read(item)?,
+                        None => exhausted = true,
+                    }
+                }
                 continue;
             }
-            if let Some(results) = in_flight.next().await {
-                self.apply(results)?;
+            tokio::select! {
+                Some(results) = in_flight.next() => self.apply(results)?,
+                item = docs.recv(), if may_read => match item {
+                    Some(item) => self.admit_read(item)?,
+                    None => exhausted = true,
+                },
             }
         }
         debug_assert!(self.docs.is_empty(), "every document written");
+        let writer = std::mem::replace(&mut self.writer, Writer::disabled());
+        let done = writer.finish();
+        self.drain_writes(done);
         Ok(Finished {
             report: self.report,
             missing: self.missing,
             sender: self.sender,
             write_errors: self.write_errors,
         })
+    }
+
+    /// Whether another document may be read: the backlog of paragraphs waiting for a
+    /// translation, and of batches waiting to leave, are below their bounds.
+    fn can_admit(&self, concurrency: usize) -> bool {
+        self.waiting_paragraphs < self.backlog_cap() && self.ready.len() < 2 * concurrency
     }
 
     /// The sender, built on first use (an offline run never builds one).
@@ -204,12 +232,12 @@ impl<'a> Coordinator<'a> {
         ok
     }
 
-    fn read_and_admit(&mut self, d: usize, file: &InputFile) -> Result<()> {
-        match ingest::read(file) {
-            Ok(doc) => self.admit(
-                d,
-                prepare(doc, self.ctx.opts.from.as_deref(), &self.ctx.opts.to),
-            ),
+    fn admit_read(
+        &mut self,
+        (d, read): (usize, std::result::Result<PreparedDoc, FileError>),
+    ) -> Result<()> {
+        match read {
+            Ok(doc) => self.admit(d, doc),
             Err(e) => {
                 self.events.file_error(&e);
                 self.report.errors.push(e);
@@ -237,40 +265,53 @@ impl<'a> Coordinator<'a> {
             waiting: 0,
             doc,
         };
-        let mut deferred = Vec::new();
+        // First what needs no cache: fixed outcomes, texts in flight, texts fetched
+        // earlier in the run. The rest is looked up in one read transaction.
+        let mut lookups: Vec<(usize, bool)> = Vec::new();
         for i in 0..n {
             let p = &state.doc.paragraphs[i];
             if let Some(o) = initial_outcome(p, &self.ctx.opts.to) {
                 state.outcomes[i] = Some(o);
                 continue;
             }
-            let (from, text) = (p.src_lang.clone(), p.source.clone());
-            let chars = text.chars().count() as u64;
-            let repeated = !self.seen.insert(seen_key(&from, &text));
+            let key = (p.src_lang.clone(), p.source.clone());
+            let repeated = !self.seen.insert(seen_key(&key.0, &key.1));
             if repeated {
-                self.report.chars_deduplicated += chars;
+                self.report.chars_deduplicated += key.1.chars().count() as u64;
             }
-            if let Some(&u) = self.units.get(&(from.clone(), text.clone())) {
+            if let Some(&u) = self.units.get(&key) {
                 self.unit_state
                     .get_mut(&u)
                     .expect("unit")
                     .waiters
                     .push((d, i));
                 state.waiting += 1;
-                continue;
-            }
-            if let Some(target) = self.fetched.get(&(from.clone(), text.clone())) {
+            } else if let Some(target) = self.fetched.get(&key) {
                 state.outcomes[i] = Some(Outcome::Translated {
                     target: target.clone(),
                     cached: false,
                     reviewed: false,
                 });
-                continue;
+            } else {
+                lookups.push((i, repeated));
             }
-            match self.cache.get(&self.key(&from, &text))? {
+        }
+        let keys: Vec<CacheKey> = lookups
+            .iter()
+            .map(|&(i, _)| {
+                let p = &state.doc.paragraphs[i];
+                self.key(&p.src_lang, &p.source)
+            })
+            .collect();
+        let found = self.cache.get_many(&keys)?;
+        let mut deferred = Vec::new();
+        for ((i, repeated), lookup) in lookups.into_iter().zip(found) {
+            let p = &state.doc.paragraphs[i];
+            let (from, text) = (p.src_lang.clone(), p.source.clone());
+            match lookup {
                 Lookup::Hit(hit) => {
                     if !repeated {
-                        self.report.chars_from_cache += chars;
+                        self.report.chars_from_cache += text.chars().count() as u64;
                     }
                     state.outcomes[i] = Some(Outcome::Translated {
                         target: hit.target,
@@ -287,7 +328,15 @@ impl<'a> Coordinator<'a> {
                 continue;
             }
             state.waiting += 1;
-            deferred.extend(self.new_unit(from, text, (d, i))?);
+            match self.units.get(&(from.clone(), text.clone())) {
+                Some(&u) => self
+                    .unit_state
+                    .get_mut(&u)
+                    .expect("unit")
+                    .waiters
+                    .push((d, i)),
+                None => deferred.extend(self.new_unit(from, text, (d, i))?),
+            }
         }
         self.waiting_paragraphs += state.waiting;
         self.docs.insert(d, state);
@@ -427,19 +476,29 @@ impl<'a> Coordinator<'a> {
         let opts = self.ctx.opts;
         let aligned = align::align(&state.doc, outcomes, &opts.to, &opts.provider_name);
         collect_missing(&aligned, &mut self.missing);
-        if let Some(e) = self.claim_output(&aligned) {
-            self.events.file_error(&e);
-            self.report.errors.push(e);
-        } else {
-            match write::write_document(&opts.out_dir, &aligned, &opts.formats) {
-                Ok(_) => self.events.written(&aligned.rel),
-                Err(e) => self.write_errors.push(e),
-            }
-            self.report.add_doc(DocCounts::of(&aligned));
-        }
         self.docs_done += 1;
         self.paragraphs_done += aligned.rows.len();
+        match self.claim_output(&aligned) {
+            Some(e) => {
+                self.events.file_error(&e);
+                self.report.errors.push(e);
+            }
+            None => {
+                self.report.add_doc(DocCounts::of(&aligned));
+                self.writer.write(aligned);
+            }
+        }
         self.progress();
+    }
+
+    /// Report what the writer thread has finished.
+    fn drain_writes(&mut self, done: Vec<(String, Result<()>)>) {
+        for (rel, result) in done {
+            match result {
+                Ok(()) => self.events.written(&rel),
+                Err(e) => self.write_errors.push(e),
+            }
+        }
     }
 
     /// Refuse a document whose outputs would overwrite another's.
@@ -462,7 +521,9 @@ impl<'a> Coordinator<'a> {
         }
     }
 
-    fn progress(&self) {
+    fn progress(&mut self) {
+        let done = self.writer.drain();
+        self.drain_writes(done);
         let stats = self
             .sender
             .as_ref()
@@ -477,6 +538,91 @@ impl<'a> Coordinator<'a> {
             chars_sent: stats.chars_sent,
             waiting: self.waiting_paragraphs,
         });
+    }
+}
+
+/// Read, decode, segment and detect the inputs on a thread of their own, in order,
+/// a bounded number ahead of the coordinator: on two cores the text work and the
+/// cache-and-write work overlap.
+fn spawn_reader(
+    files: Vec<InputFile>,
+    from: Option<String>,
+    to: String,
+) -> tokio::sync::mpsc::Receiver<(usize, std::result::Result<PreparedDoc, FileError>)> {
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    std::thread::spawn(move || {
+        for (d, file) in files.into_iter().enumerate() {
+            let read = ingest::read(&file).map(|doc| prepare(doc, from.as_deref(), &to));
+            if tx.blocking_send((d, read)).is_err() {
+                break; // the run ended early
+            }
+        }
+    });
+    rx
+}
+
+/// Documents read ahead of the coordinator.
+const READ_AHEAD: usize = 32;
+
+/// Documents queued for the writer thread before the coordinator waits for it.
+const WRITE_AHEAD: usize = 16;
+
+/// Renders and writes finished documents on a thread of its own.
+struct Writer {
+    tx: Option<std::sync::mpsc::SyncSender<AlignedDoc>>,
+    done: Option<std::sync::mpsc::Receiver<(String, Result<()>)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn spawn(out_dir: std::path::PathBuf, formats: Vec<write::Format>) -> Writer {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<AlignedDoc>(WRITE_AHEAD);
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            for doc in rx {
+                let result = write::write_document(&out_dir, &doc, &formats).map(|_| ());
+                if done_tx.send((doc.rel, result)).is_err() {
+                    break;
+                }
+            }
+        });
+        Writer {
+            tx: Some(tx),
+            done: Some(done),
+            thread: Some(thread),
+        }
+    }
+
+    fn disabled() -> Writer {
+        Writer {
+            tx: None,
+            done: None,
+            thread: None,
+        }
+    }
+
+    /// Queue a document (waits while the writer is `WRITE_AHEAD` documents behind).
+    fn write(&self, doc: AlignedDoc) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(doc);
+        }
+    }
+
+    /// Documents written since the last call.
+    fn drain(&self) -> Vec<(String, Result<()>)> {
+        self.done
+            .as_ref()
+            .map(|d| d.try_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Wait for every queued document; what was written since the last drain.
+    fn finish(mut self) -> Vec<(String, Result<()>)> {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.drain()
     }
 }
 

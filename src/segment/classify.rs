@@ -76,12 +76,20 @@ fn on_its_own(p: &Para, arabic_page: bool) -> Kind {
 
 /// Not prose at all: no letters, script code, copyright notices.
 fn is_machinery(t: &str) -> bool {
-    !t.chars().any(char::is_alphabetic) || looks_like_code(t) || is_copyright(t)
+    !t.chars().any(crate::detect::is_letter) || looks_like_code(t) || is_copyright(t)
 }
+
+/// Longest paragraph the furniture tests look at: widgets, share bars, tag lists,
+/// mastheads and repeated "click here" lines are all far shorter. Body text, the
+/// bulk of every document, skips the lexicon matching.
+const FURNITURE_MAX_WORDS: usize = 40;
 
 /// Page furniture recognisable on its own.
 fn is_furniture(p: &Para, arabic_page: bool) -> bool {
     let t = p.text.as_str();
+    if word_count(t) > FURNITURE_MAX_WORDS {
+        return false;
+    }
     let words = letter_words(t);
     let bare = !ends_with_sentence_punct(t);
     is_calendar_line(t)
@@ -117,7 +125,7 @@ fn looks_like_code(t: &str) -> bool {
 }
 
 fn mostly_arabic_script(t: &str) -> bool {
-    let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = t.chars().filter(|&c| crate::detect::is_letter(c)).count();
     let arabic = t.chars().filter(|&c| is_arabic_letter(c)).count();
     letters > 0 && arabic * 2 > letters
 }
@@ -310,7 +318,7 @@ fn is_question(t: &str) -> bool {
 }
 
 fn is_arabic_letter(c: char) -> bool {
-    c.is_alphabetic() && crate::detect::is_arabic_script(c)
+    crate::detect::is_arabic_script(c) && crate::detect::is_letter(c)
 }
 
 fn is_latin_letter(c: char) -> bool {
@@ -354,7 +362,7 @@ pub fn fold(s: &str) -> String {
 /// (`2030رئيس` → `رئيس`, `أ.ف.ب` → `ا`, `ف`, `ب`).
 fn letter_words(t: &str) -> Vec<String> {
     fold(t)
-        .split(|c: char| !c.is_alphabetic())
+        .split(|c: char| !crate::detect::is_letter(c))
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect()
