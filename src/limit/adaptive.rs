@@ -3,27 +3,32 @@
 //!
 //! Until the first 429 this does nothing: governor keeps the configured rate and
 //! burst. A 429 received for a request sent at the current pacing epoch (older
-//! requests' 429s are echoes of a problem already answered) lowers the rate to what
-//! the server was seen to accept over the last few seconds, times a small margin; with
-//! too few recent successes to measure, it halves the rate instead (multiplicative
-//! decrease). From then on requests are spaced `1/rate` apart with no burst, and every
-//! few seconds without a 429 the rate grows by a small fixed step (additive increase)
+//! requests' 429s are echoes of a problem already answered) ends the epoch and lowers
+//! the rate (multiplicative decrease):
+//! - the first time, to half the configured rate, or to what the server accepted so
+//!   far if that is lower (the server's own burst inflates early counts, so they only
+//!   ever lower the rate here);
+//! - later, to what the server accepted during the epoch that just ended, times a small
+//!   margin: while we pace at a rate above the server's limit its bucket is empty, so
+//!   successes per second during the epoch measure the limit itself.
+//!
+//! From then on requests are spaced `1/rate` apart with no burst, and after a quiet
+//! stretch without a 429 the rate grows by a small fixed step (additive increase)
 //! towards the configured rate, so a limit that rises again is found again.
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 /// Fraction of the measured accepted rate to settle on.
-const MARGIN: f64 = 0.95;
-/// How far back successes count when measuring the accepted rate.
-const WINDOW: Duration = Duration::from_secs(3);
-/// Fewest successes in the window for the measurement to be trusted.
+const MARGIN: f64 = 0.97;
+/// Fewest successes in an epoch for its rate to be trusted.
 const MIN_SAMPLES: usize = 6;
-/// How often the rate may grow while no 429 comes.
-const INCREASE_EVERY: Duration = Duration::from_secs(5);
+/// Shortest epoch whose rate is trusted.
+const MIN_EPOCH: Duration = Duration::from_millis(500);
+/// How long without a 429 before the rate may grow.
+const INCREASE_EVERY: Duration = Duration::from_secs(15);
 /// How much it grows each time, as a share of the configured rate.
 const INCREASE_STEP: f64 = 0.02;
 /// The lowest rate, as a share of the configured rate.
@@ -44,8 +49,10 @@ struct State {
     next: Instant,
     /// Bumped at every decrease.
     epoch: u64,
-    /// Recent success times.
-    successes: VecDeque<Instant>,
+    /// When the current epoch started.
+    epoch_started: Instant,
+    /// Successes in the current epoch.
+    epoch_successes: usize,
     /// When the rate last changed.
     changed: Instant,
 }
@@ -61,7 +68,8 @@ impl Pace {
                 rate: None,
                 next: now,
                 epoch: 0,
-                successes: VecDeque::new(),
+                epoch_started: now,
+                epoch_successes: 0,
                 changed: now,
             }),
         }
@@ -102,14 +110,7 @@ impl Pace {
     pub fn success(&self) {
         let now = Instant::now();
         let mut s = self.lock();
-        s.successes.push_back(now);
-        while s
-            .successes
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > WINDOW)
-        {
-            s.successes.pop_front();
-        }
+        s.epoch_successes += 1;
         if let Some(rate) = s.rate
             && rate < self.configured
             && now.duration_since(s.changed) >= INCREASE_EVERY
@@ -127,20 +128,23 @@ impl Pace {
             return; // sent before the last decrease: already answered
         }
         let current = s.rate.unwrap_or(self.configured);
-        let recent = s
-            .successes
-            .iter()
-            .filter(|t| now.duration_since(**t) <= WINDOW)
-            .count();
-        let measured =
-            (recent >= MIN_SAMPLES).then(|| recent as f64 / WINDOW.as_secs_f64() * MARGIN);
-        let lowered = measured.map_or(current * 0.5, |m| m.min(current * 0.9));
+        let span = now.duration_since(s.epoch_started);
+        let measured = (s.epoch_successes >= MIN_SAMPLES && span >= MIN_EPOCH)
+            .then(|| s.epoch_successes as f64 / span.as_secs_f64() * MARGIN);
+        let lowered = match (s.rate, measured) {
+            (None, Some(m)) => m.min(current * 0.5),
+            (None, None) => current * 0.5,
+            (Some(_), Some(m)) => m.min(current * 0.9),
+            (Some(_), None) => current * 0.5,
+        };
         let rate = lowered.max(self.configured * FLOOR);
         tracing::info!(
             "the server answered 429: slowing from {current:.2} to {rate:.2} requests/s"
         );
         s.rate = Some(rate);
         s.epoch += 1;
+        s.epoch_started = now;
+        s.epoch_successes = 0;
         s.changed = now;
         s.next = s.next.max(now);
     }
@@ -154,15 +158,22 @@ mod tests {
     async fn a_429_lowers_the_rate_to_what_was_accepted_and_it_creeps_back() {
         let p = Pace::new(20.0);
         assert_eq!(p.adapted(), None);
-        // 10 requests/s accepted for 3 s, then a 429.
-        for _ in 0..30 {
+        // First 429 after a burst: half the configured rate at most.
+        for _ in 0..25 {
             p.success();
-            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        tokio::time::advance(Duration::from_millis(600)).await;
+        p.rate_limited(p.epoch());
+        assert_eq!(p.adapted(), Some((20.0, 10.0)));
+        // Then 8 requests/s accepted for 3 s, and a 429: settle just under 8.
+        for _ in 0..24 {
+            p.success();
+            tokio::time::advance(Duration::from_millis(125)).await;
         }
         let e = p.epoch();
         p.rate_limited(e);
         let (_, rate) = p.adapted().unwrap();
-        assert!((rate - 9.5).abs() < 0.5, "{rate}");
+        assert!((rate - 8.0 * 0.97).abs() < 0.05, "{rate}");
         // An echo from the same epoch does not lower it again.
         p.rate_limited(e);
         assert_eq!(p.adapted().unwrap().1, rate);
@@ -173,8 +184,8 @@ mod tests {
         }
         let spent = t0.elapsed().as_secs_f64();
         assert!((spent - 9.0 / rate).abs() < 0.05, "{spent}");
-        // Five quiet seconds later, one success raises it by a step.
-        tokio::time::advance(Duration::from_secs(5)).await;
+        // A quiet stretch later, one success raises it by a step.
+        tokio::time::advance(INCREASE_EVERY).await;
         p.success();
         assert!((p.adapted().unwrap().1 - (rate + 0.4)).abs() < 1e-9);
     }
