@@ -20,13 +20,19 @@
 //! per request) over a default [`Emulator::set_mode`]. `GET /languages` is logged but
 //! never consumes the queue.
 //!
+//! Optionally ([`Emulator::set_rate_limit`]) a server-side token bucket answers
+//! translate requests that find it empty with HTTP 429 and `Retry-After` before any
+//! scripted behaviour or delay, as LibreTranslate's Flask-Limiter does; counters of
+//! requests served and 429s sent are in [`Emulator::stats`], also served as JSON at
+//! `GET /stats` when [`Emulator::serve_stats`] is on (the benchmark server's use).
+//!
 //! Use [`Emulator::start`] inside a tokio test, or [`Emulator::spawn_blocking_runtime`]
 //! from a plain `#[test]` that runs the real binary: the server then has its own
 //! runtime on a background thread. Either way it stops when the `Emulator` drops.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -142,6 +148,48 @@ impl Logged {
     }
 }
 
+/// A server-side rate limit: a token bucket of `burst` tokens refilled at
+/// `per_second` tokens a second, full at start. A translate request that finds less
+/// than one token gets HTTP 429 with `Retry-After` (whole seconds until a token is
+/// back, rounded up, at least 1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    /// Tokens added per second.
+    pub per_second: f64,
+    /// Bucket size (requests accepted at once after a pause).
+    pub burst: u32,
+}
+
+/// What the server saw of translate requests (`GET /languages` is not counted).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ServerStats {
+    /// Translate requests that arrived.
+    pub requests: u64,
+    /// Of those, answered with a 2xx status.
+    pub served: u64,
+    /// Answers with status 429 (the token bucket's and scripted ones).
+    pub http_429: u64,
+    /// Texts in the requests served.
+    pub texts: u64,
+    /// Characters (Unicode code points) in the texts served.
+    pub chars: u64,
+    /// Arrival of the first translate request, milliseconds since the Unix epoch.
+    pub first_arrival_unix_ms: Option<u64>,
+    /// Arrival of the last translate request, milliseconds since the Unix epoch.
+    pub last_arrival_unix_ms: Option<u64>,
+    /// Arrival of the last translate request that was served.
+    pub last_served_arrival_unix_ms: Option<u64>,
+    /// The most requests handled at once.
+    pub max_in_flight: u64,
+    /// When the first (up to [`MAX_429_TIMES`]) 429 answers were sent, milliseconds
+    /// since the Unix epoch: shows whether rate-limit hits come at the start, after
+    /// pauses, or all along.
+    pub http_429_unix_ms: Vec<u64>,
+}
+
+/// How many 429 times [`ServerStats::http_429_unix_ms`] keeps.
+pub const MAX_429_TIMES: usize = 1000;
+
 /// A running emulator; stops when dropped.
 pub struct Emulator {
     addr: SocketAddr,
@@ -156,6 +204,47 @@ struct Shared {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     closed: watch::Receiver<bool>,
+    counters: Counters,
+}
+
+/// Translate-request counters, for [`ServerStats`].
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    served: AtomicU64,
+    http_429: AtomicU64,
+    texts: AtomicU64,
+    chars: AtomicU64,
+    first_arrival_unix_ms: AtomicU64,
+    last_arrival_unix_ms: AtomicU64,
+    last_served_arrival_unix_ms: AtomicU64,
+    http_429_unix_ms: Mutex<Vec<u64>>,
+}
+
+/// The token bucket's state.
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// Take a token, or say how many whole seconds until one is back.
+    fn take(&mut self, now: Instant) -> Result<(), u64> {
+        let rate = self.limit.per_second.max(f64::MIN_POSITIVE);
+        let burst = f64::from(self.limit.burst.max(1));
+        let refill = now.saturating_duration_since(self.at).as_secs_f64() * rate;
+        self.tokens = (self.tokens + refill).min(burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - self.tokens) / rate).ceil();
+            // At least 1; a float too large for u64 saturates.
+            Err((wait as u64).max(1))
+        }
+    }
 }
 
 struct Script {
@@ -165,6 +254,8 @@ struct Script {
     batch_limit: Option<usize>,
     delay: Duration,
     log: Vec<Logged>,
+    bucket: Option<Bucket>,
+    stats_endpoint: bool,
 }
 
 impl Emulator {
@@ -263,6 +354,27 @@ impl Emulator {
         self.shared.script().delay = d;
     }
 
+    /// Put a token bucket in front of translate requests (`None`: no limit, the
+    /// default). The bucket starts full.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.script().bucket = limit.map(|limit| Bucket {
+            limit,
+            tokens: f64::from(limit.burst.max(1)),
+            at: Instant::now(),
+        });
+    }
+
+    /// Answer `GET /stats` with [`Emulator::stats`] as JSON (off by default: the path
+    /// is then a 404 like any unknown path).
+    pub fn serve_stats(&self, on: bool) {
+        self.shared.script().stats_endpoint = on;
+    }
+
+    /// Counters of translate requests so far.
+    pub fn stats(&self) -> ServerStats {
+        self.shared.stats()
+    }
+
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<Logged> {
         self.shared.script().log.clone()
@@ -314,10 +426,69 @@ impl Shared {
                 batch_limit: None,
                 delay: Duration::ZERO,
                 log: Vec::new(),
+                bucket: None,
+                stats_endpoint: false,
             }),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             closed,
+            counters: Counters::default(),
+        }
+    }
+
+    fn stats(&self) -> ServerStats {
+        let c = &self.counters;
+        let time = |a: &AtomicU64| Some(a.load(Ordering::SeqCst)).filter(|&t| t > 0);
+        ServerStats {
+            requests: c.requests.load(Ordering::SeqCst),
+            served: c.served.load(Ordering::SeqCst),
+            http_429: c.http_429.load(Ordering::SeqCst),
+            texts: c.texts.load(Ordering::SeqCst),
+            chars: c.chars.load(Ordering::SeqCst),
+            first_arrival_unix_ms: time(&c.first_arrival_unix_ms),
+            last_arrival_unix_ms: time(&c.last_arrival_unix_ms),
+            last_served_arrival_unix_ms: time(&c.last_served_arrival_unix_ms),
+            max_in_flight: self.max_in_flight.load(Ordering::SeqCst) as u64,
+            http_429_unix_ms: (c.http_429_unix_ms.lock())
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
+    }
+
+    /// Count a translate request's arrival; `Err(seconds)` when the token bucket is
+    /// empty.
+    fn admit(&self) -> Result<u64, u64> {
+        let now_ms = unix_ms();
+        let c = &self.counters;
+        c.requests.fetch_add(1, Ordering::SeqCst);
+        let _ =
+            c.first_arrival_unix_ms
+                .compare_exchange(0, now_ms, Ordering::SeqCst, Ordering::SeqCst);
+        c.last_arrival_unix_ms.fetch_max(now_ms, Ordering::SeqCst);
+        match self.script().bucket.as_mut() {
+            Some(b) => b.take(Instant::now()).map(|()| now_ms),
+            None => Ok(now_ms),
+        }
+    }
+
+    /// Count a translate request's answer.
+    fn answered(&self, status: StatusCode, arrived_ms: u64, req: &Logged) {
+        let c = &self.counters;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            c.http_429.fetch_add(1, Ordering::SeqCst);
+            let mut times = (c.http_429_unix_ms.lock()).unwrap_or_else(|p| p.into_inner());
+            if times.len() < MAX_429_TIMES {
+                times.push(unix_ms());
+            }
+        }
+        if status.is_success() {
+            let texts = req.texts();
+            c.served.fetch_add(1, Ordering::SeqCst);
+            c.texts.fetch_add(texts.len() as u64, Ordering::SeqCst);
+            let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
+            c.chars.fetch_add(chars as u64, Ordering::SeqCst);
+            c.last_served_arrival_unix_ms
+                .fetch_max(arrived_ms, Ordering::SeqCst);
         }
     }
 
@@ -378,21 +549,55 @@ async fn handle(
     let _in_flight = InFlight::enter(&s);
     let logged = log_entry(&method, &uri, &headers, &body);
     s.script().log.push(logged.clone());
+    let stats_endpoint = s.script().stats_endpoint;
     match (s.api, method.as_str(), uri.path()) {
+        (_, "GET", "/stats") if stats_endpoint => axum::Json(s.stats()).into_response(),
         (Api::LibreTranslate, "GET", "/languages") => lt_languages(),
-        (Api::LibreTranslate, "POST", "/translate") => {
-            let (b, delay) = s.next();
-            tokio::time::sleep(delay).await;
-            lt_translate(&s, b, &logged).await
-        }
-        (Api::MyMemory, "GET", "/get") => {
-            let (b, delay) = s.next();
-            tokio::time::sleep(delay).await;
-            mm_get(&s, b, &logged).await
+        (Api::LibreTranslate, "POST", "/translate") | (Api::MyMemory, "GET", "/get") => {
+            translate(&s, &logged).await
         }
         (Api::LibreTranslate, _, _) => lt_error(404, "Not Found"),
         (Api::MyMemory, _, _) => (StatusCode::NOT_FOUND, "Not Found").into_response(),
     }
+}
+
+/// A translate request: the token bucket first, then the script and the delay.
+async fn translate(s: &Shared, logged: &Logged) -> Response {
+    let arrived_ms = match s.admit() {
+        Ok(at) => at,
+        Err(retry_after) => {
+            let r = rate_limited(s, retry_after);
+            s.answered(r.status(), 0, logged);
+            return r;
+        }
+    };
+    let (b, delay) = s.next();
+    tokio::time::sleep(delay).await;
+    let r = match s.api {
+        Api::LibreTranslate => lt_translate(s, b, logged).await,
+        Api::MyMemory => mm_get(s, b, logged).await,
+    };
+    s.answered(r.status(), arrived_ms, logged);
+    r
+}
+
+/// The token bucket's 429: LibreTranslate's Flask-Limiter body, MyMemory plain text.
+fn rate_limited(s: &Shared, retry_after: u64) -> Response {
+    let per_second = (s.script().bucket.as_ref()).map_or(0.0, |b| b.limit.per_second);
+    let mut r = match s.api {
+        Api::LibreTranslate => lt_error(429, &format!("Slowdown: {per_second} per 1 second")),
+        Api::MyMemory => (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response(),
+    };
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    r
+}
+
+fn unix_ms() -> u64 {
+    let since = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn log_entry(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Logged {

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Turn what bench/run.sh measured (WORK/facts and the JSON files next to it) into the
+benchmark table, in Markdown, on standard output. Python 3 standard library only.
+
+    python3 bench/report.py WORK
+"""
+
+import glob
+import json
+import math
+import os
+import re
+import statistics
+import sys
+
+RPS = 20
+SLOW_RATE = 10
+LATENCY_S = 0.050
+BURST = 5
+TIMED_OUT = (124, 137)  # timeout(1): stopped at the deadline, or killed after it
+
+
+def load(work, name):
+    try:
+        with open(os.path.join(work, name), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def facts_of(work):
+    out = {}
+    with open(os.path.join(work, "facts"), encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").partition("=")
+            out[key] = value
+    return out
+
+
+def secs(ns):
+    return int(ns) / 1e9
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def minimum_requests(out_dir, max_texts, max_chars):
+    """Distinct texts a run must send, per source language, from its JSONL outputs,
+    and the fewest requests the batch limits allow for them."""
+    units = {}
+    for path in glob.glob(os.path.join(out_dir, "**", "*.jsonl"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                if {"not_sent", "same_language"} & set(row["flags"]):
+                    continue
+                units[(row["src_lang"], row["source"])] = len(row["source"])
+    by_lang = {}
+    for (lang, _), chars in units.items():
+        texts, total = by_lang.get(lang, (0, 0))
+        by_lang[lang] = (texts + 1, total + chars)
+    minimum = sum(max(math.ceil(t / max_texts), math.ceil(c / max_chars))
+                  for t, c in by_lang.values())
+    return minimum, len(units), by_lang
+
+
+def client_rate_lines(path):
+    """What the client said about the rate that worked."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    pattern = re.compile(r"rps|requests?\s*/\s*s|req/s|per second|rate that|working rate",
+                         re.IGNORECASE)
+    return [l.strip() for l in lines if pattern.search(l) and not l.startswith("processed")]
+
+
+def startup(work, facts, what):
+    """Mean, standard deviation, min and max in milliseconds."""
+    hf = load(work, f"hf_{what}.json")
+    if hf:
+        r = hf["results"][0]
+        return r["mean"] * 1e3, (r.get("stddev") or 0) * 1e3, r["min"] * 1e3, r["max"] * 1e3
+    with open(os.path.join(work, f"loop_{what}.ns"), encoding="utf-8") as f:
+        ms = [int(l) / 1e6 for l in f if l.strip()]
+    return statistics.mean(ms), statistics.pstdev(ms), min(ms), max(ms)
+
+
+def main():
+    work = sys.argv[1]
+    facts = facts_of(work)
+    rows, details = [], []
+
+    # 1. At the configured limit.
+    s1, r1 = load(work, "stats1.json"), load(work, "report1.json") or {}
+    n1 = s1["served"]
+    min1 = n1 / RPS + LATENCY_S
+    wall1 = secs(facts["run1_wall_ns"])
+    ok1 = int(facts["run1_exit"]) == 0 and r1.get("untranslated", 1) == 0
+    rows.append((f"wall / theoretical minimum, server limit {RPS}/s = configured, "
+                 f"{int(LATENCY_S * 1000)} ms latency, N = {n1} requests",
+                 "≤ 1.05", f"{wall1 / min1:.3f} ({wall1:.1f} s / {min1:.1f} s)",
+                 verdict(wall1 / min1 <= 1.05 and ok1)))
+    rows.append((f"HTTP 429 answers in that run", "0", str(s1["http_429"]),
+                 verdict(s1["http_429"] == 0)))
+    span1 = (s1["last_arrival_unix_ms"] - s1["first_arrival_unix_ms"]) / 1e3
+    t429 = [(t - s1["first_arrival_unix_ms"]) / 1e3 for t in s1.get("http_429_unix_ms", [])]
+    details.append(
+        f"- Scenario 1: exit {facts['run1_exit']}, untranslated {r1.get('untranslated')}; "
+        f"server saw {s1['requests']} requests ({n1} served) from first to last arrival in "
+        f"{span1:.1f} s (GCRA floor (N−burst)/R = {(n1 - BURST) / RPS:.1f} s); "
+        f"{wall1 - span1:.1f} s of the wall is outside the sending window (start-up, "
+        f"reading, languages check, writing); max in flight {s1['max_in_flight']}"
+        + (f"; 429s at {', '.join(f'{t:.2f}' for t in t429[:10])} s after the first request"
+           if t429 else "") + ".")
+
+    # 2. The server's real limit is half the configured one.
+    s2, r2 = load(work, "stats2.json"), load(work, "report2.json") or {}
+    exit2 = int(facts["run2_exit"])
+    wall2 = secs(facts["run2_wall_ns"])
+    stopped = exit2 in TIMED_OUT and int(facts["run2_deadline_s"]) > 0
+    min2 = n1 / SLOW_RATE + LATENCY_S
+    if stopped:
+        measured = (f"> {wall2 / min2:.2f} (stopped at {wall2:.0f} s; {s2['served']} of {n1} "
+                    f"requests served, {s2['served'] / wall2:.1f}/s)")
+        ok2 = False
+    else:
+        min2 = s2["served"] / SLOW_RATE + LATENCY_S
+        measured = f"{wall2 / min2:.3f} ({wall2:.1f} s / {min2:.1f} s)"
+        ok2 = wall2 / min2 <= 1.3
+    rows.append((f"wall / theoretical minimum, server limit {SLOW_RATE}/s, configured {RPS}/s",
+                 "≤ 1.30", measured, verdict(ok2)))
+    done2 = (not stopped and exit2 == 0 and r2.get("untranslated") == 0)
+    rows.append(("every paragraph translated in that run (exit 0, report untranslated = 0)",
+                 "yes",
+                 "not finished (stopped)" if stopped
+                 else f"exit {exit2}, untranslated {r2.get('untranslated')}",
+                 verdict(done2)))
+    said = client_rate_lines(os.path.join(work, "run2.err"))
+    rows.append(("HTTP 429 answers in that run; rate the client reported as working",
+                 "(report)", f"{s2['http_429']}; " + ("; ".join(said) if said else
+                                                     "client printed no rate"),
+                 "—"))
+    t429 = [(t - s2["first_arrival_unix_ms"]) / 1e3 for t in s2.get("http_429_unix_ms", [])]
+    if s2["served"] and s2["last_arrival_unix_ms"]:
+        span2 = (s2["last_arrival_unix_ms"] - s2["first_arrival_unix_ms"]) / 1e3
+        details.append(
+            f"- Scenario 2: exit {exit2}; {s2['requests']} requests arrived, {s2['served']} "
+            f"served, {s2['http_429']} answered 429 (Retry-After: 1) over {span2:.1f} s: "
+            f"{s2['served'] / max(span2, 1e-9):.2f} served/s against a limit of {SLOW_RATE}/s; "
+            f"client report: retries {r2.get('retries')}, http_429 {r2.get('http_429')}"
+            + (f"; first 429s at {', '.join(f'{t:.2f}' for t in t429[:12])} s" if t429 else "")
+            + ".")
+
+    # 3. Batch packing.
+    s3 = load(work, "stats3.json")
+    max_texts, max_chars = int(facts["batch_texts"]), int(facts["batch_chars"])
+    minimum, distinct, by_lang = minimum_requests(os.path.join(work, "o3"), max_texts, max_chars)
+    ratio3 = s3["served"] / minimum if minimum else float("nan")
+    rows.append((f"requests sent / minimum requests (max_texts {max_texts}, max_chars "
+                 f"{max_chars})", "≤ 1.05",
+                 f"{ratio3:.3f} ({s3['served']} / {minimum})",
+                 verdict(ratio3 <= 1.05 and int(facts["run3_exit"]) == 0)))
+    rows.append(("texts sent / distinct texts (deduplication across the run)", "1.00",
+                 f"{s3['texts'] / distinct:.3f} ({s3['texts']} / {distinct})",
+                 verdict(s3["texts"] == distinct)))
+    details.append(
+        "- Scenario 3: per language (texts, characters): "
+        + ", ".join(f"{l} {t} texts / {c} chars → ≥ {max(math.ceil(t / max_texts), math.ceil(c / max_chars))} requests"
+                    for l, (t, c) in sorted(by_lang.items()))
+        + f"; {s3['requests']} requests arrived, {s3['http_429']} 429s.")
+
+    # 4. Cached rerun of the big corpus.
+    big = load(work, "big.json") or {}
+    for name, label in (("rerun", "cached rerun"), ("dryrun", "`--dry-run`")):
+        wall = secs(facts[f"{name}_wall_ns"])
+        code = int(facts[f"{name}_exit"])
+        cut = code in TIMED_OUT and int(facts[f"{name}_deadline_s"]) > 0
+        shown = f"> {wall:.1f} s (stopped)" if cut else f"{wall:.2f} s"
+        note = "" if code == 0 or cut else f" (exit {code})"
+        rows.append((f"{label} of {big.get('documents', '?'):,} documents "
+                     f"({big.get('paragraphs', 0):,} paragraphs): wall", "< 5 s",
+                     shown + note, verdict(not cut and code == 0 and wall < 5)))
+        rss = int(facts.get(f"{name}_maxrss_kb") or 0) / 1024
+        if name == "rerun":
+            rows.append((f"{label}: peak RSS", "< 200 MB",
+                         f"{rss:.0f} MB" + (" (at the stop)" if cut else ""),
+                         verdict(rss < 200)))
+        else:
+            details.append(f"- `--dry-run` peak RSS {rss:.0f} MB"
+                           + (" (at the stop)" if cut else "") + ".")
+    details.append(
+        f"- Big corpus: {big.get('documents')} documents, {big.get('paragraphs')} paragraphs "
+        f"({big.get('syndicated')} syndicated copies), {big.get('bytes', 0) / 1e6:.0f} MB; "
+        f"filling its cache (fast server, not measured) took "
+        f"{secs(facts['fill_wall_ns']):.0f} s.")
+
+    # 5. Start-up.
+    for what, label in (("version", "`translate --version`"),
+                        ("seeds", "cached run of the five seeds")):
+        mean, sd, lo, hi = startup(work, facts, what)
+        rows.append((f"start-up: {label}", "< 50 ms",
+                     f"{mean:.1f} ms (± {sd:.1f}, min {lo:.1f}, max {hi:.1f})",
+                     verdict(mean < 50)))
+
+    out = [f"# tarjama benchmark, {facts['date']}", "",
+           "| # | measured | target | result | verdict |", "|---|---|---|---|---|"]
+    out += [f"| {i} | {m} | {t} | {r} | {v} |" for i, (m, t, r, v) in enumerate(rows, 1)]
+    out += ["",
+            f"Machine: {facts['nproc']} cores ({facts['cpu']}), {facts['mem_mb']} MB RAM; "
+            f"load average {facts['load_start']} at the start, {facts['load_end']} at the end; "
+            f"{facts['version']} at {facts['commit']}; {facts['date']}.",
+            "",
+            "Method: `bash bench/run.sh`. Each scenario starts its own emulator "
+            "(`bench/server.rs`: LibreTranslate wire format, per-request latency, token "
+            "bucket answering 429 with `Retry-After`) and runs the release `translate` on a "
+            "corpus generated by `bench/corpus.py` from `seeds/`. Wall times are the whole "
+            "process (start to exit), by the runner's clock; N is the number of requests the "
+            "server served; theoretical minimum = N / limit + one latency (the initial burst "
+            "is not credited). Minimum requests = Σ over source languages of "
+            "max(⌈texts / max_texts⌉, ⌈chars / max_chars⌉) over the distinct texts the run "
+            "had to send (read back from its JSONL). Peak RSS by `/usr/bin/time -v` (else "
+            "VmHWM polling). Start-up by "
+            + ("hyperfine (mean of 20-30 runs after 3 warm-ups)."
+               if facts.get("startup_tool") == "hyperfine" else "a loop of 20 runs."),
+            "",
+            "Details:"] + details
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# tarjama benchmark: `bash bench/run.sh` from the repository root (or anywhere).
+#
+# Builds the release binaries, generates two corpora from seeds/ in a temp dir,
+# starts the local LibreTranslate emulator (bench/server.rs) per scenario, measures,
+# and prints one table (also written to bench/last-run.md). See bench/README.md for
+# what each row means. Not part of `cargo test`.
+#
+# Knobs (environment): BENCH_RATE_DOCS (125: >= 2,000 requests), BENCH_BIG_DOCS
+# (10000), BENCH_NO_DEADLINE=1 (let slow runs finish instead of stopping them once
+# they have missed their target), BENCH_KEEP=1 (keep the temp dir), CARGO_TARGET_DIR.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+
+RATE_DOCS=${BENCH_RATE_DOCS:-125}
+BIG_DOCS=${BENCH_BIG_DOCS:-10000}
+RPS=20          # configured rate (requests/s)
+BURST=5         # client burst = server burst
+CONCURRENCY=4   # client requests in flight (20/s x 50 ms = 1 needed)
+LATENCY_MS=50   # server latency per request
+SLOW_RATE=10    # the server's real limit in the second scenario
+BATCH_TEXTS=25  # batching scenario: max_texts (LibreTranslate's default --batch-limit)
+BATCH_CHARS=5000
+BIG_DEADLINE=${BENCH_BIG_DEADLINE:-30}   # seconds; the target is 5
+NO_DEADLINE=${BENCH_NO_DEADLINE:-0}
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tarjama-bench.XXXXXX")
+SERVER_PID=""
+cleanup() {
+    [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null || true
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+FACTS=$WORK/facts
+: >"$FACTS"
+fact() { printf '%s=%s\n' "$1" "$2" >>"$FACTS"; }
+now_ns() { date +%s%N; }
+
+log "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+cargo build --release --quiet --bin translate --example bench_server
+T=$CARGO_TARGET_DIR/release/translate
+S=$CARGO_TARGET_DIR/release/examples/bench_server
+
+# A config with only the LibreTranslate provider, as the scenarios need it.
+write_config() { # file max_texts max_chars
+    cat >"$1" <<EOF
+default_provider = "libretranslate"
+
+[providers.libretranslate]
+kind = "libretranslate"
+endpoint = "http://127.0.0.1:9"
+rps = $RPS.0
+burst = $BURST
+chars_per_minute = 0
+concurrency = $CONCURRENCY
+max_texts = $2
+max_chars = $3
+max_bytes_per_text = 0
+timeout_secs = 30.0
+connect_timeout_secs = 5.0
+max_retries = 4
+retry_base_ms = 1000
+retry_max_ms = 60000
+EOF
+}
+write_config "$WORK/one.toml" 1 "$BATCH_CHARS"
+write_config "$WORK/batch.toml" "$BATCH_TEXTS" "$BATCH_CHARS"
+
+start_server() { # args...; sets URL and SERVER_PID
+    "$S" "$@" >"$WORK/server.url" 2>"$WORK/server.err" &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        [[ -s $WORK/server.url ]] && break
+        sleep 0.05
+    done
+    URL=$(head -n1 "$WORK/server.url")
+    [[ $URL == http://* ]] || { cat "$WORK/server.err" >&2; exit 1; }
+}
+stop_server() { # stats-file
+    python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/stats").read().decode())' \
+        "$URL" >"$1"
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# ------------------------------------------------------------------ machine
+fact date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+fact nproc "$(nproc)"
+fact mem_mb "$(awk '/MemTotal/ {printf "%d", $2/1024}' /proc/meminfo)"
+fact cpu "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+fact load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+fact commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
+fact version "$("$T" --version)"
+
+# ------------------------------------------------------------------ corpora
+log "generating corpora: $RATE_DOCS and $BIG_DOCS documents"
+python3 bench/corpus.py --docs "$RATE_DOCS" --seed 1 --out "$WORK/rate" >"$WORK/rate.json"
+python3 bench/corpus.py --docs "$BIG_DOCS" --seed 2 --out "$WORK/big" >"$WORK/big.json"
+
+# ------------------------------------------------------------------ 1. at the limit
+log "scenario 1: server limit $RPS/s (burst $BURST), ${LATENCY_MS} ms latency, client --rps $RPS"
+start_server --latency-ms "$LATENCY_MS" --rate "$RPS" --burst "$BURST"
+t0=$(now_ns)
+set +e
+"$T" --config "$WORK/one.toml" "$WORK/rate" --to en --endpoint "$URL" --rps "$RPS" \
+    --cache-dir "$WORK/c1" --out "$WORK/o1" >"$WORK/run1.out" 2>"$WORK/run1.err"
+fact run1_exit $?
+set -e
+fact run1_wall_ns $(($(now_ns) - t0))
+stop_server "$WORK/stats1.json"
+cp "$WORK/o1/report.json" "$WORK/report1.json" 2>/dev/null || true
+N1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["served"])' "$WORK/stats1.json")
+
+# ------------------------------------------------------------------ 2. limit lower than configured
+# Stopped once it has clearly missed its target (1.3 x minimum), unless BENCH_NO_DEADLINE=1.
+deadline=$(python3 -c "import math; print(math.ceil(1.3 * ($N1 / $SLOW_RATE + $LATENCY_MS / 1000) + 15))")
+[[ $NO_DEADLINE == 1 ]] && deadline=0
+log "scenario 2: server limit $SLOW_RATE/s, client still told --rps $RPS (stopped after ${deadline}s; 0 = never)"
+start_server --latency-ms "$LATENCY_MS" --rate "$SLOW_RATE" --burst "$BURST"
+t0=$(now_ns)
+set +e
+timeout -k 5 "$deadline" "$T" --config "$WORK/one.toml" "$WORK/rate" --to en --endpoint "$URL" \
+    --rps "$RPS" --cache-dir "$WORK/c2" --out "$WORK/o2" >"$WORK/run2.out" 2>"$WORK/run2.err"
+fact run2_exit $?
+set -e
+fact run2_wall_ns $(($(now_ns) - t0))
+fact run2_deadline_s "$deadline"
+stop_server "$WORK/stats2.json"
+cp "$WORK/o2/report.json" "$WORK/report2.json" 2>/dev/null || true
+
+# ------------------------------------------------------------------ 3. batch packing
+log "scenario 3: batching (max_texts $BATCH_TEXTS, max_chars $BATCH_CHARS), no rate limit"
+start_server --batch-limit "$BATCH_TEXTS"
+set +e
+"$T" --config "$WORK/batch.toml" "$WORK/rate" --to en --endpoint "$URL" --rps 10000 \
+    --concurrency 8 --cache-dir "$WORK/c3" --out "$WORK/o3" --format jsonl -q \
+    >"$WORK/run3.out" 2>"$WORK/run3.err"
+fact run3_exit $?
+set -e
+stop_server "$WORK/stats3.json"
+fact batch_texts "$BATCH_TEXTS"
+fact batch_chars "$BATCH_CHARS"
+
+# ------------------------------------------------------------------ 4. cached rerun of the big corpus
+log "filling the cache for $BIG_DOCS documents (fast local server; not measured)"
+start_server --batch-limit "$BATCH_TEXTS"
+t0=$(now_ns)
+"$T" --config "$WORK/batch.toml" "$WORK/big" --to en --endpoint "$URL" --rps 10000 \
+    --concurrency 16 --cache-dir "$WORK/cbig" --out "$WORK/ofill" --format jsonl -q \
+    >"$WORK/fill.out" 2>"$WORK/fill.err" || { cat "$WORK/fill.err" >&2; exit 1; }
+fact fill_wall_ns $(($(now_ns) - t0))
+stop_server "$WORK/stats_fill.json"
+rm -rf "$WORK/ofill"
+
+big_run() { # name extra-args...; measured with /usr/bin/time -v (or VmHWM polling)
+    local name=$1
+    shift
+    local limit=$BIG_DEADLINE
+    [[ $NO_DEADLINE == 1 ]] && limit=0
+    sync
+    t0=$(now_ns)
+    set +e
+    if [[ -x /usr/bin/time ]]; then
+        /usr/bin/time -v -o "$WORK/$name.time" timeout -k 5 "$limit" "$T" --config "$WORK/batch.toml" \
+            "$WORK/big" --to en --endpoint "http://127.0.0.1:9" --cache-dir "$WORK/cbig" \
+            --out "$WORK/o_$name" -q "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+        fact "${name}_exit" $?
+        fact "${name}_maxrss_kb" "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/$name.time")"
+    else
+        timeout -k 5 "$limit" "$T" --config "$WORK/batch.toml" "$WORK/big" --to en \
+            --endpoint "http://127.0.0.1:9" --cache-dir "$WORK/cbig" --out "$WORK/o_$name" -q "$@" \
+            >"$WORK/$name.out" 2>"$WORK/$name.err" &
+        local pid=$! hwm=0 v
+        while kill -0 "$pid" 2>/dev/null; do
+            v=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+            [[ -n $v && $v -gt $hwm ]] && hwm=$v
+            sleep 0.05
+        done
+        wait "$pid"
+        fact "${name}_exit" $?
+        fact "${name}_maxrss_kb" "$hwm"
+    fi
+    set -e
+    fact "${name}_wall_ns" $(($(now_ns) - t0))
+    fact "${name}_deadline_s" "$limit"
+}
+log "cached rerun of $BIG_DOCS documents (stopped after ${BIG_DEADLINE}s unless BENCH_NO_DEADLINE=1)"
+big_run rerun
+rm -rf "$WORK/o_rerun"
+log "--dry-run of the same"
+big_run dryrun --dry-run
+
+# ------------------------------------------------------------------ 5. start-up
+log "start-up: --version and a cached run of the five seeds"
+start_server
+"$T" --config "$WORK/batch.toml" seeds --to en --endpoint "$URL" --cache-dir "$WORK/cseeds" \
+    --out "$WORK/oseeds" -q >/dev/null 2>"$WORK/seedfill.err" || { cat "$WORK/seedfill.err" >&2; exit 1; }
+stop_server "$WORK/stats_seeds.json"
+# A cached run needs no server: a dead endpoint makes any network use fail (exit 3).
+SEEDS_CMD="$T --config $WORK/batch.toml $ROOT/seeds --to en --endpoint http://127.0.0.1:9 --cache-dir $WORK/cseeds --out $WORK/oseeds -q"
+$SEEDS_CMD || { log "the cached seeds run failed (exit $?)"; exit 1; }
+if command -v hyperfine >/dev/null; then
+    fact startup_tool hyperfine
+    hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/hf_version.json" "$T --version" >/dev/null 2>&1
+    hyperfine -N --warmup 3 --runs 20 --export-json "$WORK/hf_seeds.json" "$SEEDS_CMD" >/dev/null 2>&1
+else
+    fact startup_tool "date loop"
+    for what in version seeds; do
+        for _ in $(seq 20); do
+            t0=$(now_ns)
+            if [[ $what == version ]]; then "$T" --version >/dev/null; else $SEEDS_CMD; fi
+            echo $(($(now_ns) - t0))
+        done >"$WORK/loop_$what.ns"
+    done
+fi
+fact load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+python3 bench/report.py "$WORK" | tee bench/last-run.md
