@@ -77,6 +77,15 @@ def client_rate_lines(path):
     return [l.strip() for l in lines if pattern.search(l) and not l.startswith("processed")]
 
 
+def time_v(work, name):
+    """The fields of a `/usr/bin/time -v` report, if there is one."""
+    try:
+        with open(os.path.join(work, f"{name}.time"), encoding="utf-8") as f:
+            return dict(l.strip().split(": ", 1) for l in f if ": " in l)
+    except OSError:
+        return {}
+
+
 def startup(work, facts, what):
     """Mean, standard deviation, min and max in milliseconds."""
     hf = load(work, f"hf_{what}.json")
@@ -150,7 +159,8 @@ def main():
             f"- Scenario 2: exit {exit2}; {s2['requests']} requests arrived, {s2['served']} "
             f"served, {s2['http_429']} answered 429 (Retry-After: 1) over {span2:.1f} s: "
             f"{s2['served'] / max(span2, 1e-9):.2f} served/s against a limit of {SLOW_RATE}/s; "
-            f"client report: retries {r2.get('retries')}, http_429 {r2.get('http_429')}"
+            + (f"client report: retries {r2.get('retries')}, http_429 {r2.get('http_429')}"
+               if r2 else "no report.json (stopped)")
             + (f"; first 429s at {', '.join(f'{t:.2f}' for t in t429[:12])} s" if t429 else "")
             + ".")
 
@@ -183,11 +193,19 @@ def main():
         rows.append((f"{label} of {big.get('documents', '?'):,} documents "
                      f"({big.get('paragraphs', 0):,} paragraphs): wall", "< 5 s",
                      shown + note, verdict(not cut and code == 0 and wall < 5)))
-        rss = int(facts.get(f"{name}_maxrss_kb") or 0) / 1024
+        rss = int(facts.get(f"{name}_maxrss_kb") or 0) * 1024 / 1e6  # KiB -> MB
+        usage = time_v(work, name)
+        if usage:
+            details.append(f"- {label}: user {usage.get('User time (seconds)')} s, system "
+                           f"{usage.get('System time (seconds)')} s, CPU "
+                           f"{usage.get('Percent of CPU this job got')}, voluntary context "
+                           f"switches {usage.get('Voluntary context switches')}.")
         if name == "rerun":
+            # A stopped run had not reached its peak: no verdict from a partial run.
             rows.append((f"{label}: peak RSS", "< 200 MB",
-                         f"{rss:.0f} MB" + (" (at the stop)" if cut else ""),
-                         verdict(rss < 200)))
+                         f"≥ {rss:.0f} MB (run stopped before its end)" if cut
+                         else f"{rss:.0f} MB",
+                         "MISS (incomplete)" if cut else verdict(rss < 200)))
         else:
             details.append(f"- `--dry-run` peak RSS {rss:.0f} MB"
                            + (" (at the stop)" if cut else "") + ".")

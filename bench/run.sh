@@ -121,7 +121,7 @@ N1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["served"])'
 # Stopped once it has clearly missed its target (1.3 x minimum), unless BENCH_NO_DEADLINE=1.
 deadline=$(python3 -c "import math; print(math.ceil(1.3 * ($N1 / $SLOW_RATE + $LATENCY_MS / 1000) + 15))")
 [[ $NO_DEADLINE == 1 ]] && deadline=0
-log "scenario 2: server limit $SLOW_RATE/s, client still told --rps $RPS (stopped after ${deadline}s; 0 = never)"
+log "scenario 2: server limit $SLOW_RATE/s, client still told --rps $RPS$( ((deadline)) && echo " (stopped after ${deadline}s if not done)")"
 start_server --latency-ms "$LATENCY_MS" --rate "$SLOW_RATE" --burst "$BURST"
 t0=$(now_ns)
 set +e
@@ -190,7 +190,7 @@ big_run() { # name extra-args...; measured with /usr/bin/time -v (or VmHWM polli
     fact "${name}_wall_ns" $(($(now_ns) - t0))
     fact "${name}_deadline_s" "$limit"
 }
-log "cached rerun of $BIG_DOCS documents (stopped after ${BIG_DEADLINE}s unless BENCH_NO_DEADLINE=1)"
+log "cached rerun of $BIG_DOCS documents$( [[ $NO_DEADLINE == 1 ]] || echo " (stopped after ${BIG_DEADLINE}s if not done)")"
 big_run rerun
 rm -rf "$WORK/o_rerun"
 log "--dry-run of the same"
