@@ -425,7 +425,12 @@ fn a_damaged_cache_entry_is_reported_and_fetched_again() {
     let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
     lt(&s, &emu).assert().code(0);
     let before = translate_requests(&emu).len();
-    let db = rusqlite::Connection::open(s.cache.join("v1/translations.sqlite3")).unwrap();
+    let db = rusqlite::Connection::open(
+        s.cache
+            .join(tarjama::cache::FORMAT_DIR)
+            .join(tarjama::cache::DB_FILE),
+    )
+    .unwrap();
     db.execute("UPDATE translations SET target = 'tampered' WHERE key = (SELECT key FROM translations LIMIT 1)", [])
         .unwrap();
     drop(db);

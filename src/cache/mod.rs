@@ -1,6 +1,6 @@
 //! Cache: every translation on disk, crash-safe, shared by concurrent runs.
 //!
-//! Storage is one SQLite database per cache directory, `<dir>/v1/translations.sqlite3`,
+//! Storage is one SQLite database per cache directory, `<dir>/v2/translations.sqlite3`,
 //! chosen on purpose over one file per entry:
 //! - **Crash safety**: each answer is committed in its own transaction in WAL mode, so a
 //!   `kill -9` at any moment leaves a database the next run opens without error and
@@ -10,8 +10,10 @@
 //! - **Speed**: a cached rerun of hundreds of thousands of paragraphs is that many
 //!   indexed point lookups in one file, not that many `open` calls.
 //!
-//! The format version is in the path (`v1`), the directory is marked with
-//! `CACHEDIR.TAG` and a `.gitignore`. Keys come from [`CacheKey`], an explicit stable
+//! The format version is in the path (`v2`: rows in a rowid table with the key in a
+//! unique index small enough to stay in memory; `v1` kept whole rows, kilobytes each,
+//! in the key's B-tree, so every lookup read several pages). The directory is marked
+//! with `CACHEDIR.TAG` and a `.gitignore`. Keys come from [`CacheKey`], an explicit stable
 //! serialization hashed with BLAKE3 (never `derive(Hash)`, never the API key). The key
 //! fields are stored beside the translation with a checksum over all of them and
 //! compared on read, so a collision, a torn or a tampered entry is detected: it is
@@ -29,7 +31,7 @@ pub use key::{CacheKey, normalize_key_text};
 use crate::error::{Error, Result};
 
 /// Name of the on-disk format directory.
-pub const FORMAT_DIR: &str = "v1";
+pub const FORMAT_DIR: &str = "v2";
 /// Database file inside [`FORMAT_DIR`].
 pub const DB_FILE: &str = "translations.sqlite3";
 
@@ -185,7 +187,7 @@ impl Cache {
                 target   TEXT NOT NULL,
                 origin   TEXT NOT NULL,
                 checksum BLOB NOT NULL
-            ) WITHOUT ROWID;",
+            );",
         )?;
         Ok(Cache {
             conn: Mutex::new(conn),

@@ -45,6 +45,8 @@ pub struct Pace {
 struct State {
     /// Current rate once adapted; `None` before the first 429.
     rate: Option<f64>,
+    /// The rate set at the last decrease: what the server was seen to accept.
+    settled: Option<f64>,
     /// Earliest departure of the next request once adapted.
     next: Instant,
     /// Bumped at every decrease.
@@ -66,6 +68,7 @@ impl Pace {
             configured: rps,
             state: Mutex::new(State {
                 rate: None,
+                settled: None,
                 next: now,
                 epoch: 0,
                 epoch_started: now,
@@ -91,6 +94,13 @@ impl Pace {
     #[must_use]
     pub fn adapted(&self) -> Option<(f64, f64)> {
         self.lock().rate.map(|r| (self.configured, r))
+    }
+
+    /// `Some((configured, settled))`: the rate set at the last decrease, which the
+    /// server accepted; the rate to put in the config.
+    #[must_use]
+    pub fn worked(&self) -> Option<(f64, f64)> {
+        self.lock().settled.map(|r| (self.configured, r))
     }
 
     /// Wait for this request's departure slot (no wait before the first 429).
@@ -142,6 +152,7 @@ impl Pace {
             "the server answered 429: slowing from {current:.2} to {rate:.2} requests/s"
         );
         s.rate = Some(rate);
+        s.settled = Some(rate);
         s.epoch += 1;
         s.epoch_started = now;
         s.epoch_successes = 0;

@@ -106,7 +106,7 @@ impl Limiter {
     /// the configured requests per second and the rate it settled on.
     #[must_use]
     pub fn adapted_rate(&self) -> Option<(f64, f64)> {
-        self.pace.adapted()
+        self.pace.worked()
     }
 
     /// Run one request of `chars` characters through the limits, retrying what is

@@ -179,7 +179,7 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     };
     if opts.dry_run {
         let cache = Cache::open_existing(&opts.cache_dir)?;
-        return dry_run(&ctx, &files, errors, cache.as_ref(), events, started);
+        return dry_run(&ctx, files, errors, cache.as_ref(), events, started).await;
     }
     let (cache, notice) = Cache::open_with_notice(&opts.cache_dir)?;
     if let Some(n) = notice {
@@ -238,9 +238,9 @@ fn walk(opts: &RunOptions, events: &dyn Events) -> (Vec<InputFile>, Vec<FileErro
 }
 
 /// The dry run: every step up to the network, counting instead of sending.
-fn dry_run(
+async fn dry_run(
     ctx: &Ctx<'_>,
-    files: &[InputFile],
+    files: Vec<InputFile>,
     errors: Vec<FileError>,
     cache: Option<&Cache>,
     events: &dyn Events,
@@ -263,9 +263,10 @@ fn dry_run(
             None => false,
         })
     };
-    for file in files {
-        let doc = match ingest::read(file) {
-            Ok(doc) => prepare(doc, opts.from.as_deref(), &opts.to),
+    let mut docs = stream::spawn_reader(files, opts.from.clone(), opts.to.clone());
+    while let Some((_, read)) = docs.recv().await {
+        let doc = match read {
+            Ok(doc) => doc,
             Err(e) => {
                 events.file_error(&e);
                 report.errors.push(e);

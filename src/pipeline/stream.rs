@@ -544,7 +544,7 @@ impl<'a> Coordinator<'a> {
 /// Read, decode, segment and detect the inputs on a thread of their own, in order,
 /// a bounded number ahead of the coordinator: on two cores the text work and the
 /// cache-and-write work overlap.
-fn spawn_reader(
+pub(super) fn spawn_reader(
     files: Vec<InputFile>,
     from: Option<String>,
     to: String,
