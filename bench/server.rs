@@ -15,6 +15,9 @@
 #[path = "../tests/common/emulator.rs"]
 #[allow(dead_code)]
 mod emulator;
+#[path = "../tests/common/server.rs"]
+#[allow(dead_code)]
+mod server;
 
 use std::io::Write as _;
 use std::time::Duration;

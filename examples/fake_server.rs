@@ -12,6 +12,9 @@
 #[path = "../tests/common/emulator.rs"]
 #[allow(dead_code)]
 mod emulator;
+#[path = "../tests/common/server.rs"]
+#[allow(dead_code)]
+mod server;
 
 use emulator::{Api, Emulator};
 

@@ -1,6 +1,6 @@
 //! A local emulator of Apertium APY (PROVIDERS.md §6, checked against APY 0.11.7),
-//! in the style of [`super::emulator`]: axum on `127.0.0.1:0`, scripted behaviours,
-//! a request log.
+//! in the style of [`super::emulator`]: a [`Server`] (axum on `127.0.0.1:0`, scripted
+//! behaviours, a request log) speaking the [`Apertium`] protocol.
 //!
 //! - `GET|POST /translate` with `q`, `langpair=src|tgt` (three-letter codes, or the
 //!   two-letter ones APY converts), `markUnknown` (default `yes`: unknown words come
@@ -16,18 +16,13 @@
 //! small word-for-word Spanish ↔ English dictionary, the way Apertium leaves unknown
 //! words untranslated.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::watch;
+
+use super::server::{Core, Protocol, Request, Server, form_body, html_ok, text_body};
 
 pub use super::emulator::Logged;
 
@@ -84,95 +79,36 @@ impl Behaviour {
 }
 
 /// A running emulator; stops when dropped.
-pub struct ApertiumEmulator {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    closed: watch::Sender<bool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub type ApertiumEmulator = Server<Apertium>;
 
-struct Shared {
-    state: Mutex<Script>,
-    closed: watch::Receiver<bool>,
-}
+/// The APY protocol.
+pub struct Apertium;
 
-struct Script {
-    queue: VecDeque<Behaviour>,
-    mode: Behaviour,
-    pairs: Vec<(String, String)>,
-    log: Vec<Logged>,
-}
+/// The installed pairs (three-letter codes).
+pub type Pairs = Vec<(String, String)>;
 
 impl ApertiumEmulator {
+    fn pairs() -> Pairs {
+        vec![("spa".into(), "eng".into()), ("eng".into(), "spa".into())]
+    }
+
     /// Start on the current tokio runtime, with the pairs `spa→eng` and `eng→spa`.
     pub async fn start() -> ApertiumEmulator {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(rx));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener, shared.clone()));
-        ApertiumEmulator {
-            addr,
-            shared,
-            closed,
-            thread: None,
-        }
+        Server::launch(Apertium, Behaviour::Normal, ApertiumEmulator::pairs()).await
     }
 
-    /// Start on a runtime of its own in a background thread.
+    /// Start on a runtime of its own in a background thread (for tests that run the
+    /// binary).
     pub fn spawn_blocking_runtime() -> ApertiumEmulator {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(rx));
-        let (tx, ready) = std::sync::mpsc::channel();
-        let for_thread = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                serve(listener, for_thread).await;
-            });
-            rt.shutdown_timeout(Duration::from_secs(1));
-        });
-        let addr = ready.recv().unwrap();
-        ApertiumEmulator {
-            addr,
-            shared,
-            closed,
-            thread: Some(thread),
-        }
-    }
-
-    /// Base URL.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Queue a behaviour for the next `/translate` request.
-    pub fn push(&self, b: Behaviour) {
-        self.shared.script().queue.push_back(b);
-    }
-
-    /// The behaviour once the queue is empty (initially [`Behaviour::Normal`]).
-    pub fn set_mode(&self, b: Behaviour) {
-        self.shared.script().mode = b;
+        Server::launch_blocking(Apertium, Behaviour::Normal, ApertiumEmulator::pairs())
     }
 
     /// Replace the installed pairs (three-letter codes).
     pub fn set_pairs(&self, pairs: &[(&str, &str)]) {
-        self.shared.script().pairs = pairs
+        self.core().script().settings = pairs
             .iter()
             .map(|(s, t)| ((*s).to_string(), (*t).to_string()))
             .collect();
-    }
-
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Logged> {
-        self.shared.script().log.clone()
     }
 
     /// The `/translate` requests only.
@@ -183,71 +119,41 @@ impl ApertiumEmulator {
     }
 }
 
-impl Drop for ApertiumEmulator {
-    fn drop(&mut self) {
-        let _ = self.closed.send(true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+impl Protocol for Apertium {
+    type Behaviour = Behaviour;
+    type Log = Logged;
+    type Settings = Pairs;
+
+    fn log(req: &Request) -> Logged {
+        let body = &req.body;
+        let parsed = if body.is_empty() {
+            None
+        } else if (req.content_type()).starts_with("application/x-www-form-urlencoded") {
+            Some(form_body(body))
+        } else {
+            Some(text_body(body))
+        };
+        Logged::new(req, parsed)
+    }
+
+    fn arrived(log: &Logged) -> Option<Instant> {
+        Some(log.at)
+    }
+
+    async fn handle(s: &Core<Apertium>, req: &Request, logged: &Logged) -> Response {
+        match (req.method.as_str(), req.uri.path()) {
+            ("GET", "/listPairs") => list_pairs(s),
+            ("GET" | "POST", "/translate") => translate(s, logged).await,
+            _ => apy_error(
+                404,
+                "Resource requested does not exist. URL may have been mistyped",
+            ),
         }
     }
 }
 
-impl Shared {
-    fn new(closed: watch::Receiver<bool>) -> Shared {
-        Shared {
-            state: Mutex::new(Script {
-                queue: VecDeque::new(),
-                mode: Behaviour::Normal,
-                pairs: vec![("spa".into(), "eng".into()), ("eng".into(), "spa".into())],
-                log: Vec::new(),
-            }),
-            closed,
-        }
-    }
-
-    fn script(&self) -> MutexGuard<'_, Script> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    async fn wait_closed(&self) {
-        let mut rx = self.closed.clone();
-        while !*rx.borrow_and_update() {
-            if rx.changed().await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let app = Router::new().fallback(handle).with_state(shared.clone());
-    tokio::select! {
-        r = axum::serve(listener, app) => { let _ = r; }
-        () = shared.wait_closed() => {}
-    }
-}
-
-async fn handle(
-    State(s): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let req = log_entry(&method, &uri, &headers, &body);
-    s.script().log.push(req.clone());
-    match (method.as_str(), uri.path()) {
-        ("GET", "/listPairs") => list_pairs(&s),
-        ("GET" | "POST", "/translate") => translate(&s, &req).await,
-        _ => apy_error(
-            404,
-            "Resource requested does not exist. URL may have been mistyped",
-        ),
-    }
-}
-
-fn list_pairs(s: &Shared) -> Response {
-    let pairs: Vec<Value> = (s.script().pairs.iter())
+fn list_pairs(s: &Core<Apertium>) -> Response {
+    let pairs: Vec<Value> = (s.script().settings.iter())
         .map(|(a, b)| json!({"sourceLanguage": a, "targetLanguage": b}))
         .collect();
     let body = json!({"responseData": pairs, "responseDetails": null, "responseStatus": 200});
@@ -269,11 +175,11 @@ pub fn text(req: &Logged) -> Option<&str> {
     argument(req, "q")
 }
 
-async fn translate(s: &Shared, req: &Logged) -> Response {
+async fn translate(s: &Core<Apertium>, req: &Logged) -> Response {
     let (behaviour, pairs) = {
         let mut sc = s.script();
         let b = sc.queue.pop_front().unwrap_or_else(|| sc.mode.clone());
-        (b, sc.pairs.clone())
+        (b, sc.settings.clone())
     };
     let Some(langpair) = argument(req, "langpair") else {
         return apy_error(400, "Missing argument langpair");
@@ -299,10 +205,7 @@ async fn translate(s: &Shared, req: &Logged) -> Response {
             return apy_error(503, "internal error");
         }
         Behaviour::Malformed => {
-            let mut r = (StatusCode::OK, "<html>proxy error</html>").into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-            return r;
+            return html_ok("<html>proxy error</html>");
         }
         Behaviour::NoText => {
             return axum::Json(json!({"responseData": {}, "responseStatus": 200})).into_response();
@@ -376,42 +279,4 @@ pub fn apy_error(status: u16, explanation: &str) -> Response {
         "explanation": explanation,
     });
     (code, axum::Json(body)).into_response()
-}
-
-fn log_entry(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Logged {
-    let pairs = |s: &[u8]| -> Vec<(String, String)> {
-        url::form_urlencoded::parse(s)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    };
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-    let parsed = if body.is_empty() {
-        None
-    } else if form {
-        let map: serde_json::Map<String, Value> = pairs(body)
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        Some(Value::Object(map))
-    } else {
-        Some(Value::String(String::from_utf8_lossy(body).into()))
-    };
-    Logged {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        query: pairs(uri.query().unwrap_or("").as_bytes()),
-        body: parsed,
-        headers: (headers.iter())
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into(),
-                )
-            })
-            .collect(),
-        at: Instant::now(),
-    }
 }

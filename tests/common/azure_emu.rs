@@ -1,5 +1,6 @@
 //! A local emulator of Azure AI Translator v3 (PROVIDERS.md §4), in the style of
-//! [`super::emulator`]: axum on `127.0.0.1:0`, scripted behaviours, a request log.
+//! [`super::emulator`]: a [`Server`] (axum on `127.0.0.1:0`, scripted behaviours, a
+//! request log) speaking the [`Azure`] protocol.
 //!
 //! - `POST /translate?api-version=3.0&to=xx[&from=yy]`, body `[{"Text": "…"}]`,
 //!   answered `[{"translations": [{"text", "to"}], "detectedLanguage"?}]`, where
@@ -14,20 +15,14 @@
 //! size (400077), and the languages (400035 / 400036). Errors are
 //! `{"error": {"code": 6-digit, "message"}}` with HTTP status = code / 1000.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
 pub use super::emulator::{Logged, fake_translate};
+use super::server::{Core, Protocol, Request, Server, html_ok};
 
 /// Azure's limits, as the emulator enforces them by default.
 pub const MAX_ELEMENTS: usize = 1_000;
@@ -104,105 +99,51 @@ pub fn message(code: u32) -> &'static str {
 }
 
 /// A running emulator; stops when dropped.
-pub struct AzureEmulator {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    closed: watch::Sender<bool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub type AzureEmulator = Server<Azure>;
 
-struct Shared {
-    state: Mutex<Script>,
-    closed: watch::Receiver<bool>,
-}
+/// The Azure protocol.
+pub struct Azure;
 
-struct Script {
-    queue: VecDeque<Behaviour>,
-    mode: Behaviour,
+/// What a request must carry, and the size limit.
+pub struct Required {
     key: Option<String>,
     region: Option<String>,
     max_chars: usize,
-    log: Vec<Logged>,
 }
 
 impl AzureEmulator {
+    fn required() -> Required {
+        Required {
+            key: None,
+            region: None,
+            max_chars: MAX_CHARS,
+        }
+    }
+
     /// Start on the current tokio runtime.
     pub async fn start() -> AzureEmulator {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(rx));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener, shared.clone()));
-        AzureEmulator {
-            addr,
-            shared,
-            closed,
-            thread: None,
-        }
+        Server::launch(Azure, Behaviour::Normal, AzureEmulator::required()).await
     }
 
     /// Start on a runtime of its own in a background thread (for tests that run the
     /// binary).
     pub fn spawn_blocking_runtime() -> AzureEmulator {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(rx));
-        let (tx, ready) = std::sync::mpsc::channel();
-        let for_thread = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                serve(listener, for_thread).await;
-            });
-            rt.shutdown_timeout(Duration::from_secs(1));
-        });
-        let addr = ready.recv().unwrap();
-        AzureEmulator {
-            addr,
-            shared,
-            closed,
-            thread: Some(thread),
-        }
-    }
-
-    /// Base URL.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Queue a behaviour for the next `/translate` request.
-    pub fn push(&self, b: Behaviour) {
-        self.shared.script().queue.push_back(b);
-    }
-
-    /// The behaviour once the queue is empty (initially [`Behaviour::Normal`]).
-    pub fn set_mode(&self, b: Behaviour) {
-        self.shared.script().mode = b;
+        Server::launch_blocking(Azure, Behaviour::Normal, AzureEmulator::required())
     }
 
     /// Require `Ocp-Apim-Subscription-Key: key` on `/translate` (401000 otherwise).
     pub fn require_key(&self, key: &str) {
-        self.shared.script().key = Some(key.to_string());
+        self.core().script().settings.key = Some(key.to_string());
     }
 
     /// Require `Ocp-Apim-Subscription-Region: region` (a regional resource).
     pub fn require_region(&self, region: &str) {
-        self.shared.script().region = Some(region.to_string());
+        self.core().script().settings.region = Some(region.to_string());
     }
 
     /// Characters per request and per element (default [`MAX_CHARS`]).
     pub fn set_max_chars(&self, n: usize) {
-        self.shared.script().max_chars = n;
-    }
-
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Logged> {
-        self.shared.script().log.clone()
+        self.core().script().settings.max_chars = n;
     }
 
     /// The `/translate` requests only.
@@ -229,68 +170,28 @@ pub fn texts(r: &Logged) -> Vec<String> {
     }
 }
 
-impl Drop for AzureEmulator {
-    fn drop(&mut self) {
-        let _ = self.closed.send(true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+impl Protocol for Azure {
+    type Behaviour = Behaviour;
+    type Log = Logged;
+    type Settings = Required;
+
+    fn log(req: &Request) -> Logged {
+        Logged::json(req)
+    }
+
+    fn arrived(log: &Logged) -> Option<Instant> {
+        Some(log.at)
+    }
+
+    async fn handle(s: &Core<Azure>, req: &Request, logged: &Logged) -> Response {
+        if logged.query_param("api-version") != Some("3.0") {
+            return error(400_021, None);
         }
-    }
-}
-
-impl Shared {
-    fn new(closed: watch::Receiver<bool>) -> Shared {
-        Shared {
-            state: Mutex::new(Script {
-                queue: VecDeque::new(),
-                mode: Behaviour::Normal,
-                key: None,
-                region: None,
-                max_chars: MAX_CHARS,
-                log: Vec::new(),
-            }),
-            closed,
+        match (req.method.as_str(), req.uri.path()) {
+            ("GET", "/languages") => languages(),
+            ("POST", "/translate") => translate(s, logged).await,
+            _ => (StatusCode::NOT_FOUND, axum::Json(json!({"error": {"code": 404_000, "message": "The requested resource was not found."}}))).into_response(),
         }
-    }
-
-    fn script(&self) -> MutexGuard<'_, Script> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    async fn wait_closed(&self) {
-        let mut rx = self.closed.clone();
-        while !*rx.borrow_and_update() {
-            if rx.changed().await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let app = Router::new().fallback(handle).with_state(shared.clone());
-    tokio::select! {
-        r = axum::serve(listener, app) => { let _ = r; }
-        () = shared.wait_closed() => {}
-    }
-}
-
-async fn handle(
-    State(s): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let req = log_entry(&method, &uri, &headers, &body);
-    s.script().log.push(req.clone());
-    if req.query_param("api-version") != Some("3.0") {
-        return error(400_021, None);
-    }
-    match (method.as_str(), uri.path()) {
-        ("GET", "/languages") => languages(),
-        ("POST", "/translate") => translate(&s, &req).await,
-        _ => (StatusCode::NOT_FOUND, axum::Json(json!({"error": {"code": 404_000, "message": "The requested resource was not found."}}))).into_response(),
     }
 }
 
@@ -312,11 +213,16 @@ fn languages() -> Response {
     axum::Json(json!({ "translation": map })).into_response()
 }
 
-async fn translate(s: &Shared, req: &Logged) -> Response {
+async fn translate(s: &Core<Azure>, req: &Logged) -> Response {
     let (behaviour, key, region, max_chars) = {
         let mut sc = s.script();
         let b = sc.queue.pop_front().unwrap_or_else(|| sc.mode.clone());
-        (b, sc.key.clone(), sc.region.clone(), sc.max_chars)
+        (
+            b,
+            sc.settings.key.clone(),
+            sc.settings.region.clone(),
+            sc.settings.max_chars,
+        )
     };
     let header_is = |name: &str, want: &Option<String>| {
         want.as_deref().is_none_or(|w| req.header(name) == Some(w))
@@ -333,10 +239,7 @@ async fn translate(s: &Shared, req: &Logged) -> Response {
             return error(503_000, None);
         }
         Behaviour::Malformed => {
-            let mut r = (StatusCode::OK, "<html>Gateway (emulated)</html>").into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-            return r;
+            return html_ok("<html>Gateway (emulated)</html>");
         }
         Behaviour::Normal | Behaviour::WrongCount => {}
     }
@@ -417,38 +320,4 @@ pub fn error(code: u32, retry_after: Option<u64>) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     r
-}
-
-fn log_entry(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Logged {
-    let json_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"));
-    let parsed = if body.is_empty() {
-        None
-    } else if json_type {
-        Some(
-            serde_json::from_slice(body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into())),
-        )
-    } else {
-        Some(Value::String(String::from_utf8_lossy(body).into()))
-    };
-    Logged {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        query: url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect(),
-        body: parsed,
-        headers: (headers.iter())
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into(),
-                )
-            })
-            .collect(),
-        at: Instant::now(),
-    }
 }

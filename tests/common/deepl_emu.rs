@@ -19,23 +19,18 @@
 //! default [`DeeplEmu::set_mode`]; only `POST /v2/translate` consumes them. Every
 //! request is logged as a [`Logged`]. Use [`DeeplEmu::start`] in a tokio test or
 //! [`DeeplEmu::spawn_blocking_runtime`] for tests that run the binary; the server
-//! stops when the emulator drops, hanging requests included.
+//! stops when the emulator drops, hanging requests included. The server machinery
+//! (queue, log, runtime, shutdown) is the generic [`Server`] of `server.rs`.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
 pub use super::emulator::Logged;
 use super::emulator::fake_translate;
+use super::server::{Core, Protocol, Request, Server, malformed};
 
 /// DeepL's documented maximum texts per request.
 pub const MAX_TEXTS: usize = 50;
@@ -102,100 +97,47 @@ pub enum Behaviour {
 }
 
 /// A running DeepL emulator; stops when dropped.
-pub struct DeeplEmu {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    closed: watch::Sender<bool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub type DeeplEmu = Server<Deepl>;
 
-struct Shared {
+/// The DeepL protocol: the key it accepts.
+pub struct Deepl {
     key: String,
-    state: Mutex<Script>,
-    closed: watch::Receiver<bool>,
 }
 
-struct Script {
-    queue: VecDeque<Behaviour>,
-    mode: Behaviour,
+/// The character quota.
+pub struct Quota {
     character_count: u64,
     character_limit: u64,
-    log: Vec<Logged>,
 }
 
 impl DeeplEmu {
+    fn parts(key: &str) -> (Deepl, Behaviour, Quota) {
+        let quota = Quota {
+            character_count: 0,
+            character_limit: FREE_CHARACTER_LIMIT,
+        };
+        let deepl = Deepl {
+            key: key.to_string(),
+        };
+        (deepl, Behaviour::Normal, quota)
+    }
+
     /// Start on the current tokio runtime, accepting `key`.
     pub async fn start(key: &str) -> DeeplEmu {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(key, rx));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(serve(listener, shared.clone()));
-        DeeplEmu {
-            addr,
-            shared,
-            closed,
-            thread: None,
-        }
+        let (deepl, mode, quota) = DeeplEmu::parts(key);
+        Server::launch(deepl, mode, quota).await
     }
 
     /// Start on a runtime of its own in a background thread, for tests that run
     /// the binary.
     pub fn spawn_blocking_runtime(key: &str) -> DeeplEmu {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(key, rx));
-        let (tx, ready) = std::sync::mpsc::channel();
-        let for_thread = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("emulator runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                tx.send(listener.local_addr().expect("local address"))
-                    .expect("report address");
-                serve(listener, for_thread).await;
-            });
-            rt.shutdown_timeout(Duration::from_secs(1));
-        });
-        let addr = ready.recv().expect("emulator started");
-        DeeplEmu {
-            addr,
-            shared,
-            closed,
-            thread: Some(thread),
-        }
-    }
-
-    /// Base URL, e.g. `http://127.0.0.1:40123`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Queue a behaviour for the next translate request not yet scripted.
-    pub fn push(&self, b: Behaviour) {
-        self.shared.script().queue.push_back(b);
-    }
-
-    /// The behaviour once the queue is empty (initially [`Behaviour::Normal`]).
-    pub fn set_mode(&self, b: Behaviour) {
-        self.shared.script().mode = b;
+        let (deepl, mode, quota) = DeeplEmu::parts(key);
+        Server::launch_blocking(deepl, mode, quota)
     }
 
     /// The quota `GET /v2/usage` reports and `POST /v2/translate` enforces (456).
     pub fn set_character_limit(&self, limit: u64) {
-        self.shared.script().character_limit = limit;
-    }
-
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Logged> {
-        self.shared.script().log.clone()
+        self.core().script().settings.character_limit = limit;
     }
 
     /// `POST /v2/translate` requests so far.
@@ -212,7 +154,7 @@ impl DeeplEmu {
 
     /// Characters counted against the quota so far.
     pub fn character_count(&self) -> u64 {
-        self.shared.script().character_count
+        self.core().script().settings.character_count
     }
 }
 
@@ -228,70 +170,25 @@ pub fn texts(r: &Logged) -> Vec<String> {
     }
 }
 
-impl Drop for DeeplEmu {
-    fn drop(&mut self) {
-        let _ = self.closed.send(true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+impl Protocol for Deepl {
+    type Behaviour = Behaviour;
+    type Log = Logged;
+    type Settings = Quota;
+
+    fn log(req: &Request) -> Logged {
+        Logged::json(req)
+    }
+
+    fn arrived(log: &Logged) -> Option<Instant> {
+        Some(log.at)
+    }
+
+    async fn handle(s: &Core<Deepl>, req: &Request, logged: &Logged) -> Response {
+        route(s, logged, req.body.len()).await
     }
 }
 
-impl Shared {
-    fn new(key: &str, closed: watch::Receiver<bool>) -> Shared {
-        Shared {
-            key: key.to_string(),
-            state: Mutex::new(Script {
-                queue: VecDeque::new(),
-                mode: Behaviour::Normal,
-                character_count: 0,
-                character_limit: FREE_CHARACTER_LIMIT,
-                log: Vec::new(),
-            }),
-            closed,
-        }
-    }
-
-    fn script(&self) -> MutexGuard<'_, Script> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn next(&self) -> Behaviour {
-        let mut s = self.script();
-        s.queue.pop_front().unwrap_or_else(|| s.mode.clone())
-    }
-
-    async fn wait_closed(&self) {
-        let mut rx = self.closed.clone();
-        while !*rx.borrow_and_update() {
-            if rx.changed().await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let app = Router::new().fallback(handle).with_state(shared.clone());
-    tokio::select! {
-        r = axum::serve(listener, app) => { let _ = r; }
-        () = shared.wait_closed() => {}
-    }
-}
-
-async fn handle(
-    State(s): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let logged = log_entry(&method, &uri, &headers, &body);
-    s.script().log.push(logged.clone());
-    route(&s, &logged, body.len()).await
-}
-
-async fn route(s: &Shared, req: &Logged, body_len: usize) -> Response {
+async fn route(s: &Core<Deepl>, req: &Logged, body_len: usize) -> Response {
     let known = matches!(
         (req.method.as_str(), req.path.as_str()),
         ("POST", "/v2/translate") | ("GET", "/v2/usage") | ("GET", "/v2/languages")
@@ -306,8 +203,8 @@ async fn route(s: &Shared, req: &Logged, body_len: usize) -> Response {
         "/v2/usage" => {
             let sc = s.script();
             axum::Json(json!({
-                "character_count": sc.character_count,
-                "character_limit": sc.character_limit,
+                "character_count": sc.settings.character_count,
+                "character_limit": sc.settings.character_limit,
             }))
             .into_response()
         }
@@ -318,7 +215,7 @@ async fn route(s: &Shared, req: &Logged, body_len: usize) -> Response {
 
 /// 403 unless the request carries `Authorization: DeepL-Auth-Key <key>` and no
 /// legacy `auth_key` parameter.
-fn check_key(s: &Shared, req: &Logged) -> Option<Response> {
+fn check_key(s: &Core<Deepl>, req: &Logged) -> Option<Response> {
     let legacy = req.query_param("auth_key").is_some()
         || req
             .body
@@ -330,7 +227,7 @@ fn check_key(s: &Shared, req: &Logged) -> Option<Response> {
             "Authenticating with auth_key is no longer supported; use the Authorization header",
         ));
     }
-    let expected = format!("DeepL-Auth-Key {}", s.key);
+    let expected = format!("DeepL-Auth-Key {}", s.proto.key);
     match req.header("authorization") {
         Some(h) if h == expected => None,
         Some(_) => Some(error(
@@ -359,7 +256,7 @@ fn languages(req: &Logged) -> Response {
     axum::Json(Value::Array(all)).into_response()
 }
 
-async fn translate(s: &Shared, req: &Logged, body_len: usize) -> Response {
+async fn translate(s: &Core<Deepl>, req: &Logged, body_len: usize) -> Response {
     let b = s.next();
     match &b {
         Behaviour::Hang => {
@@ -395,10 +292,10 @@ async fn translate(s: &Shared, req: &Logged, body_len: usize) -> Response {
     let chars: u64 = texts.iter().map(|t| t.chars().count() as u64).sum();
     {
         let mut sc = s.script();
-        if sc.character_count + chars > sc.character_limit {
+        if sc.settings.character_count + chars > sc.settings.character_limit {
             return error(456, "Quota Exceeded");
         }
-        sc.character_count += chars;
+        sc.settings.character_count += chars;
     }
     let mut out: Vec<Value> = texts
         .iter()
@@ -461,52 +358,4 @@ fn read_request(req: &Logged) -> Result<(Vec<String>, Option<String>), Box<Respo
 fn error(code: u16, message: &str) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, axum::Json(json!({ "message": message }))).into_response()
-}
-
-fn malformed() -> Response {
-    let mut r = (
-        StatusCode::OK,
-        "<html><body>Bad Gateway (emulated)</body></html>",
-    )
-        .into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-    r
-}
-
-fn log_entry(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Logged {
-    let pairs = |s: &[u8]| -> Vec<(String, String)> {
-        url::form_urlencoded::parse(s)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    };
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"));
-    let parsed = if body.is_empty() {
-        None
-    } else if is_json {
-        Some(
-            serde_json::from_slice(body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into())),
-        )
-    } else {
-        Some(Value::String(String::from_utf8_lossy(body).into()))
-    };
-    Logged {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        query: pairs(uri.query().unwrap_or("").as_bytes()),
-        body: parsed,
-        headers: (headers.iter())
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into(),
-                )
-            })
-            .collect(),
-        at: Instant::now(),
-    }
 }

@@ -29,20 +29,19 @@
 //! Use [`Emulator::start`] inside a tokio test, or [`Emulator::spawn_blocking_runtime`]
 //! from a plain `#[test]` that runs the real binary: the server then has its own
 //! runtime on a background thread. Either way it stops when the `Emulator` drops.
+//! `Emulator` is a [`Server`] (`server.rs`, which also holds the request log,
+//! the queue and the in-flight counters) speaking the [`Wire`] protocol.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::watch;
+
+pub use super::server::Logged;
+use super::server::{Core, Protocol, Request, Server, form_body, json_body, malformed, text_body};
 
 /// Which API an emulator speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,38 +95,7 @@ pub enum Behaviour {
     Hang,
 }
 
-/// One request as the server saw it.
-#[derive(Clone, Debug)]
-pub struct Logged {
-    /// `GET`, `POST`, …
-    pub method: String,
-    /// Path, without the query.
-    pub path: String,
-    /// Query parameters in order, decoded.
-    pub query: Vec<(String, String)>,
-    /// A JSON body as JSON; a form body as an object of strings; otherwise `None`.
-    pub body: Option<Value>,
-    /// Request headers, names lower case.
-    pub headers: Vec<(String, String)>,
-    /// When it arrived.
-    pub at: Instant,
-}
-
 impl Logged {
-    /// The first query parameter called `name`.
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        (self.query.iter())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The header called `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        (self.headers.iter())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// The texts this request asked to translate.
     pub fn texts(&self) -> Vec<String> {
         if self.path == "/get" {
@@ -191,19 +159,12 @@ pub struct ServerStats {
 pub const MAX_429_TIMES: usize = 1000;
 
 /// A running emulator; stops when dropped.
-pub struct Emulator {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    closed: watch::Sender<bool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub type Emulator = Server<Wire>;
 
-struct Shared {
+/// The LibreTranslate / MyMemory protocol: the API spoken and the translate-request
+/// counters.
+pub struct Wire {
     api: Api,
-    state: Mutex<Script>,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
-    closed: watch::Receiver<bool>,
     counters: Counters,
 }
 
@@ -247,117 +208,68 @@ impl Bucket {
     }
 }
 
-struct Script {
-    queue: VecDeque<Behaviour>,
-    mode: Behaviour,
+/// Settings changed while running.
+pub struct Settings {
     api_key: Option<String>,
     batch_limit: Option<usize>,
     delay: Duration,
-    log: Vec<Logged>,
     bucket: Option<Bucket>,
     stats_endpoint: bool,
 }
 
 impl Emulator {
+    fn wire(api: Api) -> (Wire, Behaviour, Settings) {
+        let wire = Wire {
+            api,
+            counters: Counters::default(),
+        };
+        let settings = Settings {
+            api_key: None,
+            batch_limit: None,
+            delay: Duration::ZERO,
+            bucket: None,
+            stats_endpoint: false,
+        };
+        (wire, Behaviour::Normal, settings)
+    }
+
     /// Start on the current tokio runtime.
     pub async fn start(api: Api) -> Emulator {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(api, rx));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(serve(listener, shared.clone()));
-        Emulator {
-            addr,
-            shared,
-            closed,
-            thread: None,
-        }
+        let (wire, mode, settings) = Emulator::wire(api);
+        Server::launch(wire, mode, settings).await
     }
 
     /// Start on a runtime of its own in a background thread, for tests that are not
     /// async (e.g. running the binary with `assert_cmd`).
     pub fn spawn_blocking_runtime(api: Api) -> Emulator {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(api, rx));
-        let (tx, ready) = std::sync::mpsc::channel();
-        let for_thread = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("emulator runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                tx.send(listener.local_addr().expect("local address"))
-                    .expect("report address");
-                serve(listener, for_thread).await;
-            });
-            rt.shutdown_timeout(Duration::from_secs(1));
-        });
-        let addr = ready.recv().expect("emulator started");
-        Emulator {
-            addr,
-            shared,
-            closed,
-            thread: Some(thread),
-        }
-    }
-
-    /// Base URL, e.g. `http://127.0.0.1:40123`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+        let (wire, mode, settings) = Emulator::wire(api);
+        Server::launch_blocking(wire, mode, settings)
     }
 
     /// The API it speaks.
     pub fn api(&self) -> Api {
-        self.shared.api
-    }
-
-    /// Queue a behaviour for the next translate request not yet scripted.
-    pub fn push(&self, b: Behaviour) {
-        self.shared.script().queue.push_back(b);
-    }
-
-    /// Queue `b` for the next `n` translate requests.
-    pub fn push_n(&self, b: Behaviour, n: usize) {
-        let mut s = self.shared.script();
-        s.queue.extend(std::iter::repeat_n(b, n));
-    }
-
-    /// The behaviour once the queue is empty (initially [`Behaviour::Normal`]).
-    pub fn set_mode(&self, b: Behaviour) {
-        self.shared.script().mode = b;
+        self.core().proto.api
     }
 
     /// LibreTranslate: require this `api_key` (400 when missing, 403 when wrong).
     pub fn require_api_key(&self, key: &str) {
-        self.shared.script().api_key = Some(key.to_string());
+        self.core().script().settings.api_key = Some(key.to_string());
     }
 
     /// LibreTranslate `--batch-limit`: a `q` array longer than `n` gets a 400.
     pub fn set_batch_limit(&self, n: Option<usize>) {
-        self.shared.script().batch_limit = n;
+        self.core().script().settings.batch_limit = n;
     }
 
     /// Wait this long before answering each translate request.
     pub fn set_delay(&self, d: Duration) {
-        self.shared.script().delay = d;
+        self.core().script().settings.delay = d;
     }
 
     /// Put a token bucket in front of translate requests (`None`: no limit, the
     /// default). The bucket starts full.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
-        self.shared.script().bucket = limit.map(|limit| Bucket {
+        self.core().script().settings.bucket = limit.map(|limit| Bucket {
             limit,
             tokens: f64::from(limit.burst.max(1)),
             at: Instant::now(),
@@ -367,224 +279,139 @@ impl Emulator {
     /// Answer `GET /stats` with [`Emulator::stats`] as JSON (off by default: the path
     /// is then a 404 like any unknown path).
     pub fn serve_stats(&self, on: bool) {
-        self.shared.script().stats_endpoint = on;
+        self.core().script().settings.stats_endpoint = on;
     }
 
     /// Counters of translate requests so far.
     pub fn stats(&self) -> ServerStats {
-        self.shared.stats()
-    }
-
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Logged> {
-        self.shared.script().log.clone()
-    }
-
-    /// How many requests arrived.
-    pub fn count(&self) -> usize {
-        self.shared.script().log.len()
+        stats(self.core())
     }
 
     /// Every text received for translation, in order.
     pub fn texts_received(&self) -> Vec<String> {
         self.requests().iter().flat_map(Logged::texts).collect()
     }
+}
 
-    /// Arrival times of all requests.
-    pub fn arrivals(&self) -> Vec<Instant> {
-        self.requests().iter().map(|r| r.at).collect()
-    }
-
-    /// The most requests that were being handled at the same time.
-    pub fn max_in_flight(&self) -> usize {
-        self.shared.max_in_flight.load(Ordering::SeqCst)
-    }
-
-    /// Requests being handled right now.
-    pub fn in_flight(&self) -> usize {
-        self.shared.in_flight.load(Ordering::SeqCst)
+fn stats(s: &Core<Wire>) -> ServerStats {
+    let c = &s.proto.counters;
+    let time = |a: &AtomicU64| Some(a.load(Ordering::SeqCst)).filter(|&t| t > 0);
+    ServerStats {
+        requests: c.requests.load(Ordering::SeqCst),
+        served: c.served.load(Ordering::SeqCst),
+        http_429: c.http_429.load(Ordering::SeqCst),
+        texts: c.texts.load(Ordering::SeqCst),
+        chars: c.chars.load(Ordering::SeqCst),
+        first_arrival_unix_ms: time(&c.first_arrival_unix_ms),
+        last_arrival_unix_ms: time(&c.last_arrival_unix_ms),
+        last_served_arrival_unix_ms: time(&c.last_served_arrival_unix_ms),
+        max_in_flight: s.max_in_flight() as u64,
+        http_429_unix_ms: (c.http_429_unix_ms.lock())
+            .unwrap_or_else(|p| p.into_inner())
+            .clone(),
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.closed.send(true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+/// Count a translate request's arrival; `Err(seconds)` when the token bucket is
+/// empty.
+fn admit(s: &Core<Wire>) -> Result<u64, u64> {
+    let now_ms = unix_ms();
+    let c = &s.proto.counters;
+    c.requests.fetch_add(1, Ordering::SeqCst);
+    let _ = c
+        .first_arrival_unix_ms
+        .compare_exchange(0, now_ms, Ordering::SeqCst, Ordering::SeqCst);
+    c.last_arrival_unix_ms.fetch_max(now_ms, Ordering::SeqCst);
+    match s.script().settings.bucket.as_mut() {
+        Some(b) => b.take(Instant::now()).map(|()| now_ms),
+        None => Ok(now_ms),
     }
 }
 
-impl Shared {
-    fn new(api: Api, closed: watch::Receiver<bool>) -> Shared {
-        Shared {
-            api,
-            state: Mutex::new(Script {
-                queue: VecDeque::new(),
-                mode: Behaviour::Normal,
-                api_key: None,
-                batch_limit: None,
-                delay: Duration::ZERO,
-                log: Vec::new(),
-                bucket: None,
-                stats_endpoint: false,
-            }),
-            in_flight: AtomicUsize::new(0),
-            max_in_flight: AtomicUsize::new(0),
-            closed,
-            counters: Counters::default(),
+/// Count a translate request's answer.
+fn answered(s: &Core<Wire>, status: StatusCode, arrived_ms: u64, req: &Logged) {
+    let c = &s.proto.counters;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        c.http_429.fetch_add(1, Ordering::SeqCst);
+        let mut times = (c.http_429_unix_ms.lock()).unwrap_or_else(|p| p.into_inner());
+        if times.len() < MAX_429_TIMES {
+            times.push(unix_ms());
         }
     }
+    if status.is_success() {
+        let texts = req.texts();
+        c.served.fetch_add(1, Ordering::SeqCst);
+        c.texts.fetch_add(texts.len() as u64, Ordering::SeqCst);
+        let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
+        c.chars.fetch_add(chars as u64, Ordering::SeqCst);
+        c.last_served_arrival_unix_ms
+            .fetch_max(arrived_ms, Ordering::SeqCst);
+    }
+}
 
-    fn stats(&self) -> ServerStats {
-        let c = &self.counters;
-        let time = |a: &AtomicU64| Some(a.load(Ordering::SeqCst)).filter(|&t| t > 0);
-        ServerStats {
-            requests: c.requests.load(Ordering::SeqCst),
-            served: c.served.load(Ordering::SeqCst),
-            http_429: c.http_429.load(Ordering::SeqCst),
-            texts: c.texts.load(Ordering::SeqCst),
-            chars: c.chars.load(Ordering::SeqCst),
-            first_arrival_unix_ms: time(&c.first_arrival_unix_ms),
-            last_arrival_unix_ms: time(&c.last_arrival_unix_ms),
-            last_served_arrival_unix_ms: time(&c.last_served_arrival_unix_ms),
-            max_in_flight: self.max_in_flight.load(Ordering::SeqCst) as u64,
-            http_429_unix_ms: (c.http_429_unix_ms.lock())
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-        }
+impl Protocol for Wire {
+    type Behaviour = Behaviour;
+    type Log = Logged;
+    type Settings = Settings;
+
+    fn log(req: &Request) -> Logged {
+        let content_type = req.content_type();
+        let body = &req.body;
+        let parsed = if content_type.starts_with("application/json") {
+            Some(json_body(body))
+        } else if content_type.starts_with("application/x-www-form-urlencoded") {
+            Some(form_body(body))
+        } else if body.is_empty() {
+            None
+        } else {
+            Some(text_body(body))
+        };
+        Logged::new(req, parsed)
     }
 
-    /// Count a translate request's arrival; `Err(seconds)` when the token bucket is
-    /// empty.
-    fn admit(&self) -> Result<u64, u64> {
-        let now_ms = unix_ms();
-        let c = &self.counters;
-        c.requests.fetch_add(1, Ordering::SeqCst);
-        let _ =
-            c.first_arrival_unix_ms
-                .compare_exchange(0, now_ms, Ordering::SeqCst, Ordering::SeqCst);
-        c.last_arrival_unix_ms.fetch_max(now_ms, Ordering::SeqCst);
-        match self.script().bucket.as_mut() {
-            Some(b) => b.take(Instant::now()).map(|()| now_ms),
-            None => Ok(now_ms),
-        }
+    fn arrived(log: &Logged) -> Option<Instant> {
+        Some(log.at)
     }
 
-    /// Count a translate request's answer.
-    fn answered(&self, status: StatusCode, arrived_ms: u64, req: &Logged) {
-        let c = &self.counters;
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            c.http_429.fetch_add(1, Ordering::SeqCst);
-            let mut times = (c.http_429_unix_ms.lock()).unwrap_or_else(|p| p.into_inner());
-            if times.len() < MAX_429_TIMES {
-                times.push(unix_ms());
+    async fn handle(s: &Core<Wire>, req: &Request, logged: &Logged) -> Response {
+        let stats_endpoint = s.script().settings.stats_endpoint;
+        match (s.proto.api, req.method.as_str(), req.uri.path()) {
+            (_, "GET", "/stats") if stats_endpoint => axum::Json(stats(s)).into_response(),
+            (Api::LibreTranslate, "GET", "/languages") => lt_languages(),
+            (Api::LibreTranslate, "POST", "/translate") | (Api::MyMemory, "GET", "/get") => {
+                translate(s, logged).await
             }
+            (Api::LibreTranslate, _, _) => lt_error(404, "Not Found"),
+            (Api::MyMemory, _, _) => (StatusCode::NOT_FOUND, "Not Found").into_response(),
         }
-        if status.is_success() {
-            let texts = req.texts();
-            c.served.fetch_add(1, Ordering::SeqCst);
-            c.texts.fetch_add(texts.len() as u64, Ordering::SeqCst);
-            let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
-            c.chars.fetch_add(chars as u64, Ordering::SeqCst);
-            c.last_served_arrival_unix_ms
-                .fetch_max(arrived_ms, Ordering::SeqCst);
-        }
-    }
-
-    fn script(&self) -> MutexGuard<'_, Script> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn next(&self) -> (Behaviour, Duration) {
-        let mut s = self.script();
-        let b = s.queue.pop_front().unwrap_or_else(|| s.mode.clone());
-        (b, s.delay)
-    }
-
-    async fn wait_closed(&self) {
-        let mut rx = self.closed.clone();
-        while !*rx.borrow_and_update() {
-            if rx.changed().await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-/// Accept until the emulator drops. Connection tasks left behind end with their
-/// runtime; hanging handlers return when the emulator closes.
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let app = Router::new().fallback(handle).with_state(shared.clone());
-    tokio::select! {
-        r = axum::serve(listener, app) => { let _ = r; }
-        () = shared.wait_closed() => {}
-    }
-}
-
-/// Counts a request in flight while alive.
-struct InFlight<'a>(&'a Shared);
-
-impl<'a> InFlight<'a> {
-    fn enter(s: &'a Shared) -> InFlight<'a> {
-        let now = s.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        s.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        InFlight(s)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-async fn handle(
-    State(s): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let _in_flight = InFlight::enter(&s);
-    let logged = log_entry(&method, &uri, &headers, &body);
-    s.script().log.push(logged.clone());
-    let stats_endpoint = s.script().stats_endpoint;
-    match (s.api, method.as_str(), uri.path()) {
-        (_, "GET", "/stats") if stats_endpoint => axum::Json(s.stats()).into_response(),
-        (Api::LibreTranslate, "GET", "/languages") => lt_languages(),
-        (Api::LibreTranslate, "POST", "/translate") | (Api::MyMemory, "GET", "/get") => {
-            translate(&s, &logged).await
-        }
-        (Api::LibreTranslate, _, _) => lt_error(404, "Not Found"),
-        (Api::MyMemory, _, _) => (StatusCode::NOT_FOUND, "Not Found").into_response(),
     }
 }
 
 /// A translate request: the token bucket first, then the script and the delay.
-async fn translate(s: &Shared, logged: &Logged) -> Response {
-    let arrived_ms = match s.admit() {
+async fn translate(s: &Core<Wire>, logged: &Logged) -> Response {
+    let arrived_ms = match admit(s) {
         Ok(at) => at,
         Err(retry_after) => {
             let r = rate_limited(s, retry_after);
-            s.answered(r.status(), 0, logged);
+            answered(s, r.status(), 0, logged);
             return r;
         }
     };
-    let (b, delay) = s.next();
+    let b = s.next();
+    let delay = s.script().settings.delay;
     tokio::time::sleep(delay).await;
-    let r = match s.api {
+    let r = match s.proto.api {
         Api::LibreTranslate => lt_translate(s, b, logged).await,
         Api::MyMemory => mm_get(s, b, logged).await,
     };
-    s.answered(r.status(), arrived_ms, logged);
+    answered(s, r.status(), arrived_ms, logged);
     r
 }
 
 /// The token bucket's 429: LibreTranslate's Flask-Limiter body, MyMemory plain text.
-fn rate_limited(s: &Shared, retry_after: u64) -> Response {
-    let per_second = (s.script().bucket.as_ref()).map_or(0.0, |b| b.limit.per_second);
-    let mut r = match s.api {
+fn rate_limited(s: &Core<Wire>, retry_after: u64) -> Response {
+    let per_second = (s.script().settings.bucket.as_ref()).map_or(0.0, |b| b.limit.per_second);
+    let mut r = match s.proto.api {
         Api::LibreTranslate => lt_error(429, &format!("Slowdown: {per_second} per 1 second")),
         Api::MyMemory => (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response(),
     };
@@ -598,49 +425,6 @@ fn unix_ms() -> u64 {
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn log_entry(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Logged {
-    let pairs = |s: &[u8]| -> Vec<(String, String)> {
-        url::form_urlencoded::parse(s)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let parsed = if content_type.starts_with("application/json") {
-        Some(
-            serde_json::from_slice(body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into())),
-        )
-    } else if content_type.starts_with("application/x-www-form-urlencoded") {
-        let map: serde_json::Map<String, Value> = pairs(body)
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        Some(Value::Object(map))
-    } else if body.is_empty() {
-        None
-    } else {
-        Some(Value::String(String::from_utf8_lossy(body).into()))
-    };
-    Logged {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        query: pairs(uri.query().unwrap_or("").as_bytes()),
-        body: parsed,
-        headers: (headers.iter())
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into(),
-                )
-            })
-            .collect(),
-        at: Instant::now(),
-    }
 }
 
 // ---------------------------------------------------------------- LibreTranslate
@@ -668,7 +452,7 @@ fn lt_error(code: u16, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
 
-async fn lt_translate(s: &Shared, b: Behaviour, req: &Logged) -> Response {
+async fn lt_translate(s: &Core<Wire>, b: Behaviour, req: &Logged) -> Response {
     // Flask-Limiter runs first, then access_check (ban, key), then the handler.
     match &b {
         Behaviour::Hang => {
@@ -688,7 +472,7 @@ async fn lt_translate(s: &Shared, b: Behaviour, req: &Logged) -> Response {
     let empty = Value::Null;
     let body = req.body.as_ref().unwrap_or(&empty);
     let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
-    let expected_key = s.script().api_key.clone();
+    let expected_key = s.script().settings.api_key.clone();
     if let Some(expected) = expected_key {
         match field("api_key") {
             Some(k) if k == expected => {}
@@ -729,7 +513,7 @@ async fn lt_translate(s: &Shared, b: Behaviour, req: &Logged) -> Response {
             &format!("Invalid request: missing {missing} parameter"),
         );
     };
-    let limit = s.script().batch_limit;
+    let limit = s.script().settings.batch_limit;
     if let Some(limit) = limit.filter(|l| batch && q.len() > *l) {
         return lt_error(
             400,
@@ -822,7 +606,7 @@ fn mm_lang_ok(code: &str) -> bool {
             && parts.next().is_none())
 }
 
-async fn mm_get(s: &Shared, b: Behaviour, req: &Logged) -> Response {
+async fn mm_get(s: &Core<Wire>, b: Behaviour, req: &Logged) -> Response {
     match &b {
         Behaviour::Hang => {
             s.wait_closed().await;
@@ -892,17 +676,6 @@ async fn mm_get(s: &Shared, b: Behaviour, req: &Logged) -> Response {
 }
 
 // ------------------------------------------------------------------------ shared
-
-fn malformed() -> Response {
-    let mut r = (
-        StatusCode::OK,
-        "<html><body>Bad Gateway (emulated)</body></html>",
-    )
-        .into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-    r
-}
 
 fn add_retry_after(r: &mut Response, b: &Behaviour) {
     let value = match b {

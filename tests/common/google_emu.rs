@@ -21,23 +21,19 @@
 //! queued with [`GoogleEmu::push`] over a default [`GoogleEmu::set_mode`]; only
 //! `POST /language/translate/v2` consumes them. Every request is logged as a
 //! [`Logged`]. Use [`GoogleEmu::start`] in a tokio test or
-//! [`GoogleEmu::spawn_blocking_runtime`] for tests that run the binary.
+//! [`GoogleEmu::spawn_blocking_runtime`] for tests that run the binary; the server
+//! machinery (queue, log, runtime, shutdown) is the generic [`Server`] of
+//! `server.rs`.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
 pub use super::emulator::Logged;
 use super::emulator::fake_translate;
+use super::server::{Core, Protocol, Request, Server, malformed};
 
 /// Google's documented maximum segments per request.
 pub const MAX_SEGMENTS: usize = 128;
@@ -92,94 +88,30 @@ pub enum Behaviour {
     Hang,
 }
 
-/// A running Google emulator; stops when dropped.
-pub struct GoogleEmu {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    closed: watch::Sender<bool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+/// A running emulator; stops when dropped.
+pub type GoogleEmu = Server<Google>;
 
-struct Shared {
+/// The Google protocol: the key it accepts.
+pub struct Google {
     key: String,
-    state: Mutex<Script>,
-    closed: watch::Receiver<bool>,
-}
-
-struct Script {
-    queue: VecDeque<Behaviour>,
-    mode: Behaviour,
-    log: Vec<Logged>,
 }
 
 impl GoogleEmu {
+    fn google(key: &str) -> Google {
+        Google {
+            key: key.to_string(),
+        }
+    }
+
     /// Start on the current tokio runtime, accepting `key`.
     pub async fn start(key: &str) -> GoogleEmu {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(key, rx));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(serve(listener, shared.clone()));
-        GoogleEmu {
-            addr,
-            shared,
-            closed,
-            thread: None,
-        }
+        Server::launch(GoogleEmu::google(key), Behaviour::Normal, ()).await
     }
 
     /// Start on a runtime of its own in a background thread, for tests that run
     /// the binary.
     pub fn spawn_blocking_runtime(key: &str) -> GoogleEmu {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(key, rx));
-        let (tx, ready) = std::sync::mpsc::channel();
-        let for_thread = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("emulator runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                tx.send(listener.local_addr().expect("local address"))
-                    .expect("report address");
-                serve(listener, for_thread).await;
-            });
-            rt.shutdown_timeout(Duration::from_secs(1));
-        });
-        let addr = ready.recv().expect("emulator started");
-        GoogleEmu {
-            addr,
-            shared,
-            closed,
-            thread: Some(thread),
-        }
-    }
-
-    /// Base URL, e.g. `http://127.0.0.1:40123`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Queue a behaviour for the next translate request not yet scripted.
-    pub fn push(&self, b: Behaviour) {
-        self.shared.script().queue.push_back(b);
-    }
-
-    /// The behaviour once the queue is empty (initially [`Behaviour::Normal`]).
-    pub fn set_mode(&self, b: Behaviour) {
-        self.shared.script().mode = b;
-    }
-
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Logged> {
-        self.shared.script().log.clone()
+        Server::launch_blocking(GoogleEmu::google(key), Behaviour::Normal, ())
     }
 
     /// `POST /language/translate/v2` requests so far.
@@ -197,82 +129,39 @@ impl GoogleEmu {
     }
 }
 
-impl Drop for GoogleEmu {
-    fn drop(&mut self) {
-        let _ = self.closed.send(true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+impl Protocol for Google {
+    type Behaviour = Behaviour;
+    type Log = Logged;
+    type Settings = ();
+
+    fn log(req: &Request) -> Logged {
+        Logged::json(req)
+    }
+
+    fn arrived(log: &Logged) -> Option<Instant> {
+        Some(log.at)
+    }
+
+    async fn handle(s: &Core<Google>, req: &Request, logged: &Logged) -> Response {
+        match (logged.method.as_str(), logged.path.as_str()) {
+            ("POST", TRANSLATE_PATH) | ("GET", LANGUAGES_PATH) => {}
+            _ => return error(404, "NOT_FOUND", "Not Found", "global", "notFound"),
         }
-    }
-}
-
-impl Shared {
-    fn new(key: &str, closed: watch::Receiver<bool>) -> Shared {
-        Shared {
-            key: key.to_string(),
-            state: Mutex::new(Script {
-                queue: VecDeque::new(),
-                mode: Behaviour::Normal,
-                log: Vec::new(),
-            }),
-            closed,
+        if let Some(refused) = check_key(s, logged) {
+            return refused;
         }
-    }
-
-    fn script(&self) -> MutexGuard<'_, Script> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn next(&self) -> Behaviour {
-        let mut s = self.script();
-        s.queue.pop_front().unwrap_or_else(|| s.mode.clone())
-    }
-
-    async fn wait_closed(&self) {
-        let mut rx = self.closed.clone();
-        while !*rx.borrow_and_update() {
-            if rx.changed().await.is_err() {
-                return;
-            }
+        if logged.path == LANGUAGES_PATH {
+            let all: Vec<Value> = LANGUAGES.iter().map(|l| json!({"language": l})).collect();
+            return axum::Json(json!({"data": {"languages": all}})).into_response();
         }
+        translate(s, logged, &req.uri, req.body.len()).await
     }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let app = Router::new().fallback(handle).with_state(shared.clone());
-    tokio::select! {
-        r = axum::serve(listener, app) => { let _ = r; }
-        () = shared.wait_closed() => {}
-    }
-}
-
-async fn handle(
-    State(s): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let logged = log_entry(&method, &uri, &headers, &body);
-    s.script().log.push(logged.clone());
-    match (logged.method.as_str(), logged.path.as_str()) {
-        ("POST", TRANSLATE_PATH) | ("GET", LANGUAGES_PATH) => {}
-        _ => return error(404, "NOT_FOUND", "Not Found", "global", "notFound"),
-    }
-    if let Some(refused) = check_key(&s, &logged) {
-        return refused;
-    }
-    if logged.path == LANGUAGES_PATH {
-        let all: Vec<Value> = LANGUAGES.iter().map(|l| json!({"language": l})).collect();
-        return axum::Json(json!({"data": {"languages": all}})).into_response();
-    }
-    translate(&s, &logged, &uri, body.len()).await
 }
 
 /// Google's answers to a missing key (403) and a wrong one (400).
-fn check_key(s: &Shared, req: &Logged) -> Option<Response> {
+fn check_key(s: &Core<Google>, req: &Logged) -> Option<Response> {
     match req.query_param("key") {
-        Some(k) if k == s.key => None,
+        Some(k) if k == s.proto.key => None,
         Some(_) => {
             let message = "API key not valid. Please pass a valid API key.";
             Some(reply(
@@ -301,7 +190,7 @@ fn check_key(s: &Shared, req: &Logged) -> Option<Response> {
     }
 }
 
-async fn translate(s: &Shared, req: &Logged, uri: &Uri, body_len: usize) -> Response {
+async fn translate(s: &Core<Google>, req: &Logged, uri: &Uri, body_len: usize) -> Response {
     let b = s.next();
     if let Some(r) = scripted(s, &b, uri).await {
         return r;
@@ -339,7 +228,7 @@ async fn translate(s: &Shared, req: &Logged, uri: &Uri, body_len: usize) -> Resp
 }
 
 /// The response of a scripted failure, or `None` to handle the request normally.
-async fn scripted(s: &Shared, b: &Behaviour, uri: &Uri) -> Option<Response> {
+async fn scripted(s: &Core<Google>, b: &Behaviour, uri: &Uri) -> Option<Response> {
     let usage = |code, message: &str, reason: &str| {
         error(code, "PERMISSION_DENIED", message, "usageLimits", reason)
     };
@@ -410,16 +299,7 @@ async fn scripted(s: &Shared, b: &Behaviour, uri: &Uri) -> Option<Response> {
                 "failedPrecondition",
             )
         }
-        Behaviour::Malformed => {
-            let mut r = (
-                StatusCode::OK,
-                "<html><body>Bad Gateway (emulated)</body></html>",
-            )
-                .into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-            r
-        }
+        Behaviour::Malformed => malformed(),
         Behaviour::Normal | Behaviour::WrongCount | Behaviour::Echo => return None,
     })
 }
@@ -487,41 +367,4 @@ fn error(code: u16, status: &str, message: &str, domain: &str, reason: &str) -> 
 fn reply(code: u16, body: Value) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, axum::Json(body)).into_response()
-}
-
-fn log_entry(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Logged {
-    let pairs = |s: &[u8]| -> Vec<(String, String)> {
-        url::form_urlencoded::parse(s)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    };
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"));
-    let parsed = if body.is_empty() {
-        None
-    } else if is_json {
-        Some(
-            serde_json::from_slice(body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into())),
-        )
-    } else {
-        Some(Value::String(String::from_utf8_lossy(body).into()))
-    };
-    Logged {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        query: pairs(uri.query().unwrap_or("").as_bytes()),
-        body: parsed,
-        headers: (headers.iter())
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into(),
-                )
-            })
-            .collect(),
-        at: Instant::now(),
-    }
 }

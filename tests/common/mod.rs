@@ -1,4 +1,4 @@
-//! Shared test support: local API emulators.
+//! Shared test support: local API emulators, built on the generic [`server`] core.
 #![allow(dead_code)]
 
 pub mod apertium_emu;
@@ -8,3 +8,4 @@ pub mod emulator;
 pub mod google_emu;
 pub mod harness;
 pub mod openai_emu;
+pub mod server;

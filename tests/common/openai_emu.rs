@@ -22,19 +22,16 @@
 //! gets is scripted with [`OpenaiEmu::push`] over a default [`OpenaiEmu::set_mode`];
 //! `GET /v1/models` never consumes the queue. Start it with [`OpenaiEmu::start`] in a
 //! tokio test or [`OpenaiEmu::spawn_blocking_runtime`] for tests that run the binary.
+//! The server machinery (queue, log, in-flight counts, runtime, shutdown) is the
+//! generic [`Server`] of `server.rs`; this file holds the [`Openai`] protocol.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::watch;
+
+use super::server::{Core, Protocol, Request, Server};
 
 pub use super::emulator::fake_translate;
 
@@ -139,121 +136,68 @@ impl Logged {
 }
 
 /// A running emulator; stops when dropped.
-pub struct OpenaiEmu {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    closed: watch::Sender<bool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub type OpenaiEmu = Server<Openai>;
 
-struct Shared {
-    state: Mutex<Script>,
-    closed: watch::Receiver<bool>,
-}
+/// The OpenAI-compatible protocol.
+pub struct Openai;
 
-struct Script {
-    queue: VecDeque<Behaviour>,
-    mode: Behaviour,
+/// What the server accepts and lists.
+pub struct Settings {
     key: Option<String>,
     served: Option<Vec<String>>,
     models: Vec<String>,
     models_endpoint: bool,
-    log: Vec<Logged>,
 }
 
 impl OpenaiEmu {
+    fn settings() -> Settings {
+        Settings {
+            key: None,
+            served: None,
+            models: DEFAULT_MODELS.iter().map(|m| m.to_string()).collect(),
+            models_endpoint: true,
+        }
+    }
+
     /// Start on the current tokio runtime.
     pub async fn start() -> OpenaiEmu {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(rx));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        tokio::spawn(serve(listener, shared.clone()));
-        OpenaiEmu {
-            addr,
-            shared,
-            closed,
-            thread: None,
-        }
+        Server::launch(Openai, Behaviour::Honest, OpenaiEmu::settings()).await
     }
 
     /// Start on a runtime of its own in a background thread, for tests that run the
     /// binary.
     pub fn spawn_blocking_runtime() -> OpenaiEmu {
-        let (closed, rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(rx));
-        let (tx, ready) = std::sync::mpsc::channel();
-        let for_thread = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("emulator runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                tx.send(listener.local_addr().expect("local address"))
-                    .expect("report address");
-                serve(listener, for_thread).await;
-            });
-            rt.shutdown_timeout(Duration::from_secs(1));
-        });
-        let addr = ready.recv().expect("emulator started");
-        OpenaiEmu {
-            addr,
-            shared,
-            closed,
-            thread: Some(thread),
-        }
+        Server::launch_blocking(Openai, Behaviour::Honest, OpenaiEmu::settings())
     }
 
     /// The provider endpoint, `/v1` included: `http://127.0.0.1:40123/v1`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("http://{}/v1", self.addr())
     }
 
     /// The server root, without `/v1`.
     pub fn root(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Queue a behaviour for the next chat request not yet scripted.
-    pub fn push(&self, b: Behaviour) {
-        self.shared.script().queue.push_back(b);
-    }
-
-    /// The behaviour once the queue is empty (initially [`Behaviour::Honest`]).
-    pub fn set_mode(&self, b: Behaviour) {
-        self.shared.script().mode = b;
+        format!("http://{}", self.addr())
     }
 
     /// Require `Authorization: Bearer <key>` (401 otherwise), as OpenAI does.
     pub fn require_key(&self, key: &str) {
-        self.shared.script().key = Some(key.to_string());
+        self.core().script().settings.key = Some(key.to_string());
     }
 
     /// Answer 404 `model_not_found` for any other model.
     pub fn serve_only(&self, models: &[&str]) {
-        self.shared.script().served = Some(models.iter().map(|m| m.to_string()).collect());
+        self.core().script().settings.served = Some(models.iter().map(|m| m.to_string()).collect());
     }
 
     /// What `GET /v1/models` lists.
     pub fn set_models(&self, models: &[&str]) {
-        self.shared.script().models = models.iter().map(|m| m.to_string()).collect();
+        self.core().script().settings.models = models.iter().map(|m| m.to_string()).collect();
     }
 
     /// `false`: `GET /v1/models` answers 404, like a gateway without it.
     pub fn set_models_endpoint(&self, on: bool) {
-        self.shared.script().models_endpoint = on;
-    }
-
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Logged> {
-        self.shared.script().log.clone()
+        self.core().script().settings.models_endpoint = on;
     }
 
     /// The chat requests so far.
@@ -268,116 +212,59 @@ impl OpenaiEmu {
     pub fn texts_received(&self) -> Vec<String> {
         self.chats().iter().flat_map(Logged::texts).collect()
     }
-
-    /// Arrival times of the chat requests.
-    pub fn arrivals(&self) -> Vec<Instant> {
-        self.chats().iter().map(|r| r.at).collect()
-    }
 }
 
-impl Drop for OpenaiEmu {
-    fn drop(&mut self) {
-        let _ = self.closed.send(true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+impl Protocol for Openai {
+    type Behaviour = Behaviour;
+    type Log = Logged;
+    type Settings = Settings;
 
-impl Shared {
-    fn new(closed: watch::Receiver<bool>) -> Shared {
-        Shared {
-            state: Mutex::new(Script {
-                queue: VecDeque::new(),
-                mode: Behaviour::Honest,
-                key: None,
-                served: None,
-                models: DEFAULT_MODELS.iter().map(|m| m.to_string()).collect(),
-                models_endpoint: true,
-                log: Vec::new(),
-            }),
-            closed,
-        }
-    }
-
-    fn script(&self) -> MutexGuard<'_, Script> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn next(&self) -> Behaviour {
-        let mut s = self.script();
-        match s.queue.pop_front() {
-            Some(b) => b,
-            None => s.mode.clone(),
+    fn log(req: &Request) -> Logged {
+        let body: Option<Value> = serde_json::from_slice(&req.body).ok();
+        let message = |role: &str| {
+            body.as_ref()
+                .and_then(|b| b["messages"].as_array())
+                .and_then(|m| m.iter().find(|m| m["role"] == role))
+                .and_then(|m| m["content"].as_str())
+                .map(str::to_string)
+        };
+        let (system, user) = (message("system"), message("user"));
+        Logged {
+            method: req.method.to_string(),
+            path: req.uri.path().to_string(),
+            headers: (req.headers.iter())
+                .map(|(k, v)| {
+                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    (k.as_str().to_string(), v)
+                })
+                .collect(),
+            items: user.as_deref().map(parse_items).unwrap_or_default(),
+            body,
+            system,
+            user,
+            at: Instant::now(),
         }
     }
 
-    async fn wait_closed(&self) {
-        let mut rx = self.closed.clone();
-        while !*rx.borrow() {
-            if rx.changed().await.is_err() {
-                return;
-            }
+    /// Only chat requests count as arrivals.
+    fn arrived(log: &Logged) -> Option<Instant> {
+        Some(log.at).filter(|_| log.is_chat())
+    }
+
+    async fn handle(s: &Core<Openai>, req: &Request, logged: &Logged) -> Response {
+        match (req.method.as_str(), req.uri.path()) {
+            ("POST", "/v1/chat/completions") => chat(s, logged).await,
+            ("GET", "/v1/models") => match key_refusal(s, logged) {
+                Some(r) => r,
+                None => models(s),
+            },
+            (m, p) => error(
+                404,
+                "invalid_request_error",
+                "",
+                &format!("Invalid URL ({m} {p})"),
+            ),
         }
-    }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let app = Router::new().fallback(handle).with_state(shared.clone());
-    tokio::select! {
-        r = axum::serve(listener, app) => { let _ = r; }
-        () = shared.wait_closed() => {}
-    }
-}
-
-async fn handle(
-    State(s): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let logged = log_entry(&method, &uri, &headers, &body);
-    s.script().log.push(logged.clone());
-    match (method.as_str(), uri.path()) {
-        ("POST", "/v1/chat/completions") => chat(&s, &logged).await,
-        ("GET", "/v1/models") => match key_refusal(&s, &logged) {
-            Some(r) => r,
-            None => models(&s),
-        },
-        (m, p) => error(
-            404,
-            "invalid_request_error",
-            "",
-            &format!("Invalid URL ({m} {p})"),
-        ),
-    }
-}
-
-fn log_entry(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Logged {
-    let body: Option<Value> = serde_json::from_slice(body).ok();
-    let message = |role: &str| {
-        body.as_ref()
-            .and_then(|b| b["messages"].as_array())
-            .and_then(|m| m.iter().find(|m| m["role"] == role))
-            .and_then(|m| m["content"].as_str())
-            .map(str::to_string)
-    };
-    let (system, user) = (message("system"), message("user"));
-    Logged {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        headers: (headers.iter())
-            .map(|(k, v)| {
-                let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                (k.as_str().to_string(), v)
-            })
-            .collect(),
-        items: user.as_deref().map(parse_items).unwrap_or_default(),
-        body,
-        system,
-        user,
-        at: Instant::now(),
     }
 }
 
@@ -413,9 +300,9 @@ fn error(status: u16, kind: &str, code: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn models(s: &Shared) -> Response {
+fn models(s: &Core<Openai>) -> Response {
     let script = s.script();
-    if !script.models_endpoint {
+    if !script.settings.models_endpoint {
         return error(
             404,
             "invalid_request_error",
@@ -423,7 +310,7 @@ fn models(s: &Shared) -> Response {
             "Invalid URL (GET /v1/models)",
         );
     }
-    let data: Vec<Value> = (script.models.iter())
+    let data: Vec<Value> = (script.settings.models.iter())
         .map(|m| json!({"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "emulator"}))
         .collect();
     axum::Json(json!({"object": "list", "data": data})).into_response()
@@ -431,9 +318,9 @@ fn models(s: &Shared) -> Response {
 
 /// The key check, as OpenAI does it on every endpoint; `None` when the key is right
 /// or none is required.
-fn key_refusal(s: &Shared, req: &Logged) -> Option<Response> {
+fn key_refusal(s: &Core<Openai>, req: &Logged) -> Option<Response> {
     let script = s.script();
-    if let Some(key) = &script.key {
+    if let Some(key) = &script.settings.key {
         match req
             .header("authorization")
             .and_then(|a| a.strip_prefix("Bearer "))
@@ -461,13 +348,13 @@ fn key_refusal(s: &Shared, req: &Logged) -> Option<Response> {
 }
 
 /// Key and model checks; `None` when the request may proceed.
-fn refusal(s: &Shared, req: &Logged) -> Option<Response> {
+fn refusal(s: &Core<Openai>, req: &Logged) -> Option<Response> {
     if let Some(r) = key_refusal(s, req) {
         return Some(r);
     }
     let script = s.script();
     let model = req.body.as_ref().and_then(|b| b["model"].as_str());
-    if let (Some(served), Some(m)) = (&script.served, model)
+    if let (Some(served), Some(m)) = (&script.settings.served, model)
         && !served.iter().any(|x| x == m)
     {
         return Some(error(
@@ -480,7 +367,7 @@ fn refusal(s: &Shared, req: &Logged) -> Option<Response> {
     None
 }
 
-async fn chat(s: &Shared, req: &Logged) -> Response {
+async fn chat(s: &Core<Openai>, req: &Logged) -> Response {
     if let Some(r) = refusal(s, req) {
         return r;
     }
