@@ -111,12 +111,7 @@ impl Apertium {
 
     /// One text per request, whatever the config says.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits {
-            max_texts: 1,
-            max_chars: settings.max_chars,
-            max_bytes_per_text: (settings.max_bytes_per_text > 0)
-                .then_some(settings.max_bytes_per_text),
-        }
+        BatchLimits::capped(settings, 1, usize::MAX)
     }
 
     /// Options that change the output.

@@ -199,12 +199,7 @@ impl Azure {
 
     /// The config's limits, never above Azure's 1,000 elements and 50,000 characters.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits {
-            max_texts: settings.max_texts.min(MAX_ELEMENTS),
-            max_chars: settings.max_chars.min(MAX_REQUEST_CHARS),
-            max_bytes_per_text: (settings.max_bytes_per_text > 0)
-                .then_some(settings.max_bytes_per_text),
-        }
+        BatchLimits::capped(settings, MAX_ELEMENTS, MAX_REQUEST_CHARS)
     }
 
     /// Options that change the output: the API version and plain-text mode.

@@ -47,7 +47,7 @@
 //!   https://api-free.deepl.com"}`; `endpoint = "auto"` avoids it
 //!   ([`resolve_endpoint`]).
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply, mask_endpoint};
@@ -109,12 +109,7 @@ impl Deepl {
 
     /// The config's limits, never above 50 texts and [`MAX_CHARS`] characters.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits {
-            max_texts: settings.max_texts.clamp(1, MAX_TEXTS),
-            max_chars: settings.max_chars.clamp(1, MAX_CHARS),
-            max_bytes_per_text: (settings.max_bytes_per_text > 0)
-                .then_some(settings.max_bytes_per_text),
-        }
+        BatchLimits::capped(settings, MAX_TEXTS, MAX_CHARS)
     }
 
     /// Options that change the output (see the module doc for why these values).
@@ -213,25 +208,14 @@ impl Deepl {
                 texts.len()
             )));
         }
-        let body = serde_json::to_vec(&Request {
+        let body = Request {
             text: texts,
             target_lang: to,
             source_lang: from,
             split_sentences: SPLIT_SENTENCES,
             preserve_formatting: PRESERVE_FORMATTING,
-        })
-        .map_err(|e| ProviderError::BadRequest(format!("cannot encode the request: {e}")))?;
-        if body.len() > MAX_BODY_BYTES {
-            return Err(ProviderError::BadRequest(format!(
-                "request body of {} bytes is over DeepL's {MAX_BODY_BYTES}-byte limit; the batch must be split",
-                body.len()
-            )));
-        }
-        let request = http
-            .client
-            .post(http.url("v2/translate"))
-            .header(CONTENT_TYPE, "application/json")
-            .body(body);
+        };
+        let request = http.post_json("v2/translate", &body, MAX_BODY_BYTES, "DeepL")?;
         let reply = http.exchange(authorize(http, request)?).await?;
         classify(http, &reply, texts.len())
     }

@@ -49,7 +49,6 @@
 //!   Cloud documentation, not checked for this API here); the query parameter is
 //!   the documented v2 contract, so it is what we send.
 
-use reqwest::header::CONTENT_TYPE;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -120,12 +119,7 @@ impl Google {
 
     /// The config's limits, never above 128 texts and [`MAX_CHARS`] characters.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits {
-            max_texts: settings.max_texts.clamp(1, MAX_SEGMENTS),
-            max_chars: settings.max_chars.clamp(1, MAX_CHARS),
-            max_bytes_per_text: (settings.max_bytes_per_text > 0)
-                .then_some(settings.max_bytes_per_text),
-        }
+        BatchLimits::capped(settings, MAX_SEGMENTS, MAX_CHARS)
     }
 
     /// Options that change the output: the v2 API (its default `nmt` model) in plain
@@ -202,24 +196,13 @@ impl Google {
                 texts.len()
             )));
         }
-        let body = serde_json::to_vec(&Request {
+        let body = Request {
             q: texts,
             target: to,
             source: from,
             format: "text",
-        })
-        .map_err(|e| ProviderError::BadRequest(format!("cannot encode the request: {e}")))?;
-        if body.len() > MAX_BODY_BYTES {
-            return Err(ProviderError::BadRequest(format!(
-                "request body of {} bytes is over Google's {MAX_BODY_BYTES}-byte limit; the batch must be split",
-                body.len()
-            )));
-        }
-        let request = http
-            .client
-            .post(http.url(TRANSLATE_PATH))
-            .header(CONTENT_TYPE, "application/json")
-            .body(body);
+        };
+        let request = http.post_json(TRANSLATE_PATH, &body, MAX_BODY_BYTES, "Google")?;
         let reply = http.exchange(with_key(http, request)?).await?;
         classify(http, &reply, texts.len())
     }

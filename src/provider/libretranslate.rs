@@ -60,12 +60,7 @@ struct Response {
 impl LibreTranslate {
     /// Limits straight from the config (`max_bytes_per_text = 0`: none).
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits {
-            max_texts: settings.max_texts,
-            max_chars: settings.max_chars,
-            max_bytes_per_text: (settings.max_bytes_per_text > 0)
-                .then_some(settings.max_bytes_per_text),
-        }
+        BatchLimits::capped(settings, usize::MAX, usize::MAX)
     }
 
     /// Options that change the output.

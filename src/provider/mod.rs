@@ -142,6 +142,19 @@ pub struct BatchLimits {
     pub max_bytes_per_text: Option<usize>,
 }
 
+impl BatchLimits {
+    /// The config's limits (`max_bytes_per_text = 0`: none), capped at what the API
+    /// documents (`usize::MAX`: no cap).
+    fn capped(settings: &ProviderSettings, max_texts: usize, max_chars: usize) -> BatchLimits {
+        BatchLimits {
+            max_texts: settings.max_texts.clamp(1, max_texts.max(1)),
+            max_chars: settings.max_chars.clamp(1, max_chars.max(1)),
+            max_bytes_per_text: (settings.max_bytes_per_text > 0)
+                .then_some(settings.max_bytes_per_text),
+        }
+    }
+}
+
 /// A configured provider.
 #[derive(Debug)]
 pub struct Provider {
@@ -411,6 +424,31 @@ impl Http {
     /// `{base}/{path}`.
     fn url(&self, path: &str) -> String {
         format!("{}/{path}", self.base)
+    }
+
+    /// `POST {base}/{path}` with `value` as its JSON body, refused locally as
+    /// `BadRequest` (the pipeline then splits the batch) when the encoded body is over
+    /// the API's `max_bytes`.
+    fn post_json(
+        &self,
+        path: &str,
+        value: &impl serde::Serialize,
+        max_bytes: usize,
+        api: &str,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let body = serde_json::to_vec(value)
+            .map_err(|e| ProviderError::BadRequest(format!("cannot encode the request: {e}")))?;
+        if body.len() > max_bytes {
+            return Err(ProviderError::BadRequest(format!(
+                "request body of {} bytes is over {api}'s {max_bytes}-byte limit; the batch must be split",
+                body.len()
+            )));
+        }
+        Ok(self
+            .client
+            .post(self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body))
     }
 
     /// Send a request and read the whole answer.

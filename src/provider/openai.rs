@@ -223,12 +223,7 @@ impl Openai {
     /// shorter item list is also easier for a small model to answer with the right
     /// count. A refused or miscounted batch is split by the pipeline anyway.
     pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits {
-            max_texts: settings.max_texts,
-            max_chars: settings.max_chars,
-            max_bytes_per_text: (settings.max_bytes_per_text > 0)
-                .then_some(settings.max_bytes_per_text),
-        }
+        BatchLimits::capped(settings, usize::MAX, usize::MAX)
     }
 
     /// `model=<model>;prompt=<PROMPT_VERSION>;glossary=<hash or empty>`.
