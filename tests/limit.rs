@@ -9,6 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::client::texts;
 use common::emulator::{Api, Behaviour, Emulator};
 use futures::future::join_all;
 use tarjama::config::{Config, ProviderKind, ProviderSettings};
@@ -33,10 +34,6 @@ fn settings(kind: ProviderKind, endpoint: &str) -> ProviderSettings {
     s.retry_base_ms = 10;
     s.retry_max_ms = 2000;
     s
-}
-
-fn texts(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
 }
 
 /// `n` concurrent calls of one text each through `limiter` and `p`.

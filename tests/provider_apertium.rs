@@ -8,20 +8,16 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::apertium_emu::{ApertiumEmulator, Behaviour, text as logged_text};
+use common::client::class;
 use serde_json::json;
-use tarjama::config::{Config, ProviderKind, ProviderSettings};
+use tarjama::config::ProviderSettings;
 use tarjama::provider::{Provider, ProviderError};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The shipped `[providers.apertium]`, pointed at `endpoint`, with short timeouts.
 fn settings(endpoint: &str) -> ProviderSettings {
-    let mut s = Config::builtin().providers["apertium"].clone();
-    assert_eq!(s.kind, ProviderKind::Apertium);
-    s.endpoint = endpoint.to_string();
-    s.timeout_secs = 2.0;
-    s.connect_timeout_secs = 1.0;
-    s
+    common::client::shipped("apertium", endpoint)
 }
 
 fn provider(endpoint: &str) -> Provider {
@@ -30,16 +26,6 @@ fn provider(endpoint: &str) -> Provider {
 
 fn one(t: &str) -> Vec<String> {
     vec![t.to_string()]
-}
-
-fn class(r: &Result<Vec<String>, ProviderError>) -> String {
-    match r {
-        Ok(v) => format!("Ok({})", v.len()),
-        Err(ProviderError::RateLimited { retry_after, .. }) => {
-            format!("RateLimited({:?})", retry_after.map(|d| d.as_secs()))
-        }
-        Err(e) => format!("{e:?}").split('(').next().unwrap().to_string(),
-    }
 }
 
 #[tokio::test]

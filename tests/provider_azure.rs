@@ -8,10 +8,11 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::azure_emu::{AzureEmulator, Behaviour, fake_translate, texts as logged_texts};
+use common::client::{class, closed_port, texts};
 use common::harness::{Scratch, seeds};
 use predicates::prelude::*;
 use serde_json::json;
-use tarjama::config::{Config, ProviderKind, ProviderSettings};
+use tarjama::config::ProviderSettings;
 use tarjama::provider::{Provider, ProviderError};
 use tarjama::secret::ApiKey;
 use wiremock::matchers::any;
@@ -22,36 +23,11 @@ const REGION: &str = "westeurope";
 
 /// The shipped `[providers.azure]`, pointed at `endpoint`, with short timeouts.
 fn settings(endpoint: &str) -> ProviderSettings {
-    let mut s = Config::builtin().providers["azure"].clone();
-    assert_eq!(s.kind, ProviderKind::Azure);
-    s.endpoint = endpoint.to_string();
-    s.timeout_secs = 2.0;
-    s.connect_timeout_secs = 1.0;
-    s
+    common::client::shipped("azure", endpoint)
 }
 
 fn provider(endpoint: &str, key: Option<&str>) -> Provider {
     Provider::new("azure", &settings(endpoint), key.map(ApiKey::new)).unwrap()
-}
-
-fn texts(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-/// Which class a result is, for tables.
-fn class(r: &Result<Vec<String>, ProviderError>) -> String {
-    match r {
-        Ok(v) => format!("Ok({})", v.len()),
-        Err(ProviderError::RateLimited { retry_after, .. }) => {
-            format!("RateLimited({:?})", retry_after.map(|d| d.as_secs()))
-        }
-        Err(e) => format!("{e:?}").split('(').next().unwrap().to_string(),
-    }
-}
-
-async fn closed_port() -> u16 {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    l.local_addr().unwrap().port()
 }
 
 // ------------------------------------------------------------------ request shape

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::client::{class, texts};
 use common::deepl_emu::{self, Behaviour, DeeplEmu};
 use common::emulator::fake_translate;
 use common::harness::{Scratch, seeds};
@@ -24,30 +25,11 @@ const KEY: &str = "5eCr3t-KeY-0123-4567-89ab:fx";
 
 /// The shipped `[providers.deepl]`, pointed at `endpoint`, with short timeouts.
 fn settings(endpoint: &str) -> ProviderSettings {
-    let mut s = Config::builtin().providers["deepl"].clone();
-    s.endpoint = endpoint.to_string();
-    s.timeout_secs = 2.0;
-    s.connect_timeout_secs = 1.0;
-    s
+    common::client::shipped("deepl", endpoint)
 }
 
 fn provider(endpoint: &str, key: Option<&str>) -> Provider {
     Provider::new("deepl", &settings(endpoint), key.map(ApiKey::new)).unwrap()
-}
-
-fn texts(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-/// Which class a result is, for tables.
-fn class(r: &Result<Vec<String>, ProviderError>) -> String {
-    match r {
-        Ok(v) => format!("Ok({})", v.len()),
-        Err(ProviderError::RateLimited { retry_after, .. }) => {
-            format!("RateLimited({:?})", retry_after.map(|d| d.as_secs()))
-        }
-        Err(e) => format!("{e:?}").split('(').next().unwrap().to_string(),
-    }
 }
 
 // ------------------------------------------------------------------ wire format

@@ -8,11 +8,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::client::{class, texts};
 use common::emulator::fake_translate;
 use common::google_emu::{self, Behaviour, GoogleEmu};
 use common::harness::{Scratch, seeds};
 use predicates::prelude::*;
-use tarjama::config::{Config, ProviderSettings};
+use tarjama::config::ProviderSettings;
 use tarjama::provider::{Provider, ProviderError, batch_limits};
 use tarjama::secret::ApiKey;
 use wiremock::matchers::any;
@@ -25,30 +26,11 @@ const KEY_IN_URL: &str = "AIzaSeCrEt%2FKeY%2B0123%3D%3D";
 
 /// The shipped `[providers.google]`, pointed at `endpoint`, with short timeouts.
 fn settings(endpoint: &str) -> ProviderSettings {
-    let mut s = Config::builtin().providers["google"].clone();
-    s.endpoint = endpoint.to_string();
-    s.timeout_secs = 2.0;
-    s.connect_timeout_secs = 1.0;
-    s
+    common::client::shipped("google", endpoint)
 }
 
 fn provider(endpoint: &str, key: Option<&str>) -> Provider {
     Provider::new("google", &settings(endpoint), key.map(ApiKey::new)).unwrap()
-}
-
-fn texts(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-/// Which class a result is, for tables.
-fn class(r: &Result<Vec<String>, ProviderError>) -> String {
-    match r {
-        Ok(v) => format!("Ok({})", v.len()),
-        Err(ProviderError::RateLimited { retry_after, .. }) => {
-            format!("RateLimited({:?})", retry_after.map(|d| d.as_secs()))
-        }
-        Err(e) => format!("{e:?}").split('(').next().unwrap().to_string(),
-    }
 }
 
 // ------------------------------------------------------------------ wire format

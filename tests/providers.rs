@@ -6,8 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::client::{class, closed_port, texts};
 use common::emulator::{Api, Behaviour, Emulator, MYMEMORY_QUOTA_WARNING, fake_translate};
-use tarjama::config::{Config, ProviderKind, ProviderSettings};
+use tarjama::config::{ProviderKind, ProviderSettings};
 use tarjama::provider::{Provider, ProviderError};
 use tarjama::secret::ApiKey;
 use wiremock::matchers::any;
@@ -17,36 +18,11 @@ const KEY: &str = "SeCrEt-KeY-0123456789";
 
 /// The shipped settings of `kind`, pointed at `endpoint`, with short timeouts.
 fn settings(kind: ProviderKind, endpoint: &str) -> ProviderSettings {
-    let mut s = Config::builtin().providers[kind.as_str()].clone();
-    s.endpoint = endpoint.to_string();
-    s.timeout_secs = 2.0;
-    s.connect_timeout_secs = 1.0;
-    s
+    common::client::shipped(kind.as_str(), endpoint)
 }
 
 fn provider(kind: ProviderKind, endpoint: &str, key: Option<&str>) -> Provider {
     Provider::new("test", &settings(kind, endpoint), key.map(ApiKey::new)).unwrap()
-}
-
-fn texts(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-/// Which class an error is, for tables.
-fn class(r: &Result<Vec<String>, ProviderError>) -> String {
-    match r {
-        Ok(v) => format!("Ok({})", v.len()),
-        Err(ProviderError::RateLimited { retry_after, .. }) => {
-            format!("RateLimited({:?})", retry_after.map(|d| d.as_secs()))
-        }
-        Err(e) => format!("{e:?}").split('(').next().unwrap().to_string(),
-    }
-}
-
-/// A port with nothing listening on it.
-async fn closed_port() -> u16 {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    l.local_addr().unwrap().port()
 }
 
 // ---------------------------------------------------------------- LibreTranslate

@@ -3,6 +3,7 @@
 
 pub mod apertium_emu;
 pub mod azure_emu;
+pub mod client;
 pub mod deepl_emu;
 pub mod emulator;
 pub mod google_emu;

@@ -1,0 +1,41 @@
+//! Helpers for tests that call a provider directly, not through the binary.
+
+use tarjama::config::{Config, ProviderSettings};
+use tarjama::provider::ProviderError;
+
+/// The shipped `[providers.<name>]`, pointed at `endpoint`, with short timeouts.
+pub fn shipped(name: &str, endpoint: &str) -> ProviderSettings {
+    let mut s = Config::builtin().providers[name].clone();
+    assert_eq!(
+        s.kind.as_str(),
+        name,
+        "shipped tables are named after their kind"
+    );
+    s.endpoint = endpoint.to_string();
+    s.timeout_secs = 2.0;
+    s.connect_timeout_secs = 1.0;
+    s
+}
+
+/// Owned texts.
+pub fn texts(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Which class a result is, for tables: `Ok(n)`, `RateLimited(Some(secs))`, or the
+/// error variant's name.
+pub fn class(r: &Result<Vec<String>, ProviderError>) -> String {
+    match r {
+        Ok(v) => format!("Ok({})", v.len()),
+        Err(ProviderError::RateLimited { retry_after, .. }) => {
+            format!("RateLimited({:?})", retry_after.map(|d| d.as_secs()))
+        }
+        Err(e) => format!("{e:?}").split('(').next().unwrap().to_string(),
+    }
+}
+
+/// A port with nothing listening on it.
+pub async fn closed_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap().port()
+}
