@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
 use common::azure_emu::{AzureEmulator, Behaviour, fake_translate, texts as logged_texts};
 use common::client::{class, closed_port, texts};
@@ -372,16 +371,13 @@ async fn an_unknown_language_sent_anyway_is_an_unsupported_pair() {
 async fn a_hung_server_times_out_as_transient() {
     let emu = AzureEmulator::start().await;
     emu.set_mode(Behaviour::Hang);
-    let mut s = settings(&emu.url());
-    s.timeout_secs = 0.3;
-    let p = Provider::new("azure", &s, Some(ApiKey::new(KEY))).unwrap();
-    let started = Instant::now();
-    let e = p
-        .translate("ar", "en", &texts(&["واحد"]))
-        .await
-        .unwrap_err();
-    assert!(matches!(e, ProviderError::Transient(_)), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    common::client::assert_hang_is_transient(
+        "azure",
+        settings(&emu.url()),
+        Some(KEY),
+        ("ar", "واحد"),
+    )
+    .await;
 }
 
 // ------------------------------------------------------- languages and health

@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use common::client::{class, texts};
 use common::deepl_emu::{self, Behaviour, DeeplEmu};
@@ -375,16 +374,13 @@ async fn status_table() {
 async fn hang_times_out_as_transient() {
     let emu = DeeplEmu::start(KEY).await;
     emu.set_mode(Behaviour::Hang);
-    let mut s = settings(&emu.url());
-    s.timeout_secs = 0.3;
-    let p = Provider::new("deepl", &s, Some(ApiKey::new(KEY))).unwrap();
-    let started = Instant::now();
-    let e = p
-        .translate("ar", "en", &texts(&["واحد"]))
-        .await
-        .unwrap_err();
-    assert!(matches!(e, ProviderError::Transient(_)), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    common::client::assert_hang_is_transient(
+        "deepl",
+        settings(&emu.url()),
+        Some(KEY),
+        ("ar", "واحد"),
+    )
+    .await;
 }
 
 // ---------------------------------------------------- languages, health, hosts

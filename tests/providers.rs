@@ -546,16 +546,13 @@ async fn unknown_host_is_unreachable() {
 async fn hang_times_out_as_transient() {
     let emu = Emulator::start(Api::MyMemory).await;
     emu.set_mode(Behaviour::Hang);
-    let mut s = settings(ProviderKind::Mymemory, &emu.url());
-    s.timeout_secs = 0.3;
-    let p = Provider::new("mm", &s, Some(ApiKey::new(KEY))).unwrap();
-    let started = Instant::now();
-    let e = p
-        .translate("ar", "en", &texts(&["واحد"]))
-        .await
-        .unwrap_err();
-    assert!(matches!(e, ProviderError::Transient(_)), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    common::client::assert_hang_is_transient(
+        "mm",
+        settings(ProviderKind::Mymemory, &emu.url()),
+        Some(KEY),
+        ("ar", "واحد"),
+    )
+    .await;
 }
 
 /// The key is in MyMemory's query string and LibreTranslate's body: no error message

@@ -39,3 +39,21 @@ pub async fn closed_port() -> u16 {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// Against a server that never answers, one request with a 0.3 s timeout fails as
+/// `Transient` (retryable) within 2 s. `settings` point at that server.
+pub async fn assert_hang_is_transient(
+    name: &str,
+    mut settings: ProviderSettings,
+    key: Option<&str>,
+    (from, text): (&str, &str),
+) {
+    settings.timeout_secs = 0.3;
+    let p =
+        tarjama::provider::Provider::new(name, &settings, key.map(tarjama::secret::ApiKey::new))
+            .unwrap();
+    let started = std::time::Instant::now();
+    let e = p.translate(from, "en", &texts(&[text])).await.unwrap_err();
+    assert!(matches!(e, ProviderError::Transient(_)), "{e:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
