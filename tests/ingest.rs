@@ -211,7 +211,17 @@ fn permission_denied_is_reported() {
     fs_err::write(&path, "نص").unwrap();
     fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
     if fs_err::read(&path).is_ok() {
-        return; // running as root: permissions are not enforced
+        // Running as root (as CI does): permissions are not enforced, so exercise the
+        // same unreadable-file path with something root cannot read as a file either.
+        let not_a_file = dir.path().join("folder.txt");
+        fs_err::create_dir(&not_a_file).unwrap();
+        let err = ingest::read(&input(&not_a_file, SourceFormat::Text)).unwrap_err();
+        assert!(err.message.starts_with("cannot read"), "{err:?}");
+        assert!(
+            err.file.ends_with("folder.txt") && !err.message.contains('\n'),
+            "{err:?}"
+        );
+        return;
     }
     let err = ingest::read(&input(&path, SourceFormat::Text)).unwrap_err();
     assert_one_line_error(&err, &path, "cannot read: permission denied");
