@@ -50,6 +50,7 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
                 target: None,
                 cached: false,
                 flags: Vec::new(),
+                sentences: Vec::new(),
             };
             match outcome {
                 Outcome::NotSent => row.flags.push(flags::NOT_SENT.into()),
@@ -62,7 +63,7 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
                     row.target = Some(target);
                     row.cached = cached;
                     if reviewed {
-                        row.flags.push("reviewed".into());
+                        row.flags.push(flags::REVIEWED.into());
                     }
                 }
                 Outcome::Failed(flag) => row.flags.push(flag.into()),

@@ -5,6 +5,7 @@
 //! behaviour beyond small accessors, so that a stage never needs another stage's
 //! internals to read what it was handed.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -140,6 +141,45 @@ pub mod flags {
     pub const UNSUPPORTED_PAIR: &str = "unsupported_pair";
     /// Boilerplate or duplicate: kept, not sent.
     pub const NOT_SENT: &str = "not_sent";
+    /// The translation is a human correction (`translate import`), not machine output.
+    pub const REVIEWED: &str = "reviewed";
+
+    // Quality flags: set by the align stage on rows that have a translation, for the
+    // reviewer's attention. They never stop a translation from being used or cached.
+
+    /// A number in the source is missing from the translation, or the other way round.
+    pub const NUMBER_MISMATCH: &str = "number_mismatch";
+    /// The translation still contains Arabic-script text, or equals the source.
+    pub const UNTRANSLATED: &str = "untranslated";
+    /// The translation's length is far outside what is usual for the language pair.
+    pub const LENGTH_RATIO: &str = "length_ratio";
+    /// The translation is empty or blank.
+    pub const EMPTY: &str = "empty";
+    /// The translation ends mid-sentence where the source does not.
+    pub const TRUNCATED: &str = "truncated";
+    /// Another paragraph with a different source has the identical translation.
+    pub const SAME_TARGET: &str = "same_target";
+
+    /// Every quality flag, in the order they are documented.
+    pub const QUALITY: [&str; 6] = [
+        NUMBER_MISMATCH,
+        UNTRANSLATED,
+        LENGTH_RATIO,
+        EMPTY,
+        TRUNCATED,
+        SAME_TARGET,
+    ];
+}
+
+/// A source sentence (or run of sentences) aligned with its translation inside one
+/// paragraph: one bead of the sentence aligner. Either side may be empty (a sentence
+/// with no counterpart).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentencePair {
+    /// Source sentence(s), as they appear in the paragraph.
+    pub source: String,
+    /// Their translation, as it appears in the translated paragraph.
+    pub target: String,
 }
 
 /// One row of an aligned bilingual document: a source paragraph and its translation.
@@ -159,6 +199,9 @@ pub struct Row {
     pub cached: bool,
     /// Flags, see [`flags`].
     pub flags: Vec<String>,
+    /// The paragraph's sentences aligned with the translation's (empty when there is
+    /// no translation). Concatenated in order, each side gives back the paragraph.
+    pub sentences: Vec<SentencePair>,
 }
 
 impl Row {
@@ -209,6 +252,9 @@ pub struct DocCounts {
     pub skipped: usize,
     /// Content paragraphs left without a translation.
     pub untranslated: usize,
+    /// How many rows carry each flag (status and quality flags alike).
+    #[serde(default)]
+    pub flags: BTreeMap<String, usize>,
 }
 
 impl DocCounts {
@@ -222,6 +268,9 @@ impl DocCounts {
             ..DocCounts::default()
         };
         for row in &doc.rows {
+            for flag in &row.flags {
+                *c.flags.entry(flag.clone()).or_default() += 1;
+            }
             if row.target.is_some() {
                 c.translated += 1;
                 c.from_cache += usize::from(row.cached);
@@ -275,6 +324,9 @@ pub struct RunReport {
     /// Characters not sent because the cache held their translation.
     #[serde(default)]
     pub chars_from_cache: u64,
+    /// How many rows of the whole run carry each flag (status and quality flags).
+    #[serde(default)]
+    pub flags: BTreeMap<String, usize>,
     /// Inputs that could not be read, decoded or written.
     pub errors: Vec<FileError>,
     /// Per-document counts.
@@ -290,6 +342,9 @@ impl RunReport {
         self.from_cache += c.from_cache;
         self.skipped += c.skipped;
         self.untranslated += c.untranslated;
+        for (flag, n) in &c.flags {
+            *self.flags.entry(flag.clone()).or_default() += n;
+        }
         self.docs.push(c);
     }
 }

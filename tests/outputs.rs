@@ -31,6 +31,7 @@ fn row(index: usize, kind: Kind, lang: &str, source: &str, target: Option<&str>)
         target: target.map(str::to_owned),
         cached: false,
         flags: Vec::new(),
+        sentences: Vec::new(),
     }
 }
 
@@ -621,7 +622,7 @@ fn index_lists_every_doc_with_working_links() {
     }
 }
 
-const REPORT_KEYS: [&str; 15] = [
+const REPORT_KEYS: [&str; 16] = [
     "documents",
     "paragraphs",
     "translated",
@@ -635,6 +636,7 @@ const REPORT_KEYS: [&str; 15] = [
     "wall_ms",
     "chars_deduplicated",
     "chars_from_cache",
+    "flags",
     "errors",
     "docs",
 ];

@@ -268,6 +268,7 @@ mod tests {
             target: None,
             cached: false,
             flags: vec!["offline_miss".into()],
+            sentences: Vec::new(),
         };
         let cell = target_cell(&row, &Status::of(&row));
         assert!(cell.contains("untranslated: offline_miss"), "{cell}");
