@@ -59,3 +59,22 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
 pub fn chunk(text: &str, max_bytes: usize) -> Vec<String> {
     sentences::chunk(text, max_bytes)
 }
+
+/// Split a paragraph into sentences for the sentence aligner. The pieces are slices
+/// of `text` without surrounding whitespace, cut only at whitespace, so for a
+/// whitespace-collapsed `text` joining them with single spaces gives `text` back.
+///
+/// A sentence ends after a word whose last mark (closing quotes and brackets after
+/// it stay with the sentence) is one of `. ! ? ؟ … ۔`; `؛`, `:` and `,` never end
+/// one. Numbers (`3.5`, `1,000`, `١٫٥`, `12.10.2024`) contain no space, so they are
+/// never cut. A final `.` does not end the sentence after a title or Latin
+/// abbreviation (`Mr.`, `Dr.`, `e.g.`, `No. 5`), dotted initials (`U.S.`,
+/// `أ.ف.ب.`), a lone capital (`J.`) or a lone Arabic letter (`د.`, `أ.`; but `م.`
+/// and `هـ.` after a year may end it), a list number opening the sentence (`1.`),
+/// or before a lowercase Latin word; `etc.`, `a.m.`, `Inc.` and the like end it only
+/// before a capital or a non-Latin word. A headline's `..` does not end a sentence;
+/// `…` and `...` do unless a lowercase word follows.
+#[must_use]
+pub fn sentences(text: &str) -> Vec<&str> {
+    sentences::sentences(text)
+}

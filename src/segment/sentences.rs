@@ -1,13 +1,19 @@
 //! Sentence boundaries and byte-bounded chunks of a paragraph.
 //!
 //! Owns the punctuation vocabulary shared by the segment stage (what ends a
-//! sentence, what closes a quote) and the two cutters built on it:
+//! sentence, what closes a quote) and the cutters built on it:
 //! [`split_sentences`], which is lossless (its pieces are slices that concatenate
-//! back to the input, so callers can map results back to offsets), and [`chunk`],
+//! back to the input, so callers can map results back to offsets), [`chunk`],
 //! which packs whole sentences into requests no larger than a provider's byte limit
 //! and only degrades to clause, word and character cuts when a sentence alone is too
-//! big. Everything is a slice of the input until the final packing, so no text can
-//! be lost or duplicated on the way.
+//! big, and [`sentences`], the finer splitter the sentence aligner uses (cuts only
+//! at whitespace, knows more abbreviations, and does not end a sentence at `؛`).
+//! Everything is a slice of the input until the final packing, so no text can be
+//! lost or duplicated on the way.
+//!
+//! [`chunk`] keeps the older [`split_sentences`] rules on purpose: its pieces are
+//! part of MyMemory's cache keys, so changing where it cuts would orphan cached
+//! translations.
 
 /// Marks that end a sentence: `. ؟ ? ! ؛ …`. The colon is not one of them (it
 /// introduces quotes and lists inside a sentence).
@@ -134,6 +140,154 @@ fn is_initials(word: &str) -> bool {
 /// Opening quotes and brackets (the left edge of a word before a dot).
 fn is_opener(c: char) -> bool {
     matches!(c, '«' | '“' | '"' | '\'' | '‘' | '(' | '[' | '{' | '‹')
+}
+
+/// Marks that end a sentence for [`sentences`]: `. ! ? ؟ … ۔` (and the combined
+/// `‼ ⁇ ⁈ ⁉`). Unlike [`is_sentence_end`], the Arabic semicolon `؛` is not one of
+/// them: it joins clauses inside a sentence.
+#[must_use]
+pub fn is_terminal(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '؟' | '…' | '۔' | '‼' | '⁇' | '⁈' | '⁉')
+}
+
+/// Whether `text` ends like a finished sentence for [`sentences`]: its last mark,
+/// ignoring closing quotes and brackets, is one of [`is_terminal`].
+#[must_use]
+pub fn ends_with_terminal(text: &str) -> bool {
+    text.trim_end()
+        .trim_end_matches(is_closer)
+        .chars()
+        .next_back()
+        .is_some_and(is_terminal)
+}
+
+/// Split a paragraph into sentences for alignment; see [`crate::segment::sentences`].
+#[must_use]
+pub fn sentences(text: &str) -> Vec<&str> {
+    let words: Vec<(usize, &str)> = word_spans(text);
+    let mut out = Vec::new();
+    let mut first = 0;
+    for k in 0..words.len() {
+        let next = words.get(k + 1).map(|&(_, w)| w);
+        if next.is_none() || ends_sentence(&words[first..=k], next.unwrap_or_default()) {
+            let start = words[first].0;
+            let end = words[k].0 + words[k].1.len();
+            out.push(&text[start..end]);
+            first = k + 1;
+        }
+    }
+    out
+}
+
+/// The whitespace-separated words of `text` with their byte offsets.
+fn word_spans(text: &str) -> Vec<(usize, &str)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                spans.push((s, &text[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, &text[s..]));
+    }
+    spans
+}
+
+/// Abbreviations that are never the last word of a sentence: titles before a name
+/// and Latin abbreviations that introduce what follows (compared lowercased, final
+/// dot removed).
+const NEVER_FINAL: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "st", "gen", "sen", "rep", "gov", "col", "lt", "capt", "sgt",
+    "maj", "adm", "pres", "rev", "hon", "mt", "ft", "vs", "cf", "approx", "fig", "vol", "pp",
+    "art", "e.g", "i.e", "viz",
+];
+
+/// Abbreviations that may end a sentence: they do when the next word starts with a
+/// capital letter or is not written in the Latin script.
+const MAYBE_FINAL: &[&str] = &[
+    "etc", "a.m", "p.m", "inc", "ltd", "co", "corp", "jr", "sr", "bros", "al",
+];
+
+/// Whether the sentence made of `words` ends after its last word, `next` being the
+/// word that follows.
+fn ends_sentence(words: &[(usize, &str)], next: &str) -> bool {
+    let last = words[words.len() - 1].1;
+    let core = last.trim_end_matches(is_closer);
+    let Some(mark) = core.chars().next_back().filter(|&c| is_terminal(c)) else {
+        return false;
+    };
+    let body = core.trim_end_matches(is_terminal);
+    let run = &core[body.len()..];
+    let stem = body.trim_start_matches(is_opener);
+    let next_first = next.trim_start_matches(is_opener).chars().next();
+    let next_lower = next_first.is_some_and(|c| c.is_lowercase());
+    let next_latin_lower = next_lower && next_first.is_some_and(|c| c.is_ascii_alphabetic());
+    if run == ".." {
+        // A headline's `..` pause ("جديدة.. ماذا وراء").
+        return false;
+    }
+    if mark == '.' && run == "." && core.len() == last.len() {
+        return !is_word_abbreviation(words, stem, next) && !next_latin_lower;
+    }
+    if mark == '…' || run.ends_with("...") {
+        return !next_lower;
+    }
+    true
+}
+
+/// Whether `stem.` (the last word without its dot) is an abbreviation that does not
+/// end the sentence before `next`.
+fn is_word_abbreviation(words: &[(usize, &str)], stem: &str, next: &str) -> bool {
+    let lower = stem.to_lowercase();
+    let next_starts = |f: fn(char) -> bool| {
+        next.trim_start_matches(is_opener)
+            .chars()
+            .next()
+            .is_some_and(f)
+    };
+    if NEVER_FINAL.contains(&lower.as_str()) {
+        return true;
+    }
+    if lower == "no" {
+        return next_starts(|c| c.is_ascii_digit());
+    }
+    if MAYBE_FINAL.contains(&lower.as_str()) {
+        return !next_starts(|c| c.is_uppercase() || !c.is_ascii());
+    }
+    let arabic_letter = |c: char| c.is_alphabetic() && !c.is_ascii();
+    // A clitic conjunction or preposition may be written onto the title (`وأ.`).
+    let stem = match stem.strip_prefix(['و', 'ف', 'ب', 'ل']) {
+        Some(rest) if rest.chars().count() == 1 => rest,
+        _ => stem,
+    };
+    let mut chars = stem.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        // A lone capital is an initial (`J. Smith`); a lone Arabic letter a title
+        // (`د.` doctor, `أ.` professor), except `م.`/`هـ.` after a year, which may
+        // end the sentence.
+        let after_number =
+            words.len() >= 2 && words[words.len() - 2].1.chars().any(|c| c.is_numeric());
+        return c.is_uppercase() || (arabic_letter(c) && !after_number);
+    }
+    if stem == "هـ" {
+        return false;
+    }
+    // Dotted initials: `U.S`, `أ.ف.ب`, `ه.ش` (groups of one or two letters).
+    let initials = stem.contains('.')
+        && stem.split('.').all(|part| {
+            let n = part.chars().count();
+            (1..=2).contains(&n) && part.chars().all(char::is_alphabetic)
+        });
+    // A list number opening the sentence (`1. ...`).
+    let list_number =
+        words.len() == 1 && stem.chars().count() <= 2 && stem.chars().all(char::is_numeric);
+    initials || list_number
 }
 
 /// The smallest byte limit [`chunk`] honours: one character of up to four bytes
@@ -297,5 +451,77 @@ mod tests {
         assert_eq!(chunk("abcdefgh ij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(chunk("  ", 10), Vec::<String>::new());
         assert_eq!(chunk("One. Two. Three.", 10), vec!["One. Two.", "Three."]);
+    }
+
+    #[test]
+    fn sentences_cut_after_arabic_and_persian_marks_only_at_spaces() {
+        assert_eq!(
+            sentences("قال «نعم.» ثم ذهب؟ وعاد! انتهى"),
+            vec!["قال «نعم.»", "ثم ذهب؟", "وعاد!", "انتهى"]
+        );
+        assert_eq!(sentences("اول۔ دوم"), vec!["اول۔", "دوم"]);
+        // `؛` joins clauses; a colon introduces a quote.
+        assert_eq!(sentences("أ؛ ب: «ج»"), vec!["أ؛ ب: «ج»"]);
+        // A closing quote or bracket after the full stop stays with its sentence.
+        assert_eq!(
+            sentences("He said “yes.” Then (he left.) Done"),
+            vec!["He said “yes.”", "Then (he left.)", "Done"]
+        );
+        assert_eq!(sentences("  "), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn sentences_keep_numbers_and_abbreviations_whole() {
+        for t in [
+            "نما 3.5 في المئة و1,000 دولار و١٫٥ مليون في 12.10.2024 تقريبا",
+            "Mr. Smith and Dr. Jones met Gen. Lee.",
+            "the U.S. army and e.g. the navy",
+            "Resolution No. 2254 passed",
+            "Meet at 10 a.m. on Monday",
+            "J. R. Smith spoke",
+            "قال د. محمد وأ. أحمد",
+            "وقالت أ.ف.ب. إن",
+            "جديدة.. ماذا وراء",
+            "1. first item",
+            "a. b. c. lower case after a dot",
+        ] {
+            assert_eq!(sentences(t), vec![t], "{t}");
+        }
+    }
+
+    #[test]
+    fn sentences_end_after_abbreviations_that_can_end_one() {
+        assert_eq!(
+            sentences("It starts at 10 a.m. The minister came."),
+            vec!["It starts at 10 a.m.", "The minister came."]
+        );
+        assert_eq!(
+            sentences("apples, pears etc. Then more"),
+            vec!["apples, pears etc.", "Then more"]
+        );
+        assert_eq!(
+            sentences("He said no. Then left"),
+            vec!["He said no.", "Then left"]
+        );
+        assert_eq!(
+            sentences("في عام 1990 م. وقال"),
+            vec!["في عام 1990 م.", "وقال"]
+        );
+        assert_eq!(
+            sentences("in 2024. The end… Really... yes"),
+            vec!["in 2024.", "The end…", "Really... yes"]
+        );
+    }
+
+    #[test]
+    fn sentences_join_back_to_the_collapsed_text() {
+        for t in [
+            "أعلنت روسيا. «تم الاعتراف». وتابع “سنقدم”.",
+            "a\u{a0}b.  c\td? e",
+        ] {
+            let collapsed = collapse_whitespace(t);
+            assert_eq!(sentences(&collapsed).join(" "), collapsed);
+            assert!(sentences(t).iter().all(|s| s.trim() == *s && !s.is_empty()));
+        }
     }
 }
