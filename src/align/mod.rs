@@ -2,7 +2,16 @@
 //!
 //! The pipeline hands over a prepared document and one [`Outcome`] per paragraph; this
 //! stage turns them into the [`AlignedDoc`] every writer renders, in document order,
-//! with `cached` and `flags` set the same way for every output format.
+//! with `cached`, `flags` and `sentences` set the same way for every output format.
+//!
+//! - this file: pairing paragraphs with outcomes (status flags such as `not_sent`).
+//! - [`sentence`]: the sentences of a translated paragraph aligned with those of its
+//!   translation (Gale–Church), filling [`Row::sentences`].
+//! - [`quality`]: the quality flags of translated rows (`number_mismatch`,
+//!   `untranslated`, `length_ratio`, `empty`, `truncated`, `same_target`).
+
+pub mod quality;
+pub mod sentence;
 
 use crate::model::{AlignedDoc, PreparedDoc, Row, flags};
 
@@ -37,7 +46,7 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
         outcomes.len(),
         "one outcome per paragraph"
     );
-    let rows = doc
+    let mut rows = doc
         .paragraphs
         .iter()
         .zip(outcomes)
@@ -60,17 +69,27 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
                     cached,
                     reviewed,
                 } => {
-                    row.target = Some(target);
+                    let lang = if p.src_lang == "und" {
+                        &doc.src_lang
+                    } else {
+                        &p.src_lang
+                    };
+                    let model = sentence::length_model(lang, to);
+                    row.sentences = sentence::align_text(&p.source, &target, model);
                     row.cached = cached;
                     if reviewed {
                         row.flags.push(flags::REVIEWED.into());
                     }
+                    let quality = quality::paragraph_flags(&p.source, &target, to, model);
+                    row.flags.extend(quality.into_iter().map(String::from));
+                    row.target = Some(target);
                 }
                 Outcome::Failed(flag) => row.flags.push(flag.into()),
             }
             row
         })
-        .collect();
+        .collect::<Vec<_>>();
+    quality::mark_same_target(&mut rows);
     AlignedDoc {
         rel: doc.rel.clone(),
         src_lang: doc.src_lang.clone(),
