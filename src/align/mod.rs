@@ -102,7 +102,8 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Kind, Paragraph};
+    use crate::cache::normalize_key_text;
+    use crate::model::{Kind, Paragraph, SentencePair};
 
     #[test]
     fn rows_follow_paragraphs_and_outcomes() {
@@ -140,5 +141,103 @@ mod tests {
         assert_eq!(out.rows[1].flags, vec!["not_sent"]);
         assert!(out.rows[2].is_untranslated());
         assert_eq!(out.rows[2].flags, vec!["offline_miss"]);
+    }
+
+    fn translated(target: &str) -> Outcome {
+        Outcome::Translated {
+            target: target.into(),
+            cached: false,
+            reviewed: false,
+        }
+    }
+
+    fn doc_of(texts: &[&str]) -> PreparedDoc {
+        PreparedDoc {
+            rel: "000.txt".into(),
+            src_lang: "ar".into(),
+            paragraphs: texts
+                .iter()
+                .enumerate()
+                .map(|(index, t)| Paragraph {
+                    index,
+                    kind: Kind::Text,
+                    src_lang: "fa".into(),
+                    source: (*t).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn translated_rows_get_sentence_pairs_that_join_back() {
+        // Seed 003 (hard-wrapped there; segment joins the lines).
+        let source = "به گزارش آران نیوز به نقل از ایراف، مسکو در اقدامی بی سابقه، حکومت طالبان را به رسمیت\nشناخت. این تصمیم که پس از سومین دور نشست دوحه و در پی اظهارات نماینده ویژه روسیه در امور افغانستان اعلام شد، نشانگر تغییر استراتژیک کرملین در قبال کابل است.";
+        let target = "According to Aran News, citing IRAF, Moscow officially recognized the Taliban government in an unprecedented move.  This decision, announced after the third round of the Doha meeting and following statements by Russia's special envoy for Afghan affairs, marks a strategic shift in the Kremlin's policy towards Kabul.";
+        let out = align(
+            &doc_of(&[source, "متن"]),
+            vec![translated(target), Outcome::Failed(flags::OFFLINE_MISS)],
+            "en",
+            "deepl",
+        );
+        let row = &out.rows[0];
+        assert_eq!(row.sentences.len(), 2);
+        assert!(row.sentences[0].source.ends_with("شناخت."));
+        assert!(row.sentences[0].target.ends_with("unprecedented move."));
+        let join = |f: fn(&SentencePair) -> &str| {
+            let parts: Vec<&str> = row
+                .sentences
+                .iter()
+                .map(f)
+                .filter(|s| !s.is_empty())
+                .collect();
+            parts.join(" ")
+        };
+        assert_eq!(join(|p| &p.source), normalize_key_text(source));
+        assert_eq!(join(|p| &p.target), normalize_key_text(target));
+        assert!(row.flags.is_empty(), "{:?}", row.flags);
+        assert!(out.rows[1].sentences.is_empty());
+    }
+
+    #[test]
+    fn same_target_flags_every_row_sharing_a_translation() {
+        // Two different seed 000 sub-headings rendered identically, and one repeated
+        // source (identical translations of identical sources are fine).
+        let out = align(
+            &doc_of(&[
+                "روسيا تدعم طالبان",
+                "الاعتراف الرسمي بحكومة طالبان",
+                "أيديولوجية جهاد عالمي متطرفة",
+                "أيديولوجية جهاد عالمي متطرفة",
+            ]),
+            vec![
+                translated("Russia backs the Taliban"),
+                translated("Russia  backs the Taliban"),
+                translated("An extremist global jihad ideology"),
+                translated("An extremist global jihad ideology"),
+            ],
+            "en",
+            "deepl",
+        );
+        let has = |i: usize| out.rows[i].flags.iter().any(|f| f == flags::SAME_TARGET);
+        assert!(has(0) && has(1));
+        assert!(!has(2) && !has(3));
+    }
+
+    #[test]
+    fn reviewed_rows_still_get_quality_flags() {
+        let out = align(
+            &doc_of(&["قتل 145 شخصاً في مارس."]),
+            vec![Outcome::Translated {
+                target: "154 people were killed in March.".into(),
+                cached: true,
+                reviewed: true,
+            }],
+            "en",
+            "deepl",
+        );
+        assert_eq!(
+            out.rows[0].flags,
+            vec![flags::REVIEWED, flags::NUMBER_MISMATCH]
+        );
     }
 }
