@@ -192,7 +192,10 @@ pub fn parse(text: &str) -> Result<Element, ParseError> {
                     if stack.is_empty() {
                         "no XML root element".to_string()
                     } else {
-                        format!("the file ends inside <{}>", stack[stack.len() - 1].name)
+                        format!(
+                            "malformed XML: the file ends inside <{}>",
+                            stack[stack.len() - 1].name
+                        )
                     },
                 ));
             }
