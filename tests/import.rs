@@ -56,7 +56,7 @@ fn has_flag(row: &Value, flag: &str) -> bool {
 
 /// The `<unit id="p<index>">…</unit>` element of an XLIFF text.
 fn unit_of(xliff: &str, index: u64) -> (usize, usize) {
-    let start = xliff.find(&format!("<unit id=\"p{index}\">")).unwrap();
+    let start = xliff.find(&format!("<unit id=\"p{index}\"")).unwrap();
     let end = start + xliff[start..].find("</unit>").unwrap() + "</unit>".len();
     (start, end)
 }

@@ -6,7 +6,8 @@
 //! `<segment>`s' and `<ignorable>`s' sources in order, joined with a space; its target
 //! likewise (an `<ignorable>` without a target counts with its source), with inline
 //! markup reduced to its text (`<mrk>`, `<pc>` keep their content, `<cp hex>` is the
-//! character, placeholders are dropped). A unit is marked as human work when any of
+//! character, placeholders are dropped). A unit's source language is `srcLang`, or
+//! its own `tj:srcLang` (namespace `urn:tarjama`) when our writer put one. A unit is marked as human work when any of
 //! its segments has `state="reviewed"` or `state="final"`. XLIFF 1.2 is refused with a
 //! hint.
 
@@ -87,6 +88,9 @@ fn unit(u: &Element, src: &str, tgt: &str, parsed: &mut Parsed) {
         parsed.skipped.push("no target".into());
         return;
     }
+    let src = u
+        .attr_ns(crate::write::xliff::TARJAMA_NS, "srcLang")
+        .unwrap_or(src);
     parsed.push(Unit {
         place,
         src_lang: src.into(),
@@ -138,7 +142,7 @@ mod tests {
         <target>Title</target>
       </segment>
     </unit>
-    <unit id="p3">
+    <unit id="p3" xmlns:tj="urn:tarjama" tj:srcLang="fa">
       <notes>
         <note category="tarjama-flag">number_mismatch</note>
       </notes>
@@ -175,7 +179,8 @@ mod tests {
                 "unit p3"
             )
         );
-        assert_eq!((u.src_lang.as_str(), u.tgt_lang.as_str()), ("ar", "en"));
+        assert_eq!((u.src_lang.as_str(), u.tgt_lang.as_str()), ("fa", "en"));
+        assert_eq!(p.units[0].src_lang, "ar");
     }
 
     /// What a CAT tool does to the file: another prefix for the core namespace,
@@ -225,7 +230,7 @@ mod tests {
         let e = parse(v12.as_bytes()).unwrap_err();
         assert!(e.message.contains("XLIFF 1.2 is not supported"), "{e}");
         assert_eq!(e.line, Some(2));
-        let truncated = &OURS[..OURS.find("<unit id=\"p3\">").unwrap() + 20];
+        let truncated = &OURS[..OURS.find("<notes>").unwrap()];
         let e = parse(truncated.as_bytes()).unwrap_err();
         assert!(e.message.contains("ends inside"), "{e}");
         let bad = OURS.replace(

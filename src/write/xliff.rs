@@ -6,8 +6,10 @@
 //! `<segment id="p<index>s<n>">` per aligned sentence pair (`n` 0-based; a row whose
 //! sentences were not aligned is one segment holding the whole paragraph). A segment's
 //! `state` is `reviewed` for a human correction, else `translated`. The row's quality
-//! flags go in the unit's `<notes>` as `<note category="tarjama-flag">`. No date or
-//! other varying data: the same document gives the same bytes.
+//! flags go in the unit's `<notes>` as `<note category="tarjama-flag">`. A paragraph
+//! whose language differs from the document's (`srcLang`) says so in an extension
+//! attribute, `<unit tj:srcLang="fa" xmlns:tj="urn:tarjama">`, so that an import keys
+//! it right. No date or other varying data: the same document gives the same bytes.
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -18,6 +20,9 @@ use super::tmx::xml_safe;
 
 /// The XLIFF 2.0 core namespace.
 pub const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:2.0";
+
+/// Our extension namespace (a unit's own source language).
+pub const TARJAMA_NS: &str = "urn:tarjama";
 
 /// The `category` of the notes that carry a quality flag.
 pub const FLAG_NOTE_CATEGORY: &str = "tarjama-flag";
@@ -43,7 +48,7 @@ pub fn render(doc: &AlignedDoc) -> std::io::Result<Vec<u8>> {
     ))?;
     for row in &doc.rows {
         if let Some(target) = &row.target {
-            unit(&mut w, row, target)?;
+            unit(&mut w, row, &doc.src_lang, target)?;
         }
     }
     w.write_event(Event::End(BytesEnd::new("file")))?;
@@ -53,11 +58,14 @@ pub fn render(doc: &AlignedDoc) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn unit(w: &mut Writer<Vec<u8>>, row: &Row, target: &str) -> std::io::Result<()> {
+fn unit(w: &mut Writer<Vec<u8>>, row: &Row, doc_lang: &str, target: &str) -> std::io::Result<()> {
     let id = format!("p{}", row.index);
-    w.write_event(Event::Start(
-        BytesStart::new("unit").with_attributes([("id", id.as_str())]),
-    ))?;
+    let mut start = BytesStart::new("unit").with_attributes([("id", id.as_str())]);
+    if row.src_lang != doc_lang {
+        let lang = xml_safe(&row.src_lang);
+        start.extend_attributes([("xmlns:tj", TARJAMA_NS), ("tj:srcLang", &lang)]);
+    }
+    w.write_event(Event::Start(start))?;
     let quality: Vec<&str> = row
         .flags
         .iter()
@@ -147,7 +155,10 @@ mod tests {
             tgt_lang: "en".into(),
             provider: "libretranslate".into(),
             rows: vec![
-                row(0, Some("<b>Title</b>"), &["reviewed"]),
+                Row {
+                    src_lang: "fa".into(),
+                    ..row(0, Some("<b>Title</b>"), &["reviewed"])
+                },
                 row(1, None, &["offline_miss"]),
                 split,
             ],
@@ -158,6 +169,8 @@ mod tests {
         ));
         assert!(xml.contains(r#"<file id="f1" original="a/b &amp; c.txt">"#));
         assert!(xml.contains(r#"<segment id="p0s0" state="reviewed">"#));
+        assert!(xml.contains(r#"<unit id="p0" xmlns:tj="urn:tarjama" tj:srcLang="fa">"#));
+        assert!(xml.contains(r#"<unit id="p2">"#));
         assert!(xml.contains("&lt;b&gt;Title&lt;/b&gt;"));
         assert!(
             !xml.contains(r#"id="p1""#),
