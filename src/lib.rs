@@ -15,7 +15,9 @@
 //! - [`cache`] keeps every translation on disk, crash-safe and shared between runs.
 //! - [`pipeline`] orchestrates: dedupe, cache first, batch, send, record outcomes.
 //! - [`align`] pairs each source paragraph with its translation and flags.
-//! - [`write`] renders HTML, Markdown, TMX, JSONL, `index.html` and `report.json`.
+//! - [`write`] renders HTML, Markdown, TMX, JSONL, XLIFF, `index.html` and `report.json`.
+//! - [`import`] reads human corrections (corrections file, XLIFF, TMX, JSONL) into
+//!   the cache as reviewed translations (`translate import`).
 //! - [`cli`] is the command line on top.
 
 pub mod align;
@@ -24,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod import;
 pub mod ingest;
 pub mod limit;
 pub mod model;

@@ -31,7 +31,7 @@ fn libretranslate_seeds_end_to_end_then_offline_gives_the_same_jsonl() {
     lt(&s, &emu).assert().code(0);
 
     for name in seed_names() {
-        for ext in ["html", "md", "tmx", "jsonl"] {
+        for ext in ["html", "md", "tmx", "jsonl", "xliff"] {
             assert!(s.output(&name, ext).is_file(), "{name} {ext}");
         }
     }

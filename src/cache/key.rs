@@ -4,6 +4,9 @@
 //! the output, the source and target language and the normalized source text
 //! (whitespace runs collapsed, trimmed). It never includes an API key. The fields are
 //! length-prefixed before hashing so that no two field lists serialize alike.
+//!
+//! A reviewed translation (a human correction, `translate import`) is keyed without
+//! provider and options ([`CacheKey::reviewed`]): it holds for every provider.
 
 /// Everything that decides a translation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -30,6 +33,19 @@ impl CacheKey {
             from: from.to_string(),
             to: to.to_string(),
             text: normalize_key_text(text),
+        }
+    }
+
+    /// The key of a reviewed translation of the same text: without provider and
+    /// options, because a human correction holds whichever provider a later run uses.
+    #[must_use]
+    pub fn reviewed(&self) -> CacheKey {
+        CacheKey {
+            provider: String::new(),
+            options: String::new(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            text: self.text.clone(),
         }
     }
 

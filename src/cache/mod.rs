@@ -18,6 +18,13 @@
 //! fields are stored beside the translation with a checksum over all of them and
 //! compared on read, so a collision, a torn or a tampered entry is detected: it is
 //! reported, deleted and fetched again, never served.
+//!
+//! Reviewed translations (human corrections stored by `translate import`) live in the
+//! same table under a key without provider and options ([`CacheKey::reviewed`]): a
+//! lookup finds one before any machine entry of any provider, and a machine answer,
+//! stored under its own key, never replaces it. [`Cache::machine_targets`] lists what
+//! the machines answered for a text, so an import can tell an edited translation from
+//! an untouched one.
 
 mod key;
 
@@ -45,6 +52,15 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// The key an entry of this origin for `key` is stored under: a reviewed entry
+    /// without provider and options.
+    fn key<'k>(self, key: &'k CacheKey) -> std::borrow::Cow<'k, CacheKey> {
+        match self {
+            Origin::Reviewed => std::borrow::Cow::Owned(key.reviewed()),
+            Origin::Machine => std::borrow::Cow::Borrowed(key),
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Origin::Machine => "machine",
@@ -202,15 +218,16 @@ impl Cache {
         &self.path
     }
 
-    /// Look a translation up. A reviewed entry for the same text wins over a machine
-    /// one. A broken entry is deleted and reported as [`Lookup::Repaired`].
+    /// Look a translation up. A reviewed entry for the same languages and text (from
+    /// any provider's point of view) wins over a machine one of `key`'s provider. A
+    /// broken entry is deleted and reported as [`Lookup::Repaired`].
     ///
     /// # Errors
     /// The database cannot be read.
     pub fn get(&self, key: &CacheKey) -> Result<Lookup> {
         let conn = self.lock();
         let mut found = Lookup::Miss;
-        let ids = [Origin::Reviewed, Origin::Machine].map(|o| (o, key.id(o.as_str())));
+        let ids = [Origin::Reviewed, Origin::Machine].map(|o| (o, o.key(key).id(o.as_str())));
         // One prepared (and cached) statement for both origins: a cached rerun of a
         // large corpus is this lookup, hundreds of thousands of times.
         let mut rows: Vec<(Origin, Stored)> = {
@@ -237,8 +254,9 @@ impl Cache {
         };
         rows.sort_by_key(|(o, _)| *o != Origin::Reviewed);
         for (origin, stored) in rows {
-            let id = key.id(origin.as_str());
-            if stored.matches(key, origin) {
+            let okey = origin.key(key);
+            let id = okey.id(origin.as_str());
+            if stored.matches(&okey, origin) {
                 return Ok(Lookup::Hit(Hit {
                     target: stored.target,
                     origin,
@@ -279,34 +297,109 @@ impl Cache {
     }
 
     /// Store a translation. A machine translation never overwrites a reviewed one
-    /// (they are stored under different ids and the reviewed one wins on read).
+    /// (they are stored under different ids and the reviewed one wins on read). A
+    /// reviewed one is stored without `key`'s provider and options.
     ///
     /// # Errors
     /// The database cannot be written (disk full, read-only).
     pub fn put(&self, key: &CacheKey, target: &str, origin: Origin) -> Result<()> {
+        Cache::put_in(&self.lock(), &self.path, key, target, origin)
+    }
+
+    /// Store several reviewed translations in one transaction: all or none.
+    ///
+    /// # Errors
+    /// The database cannot be written; nothing was stored.
+    pub fn put_reviewed(&self, entries: &[(CacheKey, String)]) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(|e| cache_err(&self.path, &e))?;
+        for (key, target) in entries {
+            Cache::put_in(&tx, &self.path, key, target, Origin::Reviewed)?;
+        }
+        tx.commit().map_err(|e| cache_err(&self.path, &e))
+    }
+
+    fn put_in(
+        conn: &Connection,
+        path: &Path,
+        key: &CacheKey,
+        target: &str,
+        origin: Origin,
+    ) -> Result<()> {
+        let key = origin.key(key);
         let id = key.id(origin.as_str());
         let sum = key.checksum(origin.as_str(), target);
-        self.lock()
-            .prepare_cached(
-                "INSERT OR REPLACE INTO translations
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO translations
                  (key, provider, options, src, tgt, source, target, origin, checksum)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    &id[..],
-                    key.provider,
-                    key.options,
-                    key.from,
-                    key.to,
-                    key.text,
-                    target,
-                    origin.as_str(),
-                    &sum[..]
-                ])
-            })
-            .map_err(|e| cache_err(&self.path, &e))?;
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                &id[..],
+                key.provider,
+                key.options,
+                key.from,
+                key.to,
+                key.text,
+                target,
+                origin.as_str(),
+                &sum[..]
+            ])
+        })
+        .map_err(|e| cache_err(path, &e))?;
         Ok(())
+    }
+
+    /// Every machine translation stored for each `(from, to, text)` in `texts`, any
+    /// provider and options, as stored (damaged entries left out). `text` is
+    /// normalized like a key's. One pass over the table, for `translate import`.
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn machine_targets(&self, texts: &[(String, String, String)]) -> Result<Vec<Vec<String>>> {
+        let mut wanted: std::collections::HashMap<(&str, &str, String), Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, (from, to, text)) in texts.iter().enumerate() {
+            wanted
+                .entry((from.as_str(), to.as_str(), normalize_key_text(text)))
+                .or_default()
+                .push(i);
+        }
+        let mut found = vec![Vec::new(); texts.len()];
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT provider, options, src, tgt, source, target, origin, checksum
+                 FROM translations WHERE origin = 'machine'",
+            )
+            .map_err(|e| cache_err(&self.path, &e))?;
+        let rows = stmt
+            .query_map([], Stored::from_row)
+            .map_err(|e| cache_err(&self.path, &e))?;
+        for row in rows {
+            let stored = row.map_err(|e| cache_err(&self.path, &e))?;
+            let Some(at) = wanted.get(&(
+                stored.src.as_str(),
+                stored.tgt.as_str(),
+                stored.source.clone(),
+            )) else {
+                continue;
+            };
+            let key = CacheKey::new(
+                &stored.provider,
+                &stored.options,
+                &stored.src,
+                &stored.tgt,
+                &stored.source,
+            );
+            if stored.matches(&key, Origin::Machine) {
+                for &i in at {
+                    found[i].push(stored.target.clone());
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Number of entries.
@@ -446,6 +539,47 @@ mod tests {
             })
         );
         assert!(dir.path().join("CACHEDIR.TAG").is_file());
+    }
+
+    #[test]
+    fn reviewed_entry_holds_for_every_provider_and_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::open(dir.path()).unwrap();
+        let lt = key("جملة   طويلة");
+        let other = CacheKey::new("deepl", "formality=default", "ar", "en", "جملة طويلة");
+        c.put(&lt, "machine one", Origin::Machine).unwrap();
+        c.put(&other, "machine two", Origin::Machine).unwrap();
+        c.put_reviewed(&[(lt.clone(), "A long sentence.".into())])
+            .unwrap();
+        // A later machine answer of either provider does not replace it.
+        c.put(&other, "machine three", Origin::Machine).unwrap();
+        for k in [
+            &lt,
+            &other,
+            &CacheKey::new("new", "", "ar", "en", "جملة طويلة"),
+        ] {
+            assert_eq!(
+                c.get(k).unwrap(),
+                Lookup::Hit(Hit {
+                    target: "A long sentence.".into(),
+                    origin: Origin::Reviewed
+                })
+            );
+        }
+        // Other languages are other texts.
+        assert_eq!(
+            c.get(&CacheKey::new("deepl", "", "fa", "en", "جملة طويلة"))
+                .unwrap(),
+            Lookup::Miss
+        );
+        let mut found = c
+            .machine_targets(&[
+                ("ar".into(), "en".into(), " جملة\nطويلة ".into()),
+                ("ar".into(), "fr".into(), "جملة طويلة".into()),
+            ])
+            .unwrap();
+        found[0].sort();
+        assert_eq!(found, vec![vec!["machine one", "machine three"], vec![]]);
     }
 
     #[test]

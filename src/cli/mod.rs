@@ -8,6 +8,7 @@
 //! other fatal error.
 
 pub mod auth;
+pub mod import;
 mod progress;
 pub mod providers;
 
@@ -47,7 +48,7 @@ pub const DEFAULT_CACHE: &str = "cache";
     subcommand_negates_reqs = true
 )]
 pub struct Args {
-    /// Other jobs: keys, providers
+    /// Other jobs: keys, providers, importing corrections
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -83,8 +84,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = DEFAULT_CACHE)]
     pub cache_dir: PathBuf,
 
-    /// Output formats, comma-separated: any of html,md,tmx,jsonl
-    #[arg(long, value_name = "LIST", default_value = "html,md,tmx,jsonl")]
+    /// Output formats, comma-separated: any of html,md,tmx,jsonl,xliff
+    #[arg(long, value_name = "LIST", default_value = "html,md,tmx,jsonl,xliff")]
     pub format: String,
 
     /// Make no network connection: serve from the cache, list what is missing
@@ -127,6 +128,15 @@ pub enum Command {
         #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
         check: Option<String>,
     },
+    /// Store corrections (corrections file, XLIFF 2.0, TMX, JSONL) as reviewed translations
+    Import {
+        /// Files to import; the format is told from the content
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// Cache directory
+        #[arg(long, value_name = "DIR", default_value = DEFAULT_CACHE)]
+        cache_dir: PathBuf,
+    },
 }
 
 /// Run the command line; returns the exit code.
@@ -154,6 +164,7 @@ pub fn run() -> i32 {
         match &args.command {
             Some(Command::Auth { action }) => auth::run(&args, action),
             Some(Command::Providers { check }) => providers::run(&args, check.as_deref()).await,
+            Some(Command::Import { files, cache_dir }) => import::run(files, cache_dir),
             None => translate(&args).await,
         }
     };

@@ -3,10 +3,10 @@
 //! This module owns everything that leaves the program as a file: the output path
 //! of each document (mirroring its `rel`, never leaving the output directory), the
 //! atomic write (temp file in the same directory, then rename), and the dispatch to
-//! one renderer per [`Format`]: [`html`], [`markdown`], [`tmx`], [`jsonl`], plus the
+//! one renderer per [`Format`]: [`html`], [`markdown`], [`tmx`], [`jsonl`], [`xliff`], plus the
 //! run-level [`index`] page and [`report`] file.
 //!
-//! Numbering: machine-facing outputs (JSONL `index`, TMX `tuid`) are 0-based;
+//! Numbering: machine-facing outputs (JSONL `index`, TMX `tuid`, XLIFF ids) are 0-based;
 //! human-facing outputs (HTML, Markdown) number paragraphs from 1 and say so.
 
 pub mod html;
@@ -15,6 +15,7 @@ pub mod jsonl;
 pub mod markdown;
 pub mod report;
 pub mod tmx;
+pub mod xliff;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,11 +34,19 @@ pub enum Format {
     Tmx,
     /// JSON Lines.
     Jsonl,
+    /// XLIFF 2.0.
+    Xliff,
 }
 
 impl Format {
     /// Every format, the default.
-    pub const ALL: [Format; 4] = [Format::Html, Format::Md, Format::Tmx, Format::Jsonl];
+    pub const ALL: [Format; 5] = [
+        Format::Html,
+        Format::Md,
+        Format::Tmx,
+        Format::Jsonl,
+        Format::Xliff,
+    ];
 
     /// File extension.
     #[must_use]
@@ -47,6 +56,7 @@ impl Format {
             Format::Md => "md",
             Format::Tmx => "tmx",
             Format::Jsonl => "jsonl",
+            Format::Xliff => "xliff",
         }
     }
 
@@ -59,7 +69,7 @@ impl Format {
             .find(|f| f.ext().eq_ignore_ascii_case(name))
     }
 
-    /// Parse `html,md,tmx,jsonl` (any subset, any order).
+    /// Parse `html,md,tmx,jsonl,xliff` (any subset, any order).
     ///
     /// Names are case-insensitive and may be surrounded by spaces; duplicates are
     /// dropped and the result follows the order of [`Format::ALL`].
@@ -90,7 +100,7 @@ impl Format {
         Ok(list)
     }
 
-    /// `html, md, tmx, jsonl`.
+    /// `html, md, tmx, jsonl, xliff`.
     fn names() -> String {
         Format::ALL.map(Format::ext).join(", ")
     }
@@ -202,6 +212,7 @@ pub fn render(doc: &AlignedDoc, format: Format) -> std::io::Result<Vec<u8>> {
         Format::Md => markdown::render(doc).into_bytes(),
         Format::Tmx => tmx::render(doc)?,
         Format::Jsonl => jsonl::render(doc).into_bytes(),
+        Format::Xliff => xliff::render(doc)?,
     })
 }
 
@@ -339,7 +350,7 @@ mod tests {
         let got = Format::parse_list(" JSONL , html,md ,html ").unwrap();
         assert_eq!(got, vec![Format::Html, Format::Md, Format::Jsonl]);
         assert_eq!(
-            Format::parse_list("html,md,tmx,jsonl").unwrap(),
+            Format::parse_list("html,md,tmx,jsonl,xliff").unwrap(),
             Format::ALL.to_vec()
         );
     }
@@ -348,7 +359,7 @@ mod tests {
     fn parse_list_rejects_unknown_and_empty() {
         assert_eq!(
             Format::parse_list("html,pdf").unwrap_err(),
-            "unknown format `pdf`; expected any of html, md, tmx, jsonl"
+            "unknown format `pdf`; expected any of html, md, tmx, jsonl, xliff"
         );
         assert!(Format::parse_list("").is_err());
         assert!(Format::parse_list(" , ").is_err());
