@@ -9,12 +9,10 @@ use quick_xml::events::Event;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use tarjama::error::Error;
-use tarjama::model::{
-    AlignedDoc, DocCounts, FileError, Kind, Row, RunReport, SentencePair, flags,
-};
+use tarjama::model::{AlignedDoc, DocCounts, FileError, Kind, Row, RunReport, SentencePair, flags};
 use tarjama::write::{
-    Format, WriteOptions, output_path, render_with, tmx, write_atomic, write_document,
-    write_index, write_report,
+    Format, WriteOptions, output_path, render_with, tmx, write_atomic, write_document, write_index,
+    write_report,
 };
 
 const REL: &str = "seeds/000_2d74ac5e9dc5bed1.txt";
@@ -54,7 +52,12 @@ fn with_sentences(mut r: Row, pairs: &[(&str, &str)]) -> Row {
         })
         .collect();
     let join = |side: fn(&SentencePair) -> &str| {
-        let parts: Vec<&str> = r.sentences.iter().map(side).filter(|s| !s.is_empty()).collect();
+        let parts: Vec<&str> = r
+            .sentences
+            .iter()
+            .map(side)
+            .filter(|s| !s.is_empty())
+            .collect();
         parts.join(" ")
     };
     assert_eq!(join(|p| &p.source), r.source);
@@ -225,7 +228,11 @@ fn html_escapes_text_and_marks_rows() {
     // Sentence pairs: one span per side, linked by `data-s`; the empty pair has none.
     let second = html_row(&html, 2);
     for key in ["1.0", "1.1"] {
-        assert_eq!(second.matches(&format!("data-s=\"{key}\"")).count(), 2, "{second}");
+        assert_eq!(
+            second.matches(&format!("data-s=\"{key}\"")).count(),
+            2,
+            "{second}"
+        );
     }
     assert!(!second.contains("data-s=\"1.2\""), "{second}");
     // A row without pairs is highlighted as a whole.
@@ -249,7 +256,13 @@ fn html_escapes_text_and_marks_rows() {
     assert!(html_row(&html, 4).contains("dimmed"));
 
     let persian = html_row(&html, 7);
-    let classes = persian.split("class=\"").nth(1).unwrap().split('"').next().unwrap();
+    let classes = persian
+        .split("class=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
     assert!(classes.split(' ').any(|c| c == "untranslated"), "{classes}");
     assert!(classes.split(' ').any(|c| c == "flagged"), "{classes}");
     assert!(persian.contains("dir=\"rtl\" lang=\"fa\""));

@@ -116,7 +116,11 @@ impl<'a> Coordinator<'a> {
             fetched: HashMap::new(),
             seen: HashSet::new(),
             waiting_paragraphs: 0,
-            writer: Writer::spawn(ctx.opts.out_dir.clone(), ctx.opts.formats.clone(), ctx.opts.write),
+            writer: Writer::spawn(
+                ctx.opts.out_dir.clone(),
+                ctx.opts.formats.clone(),
+                ctx.opts.write,
+            ),
             report: RunReport {
                 errors,
                 ..RunReport::default()

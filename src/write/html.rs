@@ -37,6 +37,7 @@ use crate::model::{AlignedDoc, DocCounts, Kind, Row, flags};
 pub(crate) const BASE_CSS: &str = r#"
 :root { color-scheme: light; --muted: #5f5f5f; --line: #d9d9d9; --warn: #a33; --hl: #ffe88a; --ok: #1f6f43; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0 auto; max-width: 1400px; padding: 0 1.5rem 1.5rem; color: #1a1a1a; background: #fff;
   font: 16px/1.5 "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", Arial, sans-serif; }
 h1 { font-size: 1.35rem; margin: 0 0 .3rem; overflow-wrap: anywhere; }
@@ -79,7 +80,9 @@ header.top { position: sticky; top: 0; z-index: 3; background: #fff; padding: .8
 .keys { margin: .35rem 0 0; font-size: .78rem; color: var(--muted); }
 #nav-status { color: var(--muted); font-variant-numeric: tabular-nums; }
 table.aligned { table-layout: fixed; }
-col.c-num { width: 6.6rem; }
+col.c-num { width: 8.4rem; }
+tbody tr { scroll-margin-top: 13rem; }
+th[dir="rtl"] { text-align: right; }
 .num a { color: var(--muted); text-decoration: none; font-size: .85rem; }
 .num .badge { display: block; margin: .25rem 0 0 auto; width: fit-content; text-align: center; font-size: .66rem; }
 nav { font-size: .85rem; padding-top: .8rem; }
@@ -105,10 +108,13 @@ tr:focus { outline: 2px solid #1a5fb4; outline-offset: -2px; }
 tr.edited td.tgt { background: #f1faf4; }
 .only-flagged tbody tr:not(.flagged) { display: none; }
 .note { color: var(--muted); font-style: italic; font-size: .9rem; font-family: "Segoe UI", system-ui, sans-serif; }
-.tools { display: none; margin-top: .3rem; gap: .4rem; }
-.js .tools { display: flex; justify-content: flex-end; }
+.num .tools { display: none; }
+.js .num .tools { display: flex; flex-direction: column; align-items: flex-end; gap: .25rem; margin-top: .35rem; }
+.num .tools .badge { margin: 0; }
+button.edit { font-size: .72rem; padding: 0 .5rem; background: #fff; color: #1a5fb4; border-color: #b9c9e0; }
+button.edit:hover { background: #eef3fb; }
 .editor textarea { width: 100%; min-height: 5.5rem; font: inherit; line-height: 1.5; padding: .4rem; }
-.editor .tools { display: flex; justify-content: flex-end; }
+.editor .tools { display: flex; justify-content: flex-end; gap: .4rem; margin-top: .3rem; }
 @media (max-width: 720px) {
   header.top { position: static; }
   table.aligned, table.aligned tbody, table.aligned tr, table.aligned td { display: block; width: 100%; }
@@ -120,6 +126,7 @@ tr.edited td.tgt { background: #f1faf4; }
 }
 @media print {
   header.top { position: static; border-bottom-width: 1px; }
+  tbody tr { scroll-margin-top: 0; }
   .only-flagged tbody tr:not(.flagged) { display: table-row; }
   tr.untranslated td.tgt { background: none; border-inline-start: 3px solid var(--warn); }
   .s.hl { background: none; box-shadow: none; }
@@ -209,7 +216,7 @@ const DOC_JS: &str = r#"
     var editor = tr.querySelector(".editor");
     if (editor) { editor.remove(); }
     tr.querySelector(".t").hidden = false;
-    tr.querySelector(".tools").hidden = false;
+    tr.querySelector(".num .tools").hidden = false;
     if (value !== null) {
       value = value.trim();
       if (value === "" || value === data.rows[i].machine) { delete edits[i]; } else { edits[i] = value; }
@@ -244,7 +251,7 @@ const DOC_JS: &str = r#"
     box.className = "editor";
     box.append(area, bar);
     tr.querySelector(".t").hidden = true;
-    tr.querySelector(".tools").hidden = true;
+    tr.querySelector(".num .tools").hidden = true;
     tr.querySelector("td.tgt").append(box);
     area.focus();
   }
@@ -271,7 +278,8 @@ const DOC_JS: &str = r#"
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) { return; }
     var t = e.target;
-    if (t && (t.tagName === "TEXTAREA" || t.tagName === "INPUT" || t.tagName === "BUTTON" && e.key === "Enter")) { return; }
+    if (t && (t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable ||
+      t.tagName === "INPUT" && t.type !== "checkbox")) { return; }
     if (e.key === "n" || e.key === "j") { e.preventDefault(); go(1); }
     else if (e.key === "p" || e.key === "k") { e.preventDefault(); go(-1); }
     else if (e.key === "e") {
@@ -406,9 +414,11 @@ fn table(out: &mut String, doc: &AlignedDoc) {
         "<table class=\"aligned\">\n<caption>Paragraphs are numbered from 1; \
          JSONL <code>index</code> and TMX <code>tuid</code> are that number minus 1.</caption>\n\
          <colgroup><col class=\"c-num\"><col class=\"c-src\"><col class=\"c-tgt\"></colgroup>\n\
-         <thead><tr><th class=\"num\" scope=\"col\">¶</th><th scope=\"col\">Source ({})</th>\
-         <th scope=\"col\">Translation ({})</th></tr></thead>\n<tbody>\n",
+         <thead><tr><th class=\"num\" scope=\"col\">¶</th><th scope=\"col\" dir=\"{}\">Source ({})</th>\
+         <th scope=\"col\" dir=\"{}\">Translation ({})</th></tr></thead>\n<tbody>\n",
+        dir_of(&doc.src_lang),
         text(&doc.src_lang),
+        dir_of(&doc.tgt_lang),
         text(&doc.tgt_lang),
     );
     for row in &doc.rows {
@@ -419,7 +429,10 @@ fn table(out: &mut String, doc: &AlignedDoc) {
 
 /// A row the reviewer should look at: a quality flag, or content left untranslated.
 fn is_flagged(row: &Row) -> bool {
-    row.flags.iter().any(|f| flags::QUALITY.contains(&f.as_str())) || row.is_untranslated()
+    row.flags
+        .iter()
+        .any(|f| flags::QUALITY.contains(&f.as_str()))
+        || row.is_untranslated()
 }
 
 /// A row the reviewer can edit: it has a translation, or should have one.
@@ -432,11 +445,17 @@ fn render_row(out: &mut String, row: &Row, to: &str) {
     let n = row.index + 1;
     let _ = write!(
         out,
-        "<tr id=\"p{n}\" class=\"{}\" data-i=\"{}\" tabindex=\"-1\">\n<td class=\"num\"><a href=\"#p{n}\">{n}</a>{}{}</td>\n",
+        "<tr id=\"p{n}\" class=\"{}\" data-i=\"{}\" tabindex=\"-1\">\n<td class=\"num\"><a href=\"#p{n}\">{n}</a>{}{}{}{}</td>\n",
         row_classes(row, &status),
         row.index,
         kind_badge(row.kind),
         flag_badges(row),
+        if row.cached {
+            badge("cached", "cached")
+        } else {
+            String::new()
+        },
+        tools(row, &status),
     );
     let src_rtl = is_rtl(&row.src_lang);
     let _ = writeln!(
@@ -448,11 +467,10 @@ fn render_row(out: &mut String, row: &Row, to: &str) {
     );
     let _ = writeln!(
         out,
-        "<td class=\"tgt\" dir=\"{}\" lang=\"{}\"><div class=\"t\">{}</div>{}</td>\n</tr>",
+        "<td class=\"tgt\" dir=\"{}\" lang=\"{}\"><div class=\"t\">{}</div></td>\n</tr>",
         dir_of(to),
         attr(to),
         target_cell(row, &status, is_rtl(to)),
-        tools(row, &status),
     );
 }
 
@@ -524,7 +542,9 @@ fn flag_badge(flag: &str) -> String {
 /// What a flag means, for the badge's tooltip.
 fn flag_title(flag: &str) -> &'static str {
     match flag {
-        flags::NUMBER_MISMATCH => "a number in the source is missing from the translation, or the other way round",
+        flags::NUMBER_MISMATCH => {
+            "a number in the source is missing from the translation, or the other way round"
+        }
         flags::UNTRANSLATED => "the translation still contains Arabic script or equals the source",
         flags::LENGTH_RATIO => "the translation's length is far from usual for this language pair",
         flags::EMPTY => "the translation is empty",
@@ -566,7 +586,12 @@ fn sentence_span(out: &mut String, key: &str, s: &str, cell_rtl: bool) {
 }
 
 /// The cell's spans: `pick` chooses the side of each pair.
-fn spans(row: &Row, whole: &str, cell_rtl: bool, pick: fn(&crate::model::SentencePair) -> &str) -> String {
+fn spans(
+    row: &Row,
+    whole: &str,
+    cell_rtl: bool,
+    pick: fn(&crate::model::SentencePair) -> &str,
+) -> String {
     let mut out = String::with_capacity(whole.len() * 2);
     if row.sentences.is_empty() {
         sentence_span(&mut out, &row.index.to_string(), whole, cell_rtl);
@@ -591,7 +616,9 @@ fn source_cell(row: &Row, rtl: bool) -> String {
 
 fn target_cell(row: &Row, status: &Status, rtl: bool) -> String {
     match status {
-        Status::Translated => spans(row, row.target.as_deref().unwrap_or_default(), rtl, |p| &p.target),
+        Status::Translated => spans(row, row.target.as_deref().unwrap_or_default(), rtl, |p| {
+            &p.target
+        }),
         Status::NotSent(kind) => note(&format!("{}, not translated", kind.as_str())),
         Status::SameLanguage => note("same language, not sent"),
         Status::Untranslated(reason) if reason.is_empty() => badge("untranslated", "untranslated"),
@@ -599,25 +626,18 @@ fn target_cell(row: &Row, status: &Status, rtl: bool) -> String {
     }
 }
 
-/// Below the translation: the cached badge, the hidden `edited` badge and the Edit
-/// button (shown once the script runs).
+/// Under the row's number: the `edited` badge (hidden until the row is edited) and the
+/// Edit button, both shown only once the script runs.
 fn tools(row: &Row, status: &Status) -> String {
-    let mut out = String::new();
-    if row.cached {
-        out.push_str(&badge("cached", "cached"));
+    if !is_editable(status) {
+        return String::new();
     }
-    if is_editable(status) {
-        let _ = write!(
-            out,
-            "<span class=\"badge badge-edited\" lang=\"en\" dir=\"ltr\" hidden>edited</span>\
-             <button type=\"button\" class=\"edit\" aria-label=\"Edit the translation of paragraph {}\">Edit</button>",
-            row.index + 1
-        );
-    }
-    if out.is_empty() {
-        return out;
-    }
-    format!("<div class=\"tools\" lang=\"en\" dir=\"ltr\">{out}</div>")
+    format!(
+        "<div class=\"tools\" lang=\"en\" dir=\"ltr\">\
+         <span class=\"badge badge-edited\" hidden>edited</span>\
+         <button type=\"button\" class=\"edit\" aria-label=\"Edit the translation of paragraph {}\">Edit</button></div>",
+        row.index + 1
+    )
 }
 
 fn is_arabic_script(c: char) -> bool {
@@ -654,7 +674,9 @@ struct RowData<'a> {
 
 /// `<stem>.<to>.corrections.json`, the download's suggested name.
 fn corrections_file_name(doc: &AlignedDoc) -> String {
-    let name = output_rel(&doc.rel, &doc.tgt_lang, "json").pop().unwrap_or_default();
+    let name = output_rel(&doc.rel, &doc.tgt_lang, "json")
+        .pop()
+        .unwrap_or_default();
     let stem = name.strip_suffix(".json").unwrap_or(&name);
     format!("{stem}.corrections.json")
 }
@@ -746,7 +768,13 @@ mod tests {
 
     #[test]
     fn sentence_pairs_share_a_key_across_cells() {
-        let r = row(&[], &[("قال 12 شخصا.", "12 people said."), ("ثم BBC News.", "Then BBC News.")]);
+        let r = row(
+            &[],
+            &[
+                ("قال 12 شخصا.", "12 people said."),
+                ("ثم BBC News.", "Then BBC News."),
+            ],
+        );
         let html = render(&doc(vec![r]));
         for key in ["4.0", "4.1"] {
             let needle = format!("data-s=\"{key}\"");
@@ -773,8 +801,14 @@ mod tests {
 
     #[test]
     fn quality_flags_mark_the_row_and_show_as_badges() {
-        let html = render(&doc(vec![row(&[flags::NUMBER_MISMATCH, flags::REVIEWED], &[])]));
-        assert!(html.contains("class=\"kind-text translated flagged reviewed\""), "{html}");
+        let html = render(&doc(vec![row(
+            &[flags::NUMBER_MISMATCH, flags::REVIEWED],
+            &[],
+        )]));
+        assert!(
+            html.contains("class=\"kind-text translated flagged reviewed\""),
+            "{html}"
+        );
         assert!(html.contains(">number_mismatch</span>"));
         assert!(html.contains("badge-reviewed"));
         let plain = render(&doc(vec![row(&[flags::REVIEWED], &[])]));
@@ -787,9 +821,21 @@ mod tests {
     #[test]
     fn csp_allows_exactly_the_page_script_and_style() {
         let html = render(&doc(vec![row(&[], &[])]));
-        let script = html.split("<script>").nth(1).unwrap().split("</script>").next().unwrap();
+        let script = html
+            .split("<script>")
+            .nth(1)
+            .unwrap()
+            .split("</script>")
+            .next()
+            .unwrap();
         assert_eq!(script, DOC_JS);
-        let style = html.split("<style>").nth(1).unwrap().split("</style>").next().unwrap();
+        let style = html
+            .split("<style>")
+            .nth(1)
+            .unwrap()
+            .split("</style>")
+            .next()
+            .unwrap();
         let csp = format!(
             "default-src 'none'; style-src {}; script-src {}; base-uri 'none'; form-action 'none'",
             csp_hash(style),
@@ -797,7 +843,10 @@ mod tests {
         );
         assert!(html.contains(&format!("content=\"{csp}\"")), "{html}");
         // The known answer for the empty string, so the hash is SHA-256 in base64.
-        assert_eq!(csp_hash(""), "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='");
+        assert_eq!(
+            csp_hash(""),
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+        );
     }
 
     #[test]
@@ -805,10 +854,19 @@ mod tests {
         let mut r = row(&[], &[]);
         r.source = "</script><script>alert(1)</script> & co".into();
         let html = render(&doc(vec![r]));
-        let block = html.split("id=\"tarjama-data\">").nth(1).unwrap().split("</script>").next().unwrap();
+        let block = html
+            .split("id=\"tarjama-data\">")
+            .nth(1)
+            .unwrap()
+            .split("</script>")
+            .next()
+            .unwrap();
         assert!(!block.contains('<') && !block.contains('&'), "{block}");
         let v: serde_json::Value = serde_json::from_str(block).unwrap();
-        assert_eq!(v["rows"]["4"]["source"], "</script><script>alert(1)</script> & co");
+        assert_eq!(
+            v["rows"]["4"]["source"],
+            "</script><script>alert(1)</script> & co"
+        );
         assert_eq!(v["file"], "خبر.en.corrections.json");
         assert_eq!(v["doc"], "dir/خبر.txt");
     }

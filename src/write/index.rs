@@ -83,7 +83,12 @@ pub fn render(docs: &[DocCounts], to: &str, formats: &[Format]) -> String {
         .find(|f| *f == Format::Html)
         .or(formats.first().copied());
     let mut out = String::new();
-    head(&mut out, "tarjama: translated documents", INDEX_CSS, INDEX_JS);
+    head(
+        &mut out,
+        "tarjama: translated documents",
+        INDEX_CSS,
+        INDEX_JS,
+    );
     let _ = write!(
         out,
         "<h1>Translated documents</h1>\n<p class=\"meta\">{} document{} → <code>{}</code></p>\n",
@@ -96,7 +101,10 @@ pub fn render(docs: &[DocCounts], to: &str, formats: &[Format]) -> String {
         doc_row(&mut out, doc, to, link_format);
     }
     totals(&mut out, docs);
-    let _ = write!(out, "</table>\n<script>{INDEX_JS}</script>\n</body>\n</html>\n");
+    let _ = write!(
+        out,
+        "</table>\n<script>{INDEX_JS}</script>\n</body>\n</html>\n"
+    );
     out
 }
 

@@ -225,7 +225,11 @@ pub fn render(doc: &AlignedDoc, format: Format) -> std::io::Result<Vec<u8>> {
 ///
 /// # Errors
 /// Only if the XML writer fails, which writing to memory does not.
-pub fn render_with(doc: &AlignedDoc, format: Format, opts: WriteOptions) -> std::io::Result<Vec<u8>> {
+pub fn render_with(
+    doc: &AlignedDoc,
+    format: Format,
+    opts: WriteOptions,
+) -> std::io::Result<Vec<u8>> {
     Ok(match format {
         Format::Html => html::render(doc).into_bytes(),
         Format::Md => markdown::render(doc).into_bytes(),

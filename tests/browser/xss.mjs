@@ -1,0 +1,16 @@
+// Usage: node xss.mjs PAGE
+// A page made from an article containing <script> and <img onerror>: reports the
+// text shown, the elements that exist and whether anything ran.
+import { check } from './lib.mjs';
+
+const [file] = process.argv.slice(2);
+await check(file, async (page) => {
+  await page.waitForTimeout(300);
+  return page.evaluate(() => ({
+    text: document.querySelector('table.aligned tbody').innerText,
+    imgs: document.querySelectorAll('img').length,
+    scripts: [...document.scripts].map((s) => s.type || 'classic'),
+    // Our script ran (it adds this class); nothing else should have.
+    ours: document.documentElement.classList.contains('js'),
+  }));
+});
