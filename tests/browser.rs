@@ -361,6 +361,13 @@ fn seed_pages_load_clean_and_arabic_reads_right_to_left() {
         "{rtl_checked} right-to-left pages checked"
     );
     assert_eq!(pages[0]["printHidesControls"], json!(true));
+    // Hovering a seed's source sentence (a paragraph while nothing fills the pairs)
+    // lights it and its counterpart in the translation, nothing else.
+    let key = pages[0]["hovered"].as_str().unwrap();
+    assert_eq!(
+        strs(&pages[0]["highlighted"]),
+        [format!("src:{key}"), format!("tgt:{key}")]
+    );
     assert!(art.join("seed-page-full.png").is_file());
     assert!(art.join("seed-page-print.png").is_file());
 }
@@ -415,6 +422,8 @@ fn review_page_highlights_filters_navigates_and_downloads_corrections() {
     });
     assert_eq!(v["download"], want);
     assert_eq!(v["download"]["corrections"][1]["machine"], Value::Null);
+    assert_eq!(strs(&v["editedAfterReload"]), ["p2", "p5"]);
+    assert_eq!(v["downloadLabelAfterReload"], "Download corrections (2)");
 }
 
 #[test]
@@ -431,6 +440,40 @@ fn crafted_article_shows_markup_as_text_and_runs_nothing() {
     assert_eq!(v["imgs"], 0);
     assert_eq!(strs(&v["scripts"]), ["application/json", "classic"]);
     assert_eq!(v["ours"], json!(true));
+    assert_eq!(v["injected"], json!(false));
+}
+
+/// Were an escape ever missed, the page's CSP would still run nothing: the same page
+/// with the article's markup put back raw.
+#[test]
+fn a_missed_escape_would_still_run_nothing() {
+    if !tools_ready() {
+        return;
+    }
+    let page = pages().out.join("xss.en.html");
+    let html = fs_err::read_to_string(&page).unwrap();
+    let raw = html
+        .replace(
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+            "<script>window.tarjamaInjected = true; alert(1)</script>",
+        )
+        .replace(
+            "&lt;img src=x onerror=alert(1)&gt;",
+            "<img src=x onerror=\"window.tarjamaInjected = true; alert(1)\">",
+        );
+    assert!(
+        raw.matches("tarjamaInjected").count() >= 2,
+        "nothing to inject"
+    );
+    let broken = artifacts().join("xss-unescaped.html");
+    fs_err::write(&broken, raw).unwrap();
+    let v = node("xss.mjs", &[&broken]);
+    assert_eq!(v["problems"]["dialogs"], json!([]));
+    assert_eq!(v["problems"]["pageErrors"], json!([]));
+    assert_eq!(v["injected"], json!(false));
+    assert_eq!(v["ours"], json!(true), "our own script still runs");
+    let console = strs(&v["problems"]["console"]).join("\n");
+    assert!(console.contains("Content Security Policy"), "{console}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 // Usage: node pages.mjs ARTIFACT_DIR PAGE...
 // Loads every page; per page reports its problems and, for its first translated
 // right-to-left source cell, the computed direction and where the first and the last
-// word of its first line are drawn. Saves full-page screenshots of the first page, on
-// screen and as printed, and says whether print hides the reviewer's controls.
+// word of its first line are drawn. On the first page: hovers a source sentence and
+// reports what lit up, saves screenshots (full page, the highlight, as printed) and
+// says whether print hides the reviewer's controls.
 import { join } from 'node:path';
 import { launch } from './lib.mjs';
 
@@ -46,6 +47,13 @@ try {
     }));
     if (n === 0) {
       await page.screenshot({ path: join(artifacts, 'seed-page-full.png'), fullPage: true });
+      // Hover the first sentence (or paragraph) of the second translated row.
+      const span = page.locator('tbody tr.translated').nth(1).locator('td.src .s').first();
+      info.hovered = await span.getAttribute('data-s');
+      await span.hover();
+      info.highlighted = await page.$$eval('.s.hl', (els) => els.map((e) => `${e.closest('td').className}:${e.dataset.s}`));
+      await page.screenshot({ path: join(artifacts, 'seed-page-highlight.png') });
+      await page.mouse.move(5, 890);
       await page.emulateMedia({ media: 'print' });
       info.printHidesControls = await page.$eval('#controls', (c) => getComputedStyle(c).display === 'none');
       await page.screenshot({ path: join(artifacts, 'seed-page-print.png'), fullPage: true });

@@ -1,7 +1,7 @@
 // Usage: node review.mjs ARTIFACT_DIR PAGE
 // On a page with known sentence pairs and flags: hover and focus highlighting, the
-// flagged-only filter, keyboard navigation between flagged rows, editing and the
-// corrections download. Reports what it saw; tests/browser.rs judges it.
+// flagged-only filter, keyboard navigation between flagged rows, editing, the
+// corrections download, and edits kept across a reload. Reports what it saw; tests/browser.rs judges it.
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { check, classes } from './lib.mjs';
@@ -64,5 +64,9 @@ await check(file, async (page) => {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
   out.downloadName = download.suggestedFilename();
   out.download = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  // Saved edits survive a reload (local storage).
+  await page.reload({ waitUntil: 'load' });
+  out.editedAfterReload = await page.$$eval('tbody tr.edited', (rows) => rows.map((r) => r.id));
+  out.downloadLabelAfterReload = await page.textContent('#download');
   return out;
 });
