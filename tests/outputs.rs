@@ -762,6 +762,37 @@ fn index_lists_every_doc_with_working_links() {
     }
 }
 
+#[test]
+fn index_counts_quality_flags_and_sorts_from_header_buttons() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut flagged = sample("b.txt");
+    flagged.rows[1].flags = vec![flags::REVIEWED.to_owned(), flags::LENGTH_RATIO.to_owned()];
+    let counts = [DocCounts::of(&sample("a.txt")), DocCounts::of(&flagged)];
+    let html =
+        fs_err::read_to_string(write_index(dir.path(), &counts, "en", &Format::ALL).unwrap())
+            .unwrap();
+    let row = |doc: &str| {
+        let start = html.find(&format!(">{doc}</bdi>")).unwrap();
+        let end = start + html[start..].find("</tr>").unwrap();
+        html[start..end].to_owned()
+    };
+    // a.txt: one number_mismatch; b.txt: that, plus length_ratio and one reviewed row.
+    let a = row("a.txt");
+    assert!(a.contains("data-v=\"1\"><span class=\"badge badge-q\">number_mismatch 1</span><b>1</b></td><td class=\"n\">0</td>"), "{a}");
+    let b = row("b.txt");
+    assert!(b.contains("data-v=\"2\">"), "{b}");
+    assert!(
+        b.contains(">length_ratio 1<") && b.contains(">number_mismatch 1<"),
+        "{b}"
+    );
+    assert!(b.ends_with("<b>2</b></td><td class=\"n\">1</td>"), "{b}");
+    let head = &html[html.find("<thead>").unwrap()..html.find("</thead>").unwrap()];
+    assert_eq!(head.matches("<th ").count(), 9);
+    assert_eq!(head.matches("<button type=\"button\">").count(), 9);
+    assert_eq!(head.matches("aria-sort=\"ascending\"").count(), 1);
+    assert!(head.contains("aria-sort=\"ascending\"><button type=\"button\">Document<"));
+}
+
 const REPORT_KEYS: [&str; 16] = [
     "documents",
     "paragraphs",

@@ -396,11 +396,12 @@ fn controls(out: &mut String) {
          <span id=\"nav-status\" aria-live=\"polite\"></span>\n\
          <button type=\"button\" id=\"download\" disabled>Download corrections (0)</button>\n\
          </div>\n\
-         <p class=\"keys\">Keys: <kbd>n</kbd> or <kbd>j</kbd> next flagged row · \
-         <kbd>p</kbd> or <kbd>k</kbd> previous flagged row · <kbd>e</kbd> edit the current row's \
-         translation · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> save the edit · <kbd>Esc</kbd> cancel · \
-         <kbd>Tab</kbd> moves through sentences; hovering or focusing one highlights its \
-         counterpart. Rows are flagged when a quality check failed or the translation is missing.</p>\n",
+         <p class=\"keys\">Keys: <kbd>n</kbd>/<kbd>j</kbd> next flagged row · \
+         <kbd>p</kbd>/<kbd>k</kbd> previous · <kbd>e</kbd> edit the row · \
+         <kbd>Ctrl</kbd>+<kbd>Enter</kbd> save · <kbd>Esc</kbd> cancel · \
+         hover or <kbd>Tab</kbd> to a sentence to see its counterpart. \
+         <span title=\"a quality check failed, or the translation is missing\">Flagged: \
+         a quality check failed or no translation.</span></p>\n",
     );
 }
 

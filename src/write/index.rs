@@ -46,14 +46,13 @@ const INDEX_JS: &str = r#"
       var asc = th.getAttribute("aria-sort") !== "ascending";
       var numeric = th.classList.contains("n");
       var rows = Array.prototype.slice.call(body.rows);
-      function key(tr) { var c = tr.cells[col]; return c.getAttribute("data-v") || c.textContent.trim(); }
+      function key(tr, c) { var td = tr.cells[c]; return td.getAttribute("data-v") || td.textContent.trim(); }
       rows.sort(function (x, y) {
-        var a = key(x), b2 = key(y);
-        var d = numeric ? Number(a) - Number(b2) : a.localeCompare(b2);
-        if (d === 0) { d = key2(x).localeCompare(key2(y)); }
+        var a = key(x, col), b = key(y, col);
+        var d = numeric ? Number(a) - Number(b) : a.localeCompare(b);
+        if (d === 0) { d = key(x, 0).localeCompare(key(y, 0)); }
         return asc ? d : -d;
       });
-      function key2(tr) { return tr.cells[0].textContent.trim(); }
       rows.forEach(function (tr) { body.appendChild(tr); });
       heads.forEach(function (h) { if (h.querySelector("button")) { h.setAttribute("aria-sort", "none"); } });
       th.setAttribute("aria-sort", asc ? "ascending" : "descending");
@@ -125,7 +124,7 @@ fn table_head(out: &mut String) {
 fn doc_row(out: &mut String, doc: &DocCounts, to: &str, link: Option<Format>) {
     let name = match link {
         Some(f) => format!(
-            "<a href=\"{}\">{}</a>",
+            "<a href=\"{}\"><bdi>{}</bdi></a>",
             attr(&href(&doc.doc, to, f)),
             text(&doc.doc)
         ),
