@@ -289,6 +289,8 @@ fn node(script: &str, args: &[&Path]) -> Value {
         "node {script} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Shown only when the test fails: everything the script saw.
+    eprintln!("node {script} reported: {stdout}");
     serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("node {script}: {e}: {stdout}"))
 }

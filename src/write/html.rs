@@ -92,7 +92,7 @@ td.src[dir="rtl"] { font-family: "Noto Naskh Arabic", "Noto Sans Arabic", "Geeza
 td.src[lang="fa"] { font-family: Vazirmatn, "Noto Naskh Arabic", "Noto Sans Arabic", "B Nazanin", "Segoe UI", Tahoma,
   "DejaVu Sans", sans-serif; }
 td.tgt { line-height: 1.65; }
-.s { unicode-bidi: isolate; border-radius: .2em; padding: .05em 0; transition: background-color .1s; }
+.s { unicode-bidi: isolate; border-radius: .2em; padding: .05em 0; }
 .s:focus { outline: none; }
 .s:focus-visible { outline: 2px solid #1a5fb4; outline-offset: 0; }
 .s.hl { background: var(--hl); box-shadow: 0 0 0 2px var(--hl); }
