@@ -9,9 +9,10 @@ use quick_xml::events::Event;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use tarjama::error::Error;
-use tarjama::model::{AlignedDoc, DocCounts, FileError, Kind, Row, RunReport, flags};
+use tarjama::model::{AlignedDoc, DocCounts, FileError, Kind, Row, RunReport, SentencePair, flags};
 use tarjama::write::{
-    Format, output_path, write_atomic, write_document, write_index, write_report,
+    Format, WriteOptions, output_path, render_with, tmx, write_atomic, write_document, write_index,
+    write_report,
 };
 
 const REL: &str = "seeds/000_2d74ac5e9dc5bed1.txt";
@@ -40,6 +41,30 @@ fn flagged(mut r: Row, flag: &str) -> Row {
     r
 }
 
+/// `r` with its sentence pairs: the source and target cut at the given word
+/// boundaries (so each side's pairs, joined by a space, give the paragraph back).
+fn with_sentences(mut r: Row, pairs: &[(&str, &str)]) -> Row {
+    r.sentences = pairs
+        .iter()
+        .map(|(s, t)| SentencePair {
+            source: (*s).to_owned(),
+            target: (*t).to_owned(),
+        })
+        .collect();
+    let join = |side: fn(&SentencePair) -> &str| {
+        let parts: Vec<&str> = r
+            .sentences
+            .iter()
+            .map(side)
+            .filter(|s| !s.is_empty())
+            .collect();
+        parts.join(" ")
+    };
+    assert_eq!(join(|p| &p.source), r.source);
+    assert_eq!(Some(join(|p| &p.target)), r.target);
+    r
+}
+
 /// One document with every kind of row.
 fn sample(rel: &str) -> AlignedDoc {
     let mut heading = row(
@@ -54,14 +79,27 @@ fn sample(rel: &str) -> AlignedDoc {
     heading.cached = true;
     let rows = vec![
         heading,
-        row(
-            1,
-            Kind::Text,
-            "ar",
-            "أعلنت روسيا، اليوم الخميس، أنها قبلت أوراق اعتماد سفير جديد لأفغانستان، مما يجعلها أول دولة تعترف بحكومة “طالبان” في هذا البلد",
-            Some(
-                "Russia announced on Thursday that it had accepted the credentials of a new ambassador of Afghanistan, making it the first country to recognise the “Taliban” government there",
+        with_sentences(
+            row(
+                1,
+                Kind::Text,
+                "ar",
+                "أعلنت روسيا، اليوم الخميس، أنها قبلت أوراق اعتماد سفير جديد لأفغانستان، مما يجعلها أول دولة تعترف بحكومة “طالبان” في هذا البلد",
+                Some(
+                    "Russia announced on Thursday that it had accepted the credentials of a new ambassador of Afghanistan, making it the first country to recognise the “Taliban” government there",
+                ),
             ),
+            &[
+                (
+                    "أعلنت روسيا، اليوم الخميس، أنها قبلت أوراق اعتماد سفير جديد لأفغانستان،",
+                    "Russia announced on Thursday that it had accepted the credentials of a new ambassador of Afghanistan,",
+                ),
+                (
+                    "مما يجعلها أول دولة تعترف بحكومة “طالبان” في هذا البلد",
+                    "making it the first country to recognise the “Taliban” government there",
+                ),
+                ("", ""),
+            ],
         ),
         flagged(
             row(
@@ -83,14 +121,17 @@ fn sample(rel: &str) -> AlignedDoc {
             ),
             flags::NOT_SENT,
         ),
-        row(
-            4,
-            Kind::Caption,
-            "ar",
-            "لاجئون أفغان يحملون أمتعتهم بعد عبورهم من إيران عند نقطة الصفر على حدود إسلام قلعة في ولاية هرات في 24 يوليو 2025 (أ.ف.ب)",
-            Some(
-                "Afghan refugees carry their belongings after crossing from Iran at the zero point of the Islam Qala border in Herat province on 24 July 2025 (AFP)",
+        flagged(
+            row(
+                4,
+                Kind::Caption,
+                "ar",
+                "لاجئون أفغان يحملون أمتعتهم بعد عبورهم من إيران عند نقطة الصفر على حدود إسلام قلعة في ولاية هرات في 24 يوليو 2025 (أ.ف.ب)",
+                Some(
+                    "Afghan refugees carry their belongings after crossing from Iran at the zero point of the Islam Qala border in Herat province on 42 July 2025 (AFP)",
+                ),
             ),
+            flags::NUMBER_MISMATCH,
         ),
         row(5, Kind::Text, "ar", XSS_SRC, Some(XSS_TGT)),
         flagged(
@@ -163,19 +204,41 @@ fn html_escapes_text_and_marks_rows() {
     assert!(html.contains(&format!("<title>{REL}</title>")));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
-    assert!(
-        !html.contains("<script") && !html.contains("<img"),
-        "raw tag in page"
+    // The only script elements are ours: the page script and its JSON data block.
+    assert_eq!(html.matches("<script").count(), 2, "raw tag in page");
+    assert_eq!(html.matches("<script>").count(), 1);
+    assert_eq!(
+        html.matches("<script type=\"application/json\" id=\"tarjama-data\">")
+            .count(),
+        1
     );
+    assert!(!html.contains("<img"), "raw tag in page");
+    assert!(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-"));
     assert!(!html.contains("<link") && !html.contains("http://") && !html.contains("https://"));
     for needle in [
         "deepl",
         "paragraphs: <b>10</b>",
         "from cache: <b>1</b>",
         "untranslated: <b>2</b>",
+        "flagged rows: <b>3</b>",
+        ">number_mismatch</span>: <b>1</b>",
     ] {
         assert!(html.contains(needle), "header lacks {needle}");
     }
+    // Sentence pairs: one span per side, linked by `data-s`; the empty pair has none.
+    let second = html_row(&html, 2);
+    for key in ["1.0", "1.1"] {
+        assert_eq!(
+            second.matches(&format!("data-s=\"{key}\"")).count(),
+            2,
+            "{second}"
+        );
+    }
+    assert!(!second.contains("data-s=\"1.2\""), "{second}");
+    // A row without pairs is highlighted as a whole.
+    assert_eq!(html_row(&html, 1).matches("data-s=\"0\"").count(), 2);
+    let caption = html_row(&html, 5);
+    assert!(caption.contains(" flagged") && caption.contains(">number_mismatch</span>"));
 
     let first = html_row(&html, 1);
     assert!(
@@ -193,7 +256,15 @@ fn html_escapes_text_and_marks_rows() {
     assert!(html_row(&html, 4).contains("dimmed"));
 
     let persian = html_row(&html, 7);
-    assert!(persian.contains("class=\"untranslated") || persian.contains(" untranslated\""));
+    let classes = persian
+        .split("class=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(classes.split(' ').any(|c| c == "untranslated"), "{classes}");
+    assert!(classes.split(' ').any(|c| c == "flagged"), "{classes}");
     assert!(persian.contains("dir=\"rtl\" lang=\"fa\""));
     assert!(persian.contains("untranslated: offline_miss"));
     assert!(html_row(&html, 10).contains("untranslated: quota_exhausted"));
@@ -243,6 +314,8 @@ struct Tmx {
     tuids: Vec<String>,
     langs: Vec<String>,
     segs: Vec<String>,
+    /// `(type, text)` of every `<prop>`, in order.
+    props: Vec<(String, String)>,
 }
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
@@ -255,9 +328,19 @@ fn parse_tmx(xml: &str) -> Tmx {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut tmx = Tmx::default();
     let mut in_seg = false;
+    let mut in_prop = false;
     loop {
         match reader.read_event().unwrap() {
             Event::Eof => return tmx,
+            Event::Start(e) if e.name().as_ref() == b"prop" => {
+                in_prop = true;
+                tmx.props.push((attr(&e, "type").unwrap(), String::new()));
+            }
+            Event::End(e) if e.name().as_ref() == b"prop" => in_prop = false,
+            Event::Text(t) if in_prop => {
+                let raw = t.decode().unwrap();
+                tmx.props.last_mut().unwrap().1 += &quick_xml::escape::unescape(&raw).unwrap();
+            }
             Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
                 b"header" => tmx.srclang = attr(&e, "srclang").unwrap(),
                 b"tu" => tmx.tuids.push(attr(&e, "tuid").unwrap()),
@@ -321,6 +404,35 @@ fn tmx_is_valid_and_round_trips() {
     }
     assert_eq!(tmx.langs, langs);
     assert_eq!(tmx.segs, segs);
+    assert_eq!(tmx.props, [("x-tarjama-doc".to_owned(), REL.to_owned())]);
+}
+
+#[test]
+fn tmx_sentence_units_carry_their_paragraph() {
+    let doc = sample(REL);
+    let opts = WriteOptions {
+        tmx_unit: tmx::Unit::Sentence,
+    };
+    let xml = String::from_utf8(render_with(&doc, Format::Tmx, opts).unwrap()).unwrap();
+    assert!(xml.contains("segtype=\"sentence\""));
+    let tmx = parse_tmx(&xml);
+    // Only row 1 has sentence pairs; its empty pair makes no unit.
+    assert_eq!(tmx.tuids, ["1.0", "1.1"]);
+    assert_eq!(
+        tmx.props,
+        [
+            ("x-tarjama-doc".to_owned(), REL.to_owned()),
+            ("x-tarjama-paragraph".to_owned(), "1".to_owned()),
+            ("x-tarjama-paragraph".to_owned(), "1".to_owned()),
+        ]
+    );
+    let pairs = &doc.rows[1].sentences;
+    let want: Vec<String> = pairs[..2]
+        .iter()
+        .flat_map(|p| [p.source.clone(), p.target.clone()])
+        .collect();
+    assert_eq!(tmx.segs, want);
+    assert_eq!(tmx.langs, ["ar", "en", "ar", "en"]);
 }
 
 /// A JSONL line, strictly.
@@ -338,6 +450,14 @@ struct Line {
     provider: String,
     cached: bool,
     flags: Vec<String>,
+    sentences: Vec<Pair>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct Pair {
+    source: String,
+    target: String,
 }
 
 /// The keys of a JSON object in the order they appear.
@@ -363,9 +483,18 @@ impl<'de> Deserialize<'de> for Keys {
     }
 }
 
-const JSONL_KEYS: [&str; 10] = [
-    "doc", "index", "kind", "src_lang", "tgt_lang", "source", "target", "provider", "cached",
+const JSONL_KEYS: [&str; 11] = [
+    "doc",
+    "index",
+    "kind",
+    "src_lang",
+    "tgt_lang",
+    "source",
+    "target",
+    "provider",
+    "cached",
     "flags",
+    "sentences",
 ];
 
 #[test]
@@ -391,6 +520,17 @@ fn jsonl_lines_are_strict_ordered_and_utf8() {
         assert_eq!(parsed.provider, "deepl");
         assert_eq!(parsed.cached, row.cached);
         assert_eq!(parsed.flags, row.flags);
+        let pairs: Vec<(&str, &str)> = parsed
+            .sentences
+            .iter()
+            .map(|p| (p.source.as_str(), p.target.as_str()))
+            .collect();
+        let want: Vec<(&str, &str)> = row
+            .sentences
+            .iter()
+            .map(|p| (p.source.as_str(), p.target.as_str()))
+            .collect();
+        assert_eq!(pairs, want);
         assert!(
             line.contains(&row.source.replace('"', "\\\"")),
             "source not raw UTF-8"
@@ -620,6 +760,37 @@ fn index_lists_every_doc_with_working_links() {
             "untranslated count not shown"
         );
     }
+}
+
+#[test]
+fn index_counts_quality_flags_and_sorts_from_header_buttons() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut flagged = sample("b.txt");
+    flagged.rows[1].flags = vec![flags::REVIEWED.to_owned(), flags::LENGTH_RATIO.to_owned()];
+    let counts = [DocCounts::of(&sample("a.txt")), DocCounts::of(&flagged)];
+    let html =
+        fs_err::read_to_string(write_index(dir.path(), &counts, "en", &Format::ALL).unwrap())
+            .unwrap();
+    let row = |doc: &str| {
+        let start = html.find(&format!(">{doc}</bdi>")).unwrap();
+        let end = start + html[start..].find("</tr>").unwrap();
+        html[start..end].to_owned()
+    };
+    // a.txt: one number_mismatch; b.txt: that, plus length_ratio and one reviewed row.
+    let a = row("a.txt");
+    assert!(a.contains("data-v=\"1\"><span class=\"badge badge-q\">number_mismatch 1</span><b>1</b></td><td class=\"n\">0</td>"), "{a}");
+    let b = row("b.txt");
+    assert!(b.contains("data-v=\"2\">"), "{b}");
+    assert!(
+        b.contains(">length_ratio 1<") && b.contains(">number_mismatch 1<"),
+        "{b}"
+    );
+    assert!(b.ends_with("<b>2</b></td><td class=\"n\">1</td>"), "{b}");
+    let head = &html[html.find("<thead>").unwrap()..html.find("</thead>").unwrap()];
+    assert_eq!(head.matches("<th ").count(), 9);
+    assert_eq!(head.matches("<button type=\"button\">").count(), 9);
+    assert_eq!(head.matches("aria-sort=\"ascending\"").count(), 1);
+    assert!(head.contains("aria-sort=\"ascending\"><button type=\"button\">Document<"));
 }
 
 const REPORT_KEYS: [&str; 16] = [

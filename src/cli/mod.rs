@@ -88,6 +88,11 @@ pub struct Args {
     #[arg(long, value_name = "LIST", default_value = "html,md,tmx,jsonl,xliff")]
     pub format: String,
 
+    /// What one TMX translation unit holds: a paragraph, or an aligned sentence pair
+    #[arg(long, value_name = "UNIT", default_value = "paragraph",
+          value_parser = ["paragraph", "sentence"])]
+    pub tmx_unit: String,
+
     /// Make no network connection: serve from the cache, list what is missing
     #[arg(long)]
     pub offline: bool,
@@ -241,6 +246,9 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
         out_dir: args.out.clone(),
         cache_dir: args.cache_dir.clone(),
         formats,
+        write: crate::write::WriteOptions {
+            tmx_unit: crate::write::tmx::Unit::from_name(&args.tmx_unit).unwrap_or_default(),
+        },
         offline: args.offline,
         dry_run: args.dry_run,
     })

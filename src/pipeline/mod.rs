@@ -58,6 +58,8 @@ pub struct RunOptions {
     pub cache_dir: PathBuf,
     /// Output formats.
     pub formats: Vec<Format>,
+    /// Format choices (`--tmx-unit`).
+    pub write: write::WriteOptions,
     /// Serve from the cache only; never connect.
     pub offline: bool,
     /// Do everything up to the network, then report; write nothing.

@@ -116,7 +116,11 @@ impl<'a> Coordinator<'a> {
             fetched: HashMap::new(),
             seen: HashSet::new(),
             waiting_paragraphs: 0,
-            writer: Writer::spawn(ctx.opts.out_dir.clone(), ctx.opts.formats.clone()),
+            writer: Writer::spawn(
+                ctx.opts.out_dir.clone(),
+                ctx.opts.formats.clone(),
+                ctx.opts.write,
+            ),
             report: RunReport {
                 errors,
                 ..RunReport::default()
@@ -575,12 +579,16 @@ struct Writer {
 }
 
 impl Writer {
-    fn spawn(out_dir: std::path::PathBuf, formats: Vec<write::Format>) -> Writer {
+    fn spawn(
+        out_dir: std::path::PathBuf,
+        formats: Vec<write::Format>,
+        opts: write::WriteOptions,
+    ) -> Writer {
         let (tx, rx) = std::sync::mpsc::sync_channel::<AlignedDoc>(WRITE_AHEAD);
         let (done_tx, done) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             for doc in rx {
-                let result = write::write_document(&out_dir, &doc, &formats).map(|_| ());
+                let result = write::write_document_with(&out_dir, &doc, &formats, opts).map(|_| ());
                 if done_tx.send((doc.rel, result)).is_err() {
                     break;
                 }

@@ -2,8 +2,11 @@
 //!
 //! This module owns the index page: one row per document, sorted by its path, with
 //! a relative, percent-encoded link to the document's HTML page (or, without HTML,
-//! to the first format written), its language and its paragraph counts, and a
-//! totals row. Everything shown is escaped.
+//! to the first format written), its language, its paragraph counts, its quality
+//! flags (total and per flag) and its reviewed rows, and a totals row. Every column
+//! sorts when its header button is clicked (a small inline script, allowed by hash in
+//! the page's CSP like the document pages'; `aria-sort` tells which). Everything
+//! shown is escaped.
 
 use std::fmt::Write as _;
 
@@ -11,7 +14,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::html::head;
 use super::{Format, output_rel};
-use crate::model::DocCounts;
+use crate::model::{DocCounts, flags};
 
 const INDEX_CSS: &str = r#"
 .meta { color: #333; margin: 0 0 1rem; }
@@ -20,14 +23,52 @@ td.n, th.n { text-align: end; font-variant-numeric: tabular-nums; }
 td.bad { color: #a33; font-weight: 700; }
 tfoot td { font-weight: 700; border-top: 2px solid var(--line); }
 tbody tr:hover { background: #f7f7f7; }
+th button { all: unset; cursor: pointer; display: inline-flex; gap: .3em; align-items: baseline; }
+th button:focus-visible { outline: 2px solid #1a5fb4; outline-offset: 2px; }
+th button::after { content: "↕"; color: #aaa; font-size: .8em; }
+th[aria-sort="ascending"] button::after { content: "▲"; color: #333; }
+th[aria-sort="descending"] button::after { content: "▼"; color: #333; }
+td .badge { margin: 0 .2em .1em 0; }
+@media print { th button::after { content: none; } }
 "#;
 
-const COLUMNS: [&str; 5] = [
+/// Sorts the table by the clicked column; numbers by `data-v`, text by locale.
+const INDEX_JS: &str = r#"
+(function () {
+  "use strict";
+  var table = document.getElementById("docs");
+  var body = table.tBodies[0];
+  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  heads.forEach(function (th, col) {
+    var b = th.querySelector("button");
+    if (!b) { return; }
+    b.addEventListener("click", function () {
+      var asc = th.getAttribute("aria-sort") !== "ascending";
+      var numeric = th.classList.contains("n");
+      var rows = Array.prototype.slice.call(body.rows);
+      function key(tr, c) { var td = tr.cells[c]; return td.getAttribute("data-v") || td.textContent.trim(); }
+      rows.sort(function (x, y) {
+        var a = key(x, col), b = key(y, col);
+        var d = numeric ? Number(a) - Number(b) : a.localeCompare(b);
+        if (d === 0) { d = key(x, 0).localeCompare(key(y, 0)); }
+        return asc ? d : -d;
+      });
+      rows.forEach(function (tr) { body.appendChild(tr); });
+      heads.forEach(function (h) { if (h.querySelector("button")) { h.setAttribute("aria-sort", "none"); } });
+      th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+    });
+  });
+})();
+"#;
+
+const COLUMNS: [&str; 7] = [
     "paragraphs",
     "translated",
     "from cache",
     "skipped",
     "untranslated",
+    "quality flags",
+    "reviewed",
 ];
 
 /// The text of `index.html`.
@@ -41,7 +82,12 @@ pub fn render(docs: &[DocCounts], to: &str, formats: &[Format]) -> String {
         .find(|f| *f == Format::Html)
         .or(formats.first().copied());
     let mut out = String::new();
-    head(&mut out, "tarjama: translated documents", INDEX_CSS);
+    head(
+        &mut out,
+        "tarjama: translated documents",
+        INDEX_CSS,
+        INDEX_JS,
+    );
     let _ = write!(
         out,
         "<h1>Translated documents</h1>\n<p class=\"meta\">{} document{} → <code>{}</code></p>\n",
@@ -54,16 +100,23 @@ pub fn render(docs: &[DocCounts], to: &str, formats: &[Format]) -> String {
         doc_row(&mut out, doc, to, link_format);
     }
     totals(&mut out, docs);
-    out.push_str("</table>\n</body>\n</html>\n");
+    let _ = write!(
+        out,
+        "</table>\n<script>{INDEX_JS}</script>\n</body>\n</html>\n"
+    );
     out
 }
 
 fn table_head(out: &mut String) {
     out.push_str(
-        "<table>\n<thead><tr><th scope=\"col\">Document</th><th scope=\"col\">Language</th>",
+        "<table id=\"docs\">\n<thead><tr><th scope=\"col\" aria-sort=\"ascending\"><button type=\"button\">Document</button></th>\
+         <th scope=\"col\" aria-sort=\"none\"><button type=\"button\">Language</button></th>",
     );
     for c in COLUMNS {
-        let _ = write!(out, "<th class=\"n\" scope=\"col\">{c}</th>");
+        let _ = write!(
+            out,
+            "<th class=\"n\" scope=\"col\" aria-sort=\"none\"><button type=\"button\">{c}</button></th>"
+        );
     }
     out.push_str("</tr></thead>\n<tbody>\n");
 }
@@ -71,7 +124,7 @@ fn table_head(out: &mut String) {
 fn doc_row(out: &mut String, doc: &DocCounts, to: &str, link: Option<Format>) {
     let name = match link {
         Some(f) => format!(
-            "<a href=\"{}\">{}</a>",
+            "<a href=\"{}\"><bdi>{}</bdi></a>",
             attr(&href(&doc.doc, to, f)),
             text(&doc.doc)
         ),
@@ -92,6 +145,20 @@ fn counts(out: &mut String, c: &DocCounts) {
     }
     let bad = if c.untranslated > 0 { " bad" } else { "" };
     let _ = write!(out, "<td class=\"n{bad}\">{}</td>", c.untranslated);
+    let quality: Vec<(&str, usize)> = flags::QUALITY
+        .iter()
+        .filter_map(|f| c.flags.get(*f).map(|n| (*f, *n)))
+        .collect();
+    let total: usize = quality.iter().map(|(_, n)| n).sum();
+    let _ = write!(out, "<td class=\"n\" data-v=\"{total}\">");
+    for (flag, n) in &quality {
+        let _ = write!(out, "<span class=\"badge badge-q\">{flag} {n}</span>");
+    }
+    let _ = write!(
+        out,
+        "<b>{total}</b></td><td class=\"n\">{}</td>",
+        c.flags.get(flags::REVIEWED).copied().unwrap_or(0)
+    );
 }
 
 fn totals(out: &mut String, docs: &[DocCounts]) {
@@ -102,6 +169,9 @@ fn totals(out: &mut String, docs: &[DocCounts]) {
         sum.from_cache += d.from_cache;
         sum.skipped += d.skipped;
         sum.untranslated += d.untranslated;
+        for (flag, n) in &d.flags {
+            *sum.flags.entry(flag.clone()).or_default() += n;
+        }
     }
     out.push_str("</tbody>\n<tfoot><tr><td>Total</td><td></td>");
     counts(out, &sum);

@@ -2,12 +2,14 @@
 //!
 //! This module owns the JSONL record. Its fields and their order are a public
 //! contract relied on by scripts: `doc, index, kind, src_lang, tgt_lang, source,
-//! target, provider, cached, flags`. Non-ASCII text is written as UTF-8, and every
+//! target, provider, cached, flags, sentences`. `sentences` (the paragraph's aligned
+//! sentence pairs, `{source, target}`, empty when untranslated) is last, so that
+//! the fields before it keep their places. Non-ASCII text is written as UTF-8, and every
 //! line ends with one `\n`.
 
 use serde::Serialize;
 
-use crate::model::{AlignedDoc, Kind, Row};
+use crate::model::{AlignedDoc, Kind, Row, SentencePair};
 
 /// One JSONL line, borrowing from the document. Field order is the wire order.
 #[derive(Debug, Serialize)]
@@ -32,6 +34,8 @@ pub struct Record<'a> {
     pub cached: bool,
     /// Flags, see [`crate::model::flags`].
     pub flags: &'a [String],
+    /// The paragraph's sentences aligned with the translation's, in order.
+    pub sentences: &'a [SentencePair],
 }
 
 impl<'a> Record<'a> {
@@ -49,6 +53,7 @@ impl<'a> Record<'a> {
             provider: &doc.provider,
             cached: row.cached,
             flags: &row.flags,
+            sentences: &row.sentences,
         }
     }
 }

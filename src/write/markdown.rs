@@ -3,13 +3,15 @@
 //! This module owns the Markdown layout and escaping. No tables: a title, a counts
 //! line, then per paragraph a small `### ¶ n · kind` heading (numbered from 1), the
 //! source as a blockquote and the translation as a plain paragraph, or an italic
-//! note saying why there is none. Document text is escaped so that nothing in an
+//! note saying why there is none. A human correction says `reviewed` in its heading;
+//! quality flags (for the reviewer's attention) and other flags follow the
+//! translation on lines of their own. Document text is escaped so that nothing in an
 //! article turns into markup, while ordinary prose stays readable as plain text.
 
 use std::fmt::Write as _;
 
 use super::Status;
-use crate::model::{AlignedDoc, DocCounts, Row};
+use crate::model::{AlignedDoc, DocCounts, Row, flags};
 
 /// The Markdown file for one document.
 #[must_use]
@@ -49,6 +51,9 @@ fn render_row(out: &mut String, row: &Row, doc_lang: &str) {
     if row.cached {
         out.push_str(" · cached");
     }
+    if row.flags.iter().any(|f| f == flags::REVIEWED) {
+        out.push_str(" · reviewed");
+    }
     out.push_str("\n\n");
     out.push_str(&blockquote(&row.source));
     out.push('\n');
@@ -59,8 +64,17 @@ fn translation(row: &Row) -> String {
     match Status::of(row) {
         Status::Translated => {
             let mut s = paragraph(row.target.as_deref().unwrap_or_default());
-            if !row.flags.is_empty() {
-                let _ = write!(s, "\n_flags: {}_\n", escape_inline(&row.flags.join(", ")));
+            let (quality, other): (Vec<&str>, Vec<&str>) = row
+                .flags
+                .iter()
+                .map(String::as_str)
+                .filter(|f| *f != flags::REVIEWED)
+                .partition(|f| flags::QUALITY.contains(f));
+            if !quality.is_empty() {
+                let _ = write!(s, "\n_check: {}_\n", escape_inline(&quality.join(", ")));
+            }
+            if !other.is_empty() {
+                let _ = write!(s, "\n_flags: {}_\n", escape_inline(&other.join(", ")));
             }
             s
         }
@@ -198,6 +212,30 @@ mod tests {
         assert_eq!(escape_inline("<script>"), "\\<script>");
         assert_eq!(escape_inline("AT & T &amp;"), "AT & T \\&amp;");
         assert_eq!(escape_inline("روسيا تعترف"), "روسيا تعترف");
+    }
+
+    #[test]
+    fn reviewed_and_quality_flags_are_shown() {
+        let doc = AlignedDoc {
+            rel: "a.txt".into(),
+            src_lang: "ar".into(),
+            tgt_lang: "en".into(),
+            provider: "p".into(),
+            rows: vec![Row {
+                index: 0,
+                kind: crate::model::Kind::Text,
+                src_lang: "ar".into(),
+                source: "قتل ١٢ شخصا".into(),
+                target: Some("Killed 21 people".into()),
+                cached: false,
+                flags: vec![flags::REVIEWED.into(), flags::NUMBER_MISMATCH.into()],
+                sentences: Vec::new(),
+            }],
+        };
+        let md = render(&doc);
+        assert!(md.contains("### ¶ 1 · text · reviewed\n"), "{md}");
+        assert!(md.contains("\n_check: number_mismatch_\n"), "{md}");
+        assert!(!md.contains("_flags:"), "{md}");
     }
 
     #[test]

@@ -183,7 +183,15 @@ fn file_stem(name: &str) -> &str {
     }
 }
 
-/// Write one document in each format; returns the files written.
+/// Choices that change what a format writes (flags such as `--tmx-unit`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// What one TMX translation unit holds.
+    pub tmx_unit: tmx::Unit,
+}
+
+/// Write one document in each format with the default [`WriteOptions`]; returns the
+/// files written.
 ///
 /// # Errors
 /// A file cannot be written.
@@ -192,10 +200,23 @@ pub fn write_document(
     doc: &AlignedDoc,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>> {
+    write_document_with(out_dir, doc, formats, WriteOptions::default())
+}
+
+/// Write one document in each format; returns the files written.
+///
+/// # Errors
+/// A file cannot be written.
+pub fn write_document_with(
+    out_dir: &Path,
+    doc: &AlignedDoc,
+    formats: &[Format],
+    opts: WriteOptions,
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::with_capacity(formats.len());
     for &format in formats {
         let path = output_path(out_dir, &doc.rel, &doc.tgt_lang, format.ext());
-        let bytes = render(doc, format).map_err(|e| output_error(&path, &e))?;
+        let bytes = render_with(doc, format, opts).map_err(|e| output_error(&path, &e))?;
         write_atomic(&path, &bytes)?;
         written.push(path);
     }
@@ -207,10 +228,22 @@ pub fn write_document(
 /// # Errors
 /// Only if the XML writer fails, which writing to memory does not.
 pub fn render(doc: &AlignedDoc, format: Format) -> std::io::Result<Vec<u8>> {
+    render_with(doc, format, WriteOptions::default())
+}
+
+/// A document rendered in one format with `opts`, exactly as it is written to disk.
+///
+/// # Errors
+/// Only if the XML writer fails, which writing to memory does not.
+pub fn render_with(
+    doc: &AlignedDoc,
+    format: Format,
+    opts: WriteOptions,
+) -> std::io::Result<Vec<u8>> {
     Ok(match format {
         Format::Html => html::render(doc).into_bytes(),
         Format::Md => markdown::render(doc).into_bytes(),
-        Format::Tmx => tmx::render(doc)?,
+        Format::Tmx => tmx::render_units(doc, opts.tmx_unit)?,
         Format::Jsonl => jsonl::render(doc).into_bytes(),
         Format::Xliff => xliff::render(doc)?,
     })

@@ -36,6 +36,15 @@ pub struct JsonRow {
     pub provider: String,
     pub cached: bool,
     pub flags: Vec<String>,
+    pub sentences: Vec<Pair>,
+}
+
+/// One aligned sentence pair of a JSONL row, strictly.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pair {
+    pub source: String,
+    pub target: String,
 }
 
 /// A scratch directory with an output dir, a cache dir and a fast test config.
