@@ -6,6 +6,7 @@ pub mod azure_emu;
 pub mod client;
 pub mod deepl_emu;
 pub mod emulator;
+pub mod faulty;
 pub mod google_emu;
 pub mod harness;
 pub mod openai_emu;
