@@ -57,6 +57,12 @@ pub enum Fault {
     WrongCount,
     /// The source texts as their own translations.
     Echo,
+    /// Any request on any path but a languages one (a 404, so that the client goes
+    /// on to translate; logged with the raw request as its one "text"):
+    /// this status with the whole request as the body, request line, headers and
+    /// body, as a careless server's error page might: every key the client sent,
+    /// wherever it put it, comes back.
+    Mirror(u16),
 }
 
 /// One translate request as seen.
@@ -203,7 +209,23 @@ async fn connection(mut stream: TcpStream, shared: &Shared) {
     let mut buf = Vec::new();
     while let Some((head, body)) = read_request(&mut stream, &mut buf).await {
         let first = head.lines().next().unwrap_or("").to_string();
-        let reply = if first.starts_with("GET /languages") {
+        let mirror = match shared.lock().mode {
+            Fault::Mirror(code) => Some(code),
+            _ => None,
+        };
+        let reply = if mirror.is_some() && first.contains("languages") {
+            // No answer about languages: the client goes on to translate, with its key.
+            Ok(response(404, "text/plain", b"Not Found"))
+        } else if let Some(code) = mirror {
+            let mut all = head.into_bytes();
+            all.extend_from_slice(&body);
+            shared.lock().log.push(Seen {
+                texts: vec![String::from_utf8_lossy(&all).into_owned()],
+                fault: Fault::Mirror(code),
+                at: Instant::now(),
+            });
+            Ok(response(code, "text/plain", &all))
+        } else if first.starts_with("GET /languages") {
             Ok(ok_json(&languages()))
         } else if first.starts_with("POST /translate") {
             translate(&mut stream, shared, &body).await
@@ -342,6 +364,7 @@ async fn translate(stream: &mut TcpStream, shared: &Shared, body: &[u8]) -> Resu
             huge(stream, shared, total).await;
             Err(())
         }
+        Fault::Mirror(_) => Err(()),
     }
 }
 
