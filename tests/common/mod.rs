@@ -3,7 +3,9 @@
 
 pub mod apertium_emu;
 pub mod azure_emu;
+pub mod cachedb;
 pub mod client;
+pub mod corpus;
 pub mod deepl_emu;
 pub mod emulator;
 pub mod faulty;
