@@ -1,9 +1,10 @@
 //! `kill -9` at random moments (issue 6), scripted.
 //!
 //! Each iteration starts a run on a fresh cache against a slow emulator (10 ms a
-//! request, 2 texts a request, 2 in flight), sends it SIGKILL after a random delay
-//! between 0 and 1.1 × the time a whole run takes (measured first): at start-up,
-//! cache creation, mid-batch, mid-write, or after the end. Then:
+//! request, 2 texts a request, 2 in flight), sends it SIGKILL at a random point: 0 to
+//! 100 ms after the start (start-up, cache creation), or 0 to 11 ms after the
+//! emulator saw its `n`th request, `n` random over the whole run (mid-batch,
+//! mid-commit, mid-write, at the end). Then:
 //! 1. the cache left behind passes `PRAGMA integrity_check` (when it exists);
 //! 2. the paragraphs it holds (`committed`) were each requested before the kill;
 //! 3. the paragraphs requested before the kill but not committed are at most what
@@ -16,8 +17,9 @@
 //!
 //! `cargo test --test crash_loop` runs 5 iterations;
 //! `cargo test --test crash_loop -- --ignored` runs 50 (about a minute), and prints
-//! how many kills landed before the cache existed, mid-run and after the end.
-//! Set `CRASH_LOOP_SEED` to replay a sequence of kill delays.
+//! (with `--nocapture`) how many kills landed before the cache existed, mid-run and
+//! after the end, and the most paragraphs lost at a kill. Set `CRASH_LOOP_SEED` to
+//! replay a sequence of kill points.
 
 mod common;
 
@@ -52,10 +54,15 @@ struct Tally {
     before_cache: usize,
     mid_run: usize,
     after_end: usize,
+    /// The most paragraphs requested before a kill and not committed.
     lost: usize,
+    /// Paragraphs committed before the kills, summed.
+    committed: usize,
+    /// Paragraphs the reruns requested, summed (each exactly one that was missing).
+    resent: usize,
 }
 
-/// xorshift: a reproducible delay sequence without a dependency.
+/// xorshift: a reproducible sequence of kill points without a dependency.
 fn next(seed: &mut u64) -> u64 {
     *seed ^= *seed << 13;
     *seed ^= *seed >> 7;
@@ -63,7 +70,15 @@ fn next(seed: &mut u64) -> u64 {
     *seed
 }
 
-fn iteration(delay: Duration, tally: &mut Tally) {
+/// When to kill: `Startup(ms)` that long after the start, before any request need
+/// have left; `AfterRequests(n, ms)` that long after the `n`th request arrived.
+#[derive(Clone, Copy, Debug)]
+enum KillAt {
+    Startup(u64),
+    AfterRequests(usize, u64),
+}
+
+fn iteration(at: KillAt, tally: &mut Tally) {
     let s = scratch();
     let input = corpus::write(&s.dir.path().join("in"), 0..DOCS);
     let all: HashSet<String> = corpus::texts(0..DOCS)
@@ -84,7 +99,17 @@ fn iteration(delay: Duration, tally: &mut Tally) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(delay);
+    let started = Instant::now();
+    match at {
+        KillAt::Startup(ms) => std::thread::sleep(Duration::from_millis(ms)),
+        KillAt::AfterRequests(n, ms) => {
+            while emu.count() < n && child.try_wait().unwrap().is_none() {
+                assert!(started.elapsed() < Duration::from_secs(60), "stuck");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+    }
     let _ = child.kill(); // SIGKILL; the run may have ended already
     let status = child.wait().unwrap();
     // Every paragraph requested before the kill (answered or still in flight).
@@ -99,11 +124,7 @@ fn iteration(delay: Duration, tally: &mut Tally) {
 
     let committed = cachedb::sources(&s.cache);
     if cachedb::db(&s.cache).is_file() {
-        assert_eq!(
-            cachedb::integrity(&s.cache),
-            "ok",
-            "after a kill at {delay:?}"
-        );
+        assert_eq!(cachedb::integrity(&s.cache), "ok", "after a kill at {at:?}");
     }
     for t in &committed {
         assert!(requested.contains(t), "cached but never requested: {t}");
@@ -111,7 +132,7 @@ fn iteration(delay: Duration, tally: &mut Tally) {
     let lost = requested.difference(&committed).count();
     assert!(
         lost <= LOST_WINDOW,
-        "{lost} requested paragraphs lost at a kill after {delay:?}"
+        "{lost} requested paragraphs lost at a kill at {at:?}"
     );
     tally.lost = tally.lost.max(lost);
     if !cachedb::db(&s.cache).is_file() {
@@ -142,13 +163,15 @@ fn iteration(delay: Duration, tally: &mut Tally) {
     assert_eq!(resent.len(), resent_set.len(), "a paragraph was sent twice");
     assert!(
         resent_set.is_disjoint(&committed),
-        "a committed answer was requested again (kill after {delay:?})"
+        "a committed answer was requested again (kill at {at:?})"
     );
     let missing: HashSet<String> = all.difference(&committed).cloned().collect();
     assert_eq!(
         resent_set, missing,
         "the rerun did not send exactly what was missing"
     );
+    tally.committed += committed.len();
+    tally.resent += resent.len();
     drop(emu);
 
     s.cmd(&[&input])
@@ -162,41 +185,25 @@ fn iteration(delay: Duration, tally: &mut Tally) {
     }
 }
 
-/// How long an uninterrupted run of the corpus takes, in milliseconds.
-fn full_run_ms() -> u64 {
-    let s = scratch();
-    let input = corpus::write(&s.dir.path().join("in"), 0..DOCS);
-    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
-    emu.set_delay(Duration::from_millis(10));
-    let t = Instant::now();
-    s.cmd(&[&input])
-        .args([
-            "--provider",
-            "libretranslate",
-            "--endpoint",
-            &emu.url(),
-            "-q",
-        ])
-        .assert()
-        .code(0);
-    u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
 fn kill_loop(iterations: usize) {
     let mut seed: u64 = std::env::var("CRASH_LOOP_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5EED_1234_ABCD_0001);
     eprintln!("CRASH_LOOP_SEED={seed}");
-    // Kill within 1.1 × the time a whole run takes here, so kills land all along it.
-    let span = full_run_ms() * 11 / 10;
-    eprintln!("a whole run takes about {} ms", span * 10 / 11);
+    // A whole run sends DOCS × 6 / MAX_TEXTS = 24 requests (languages check
+    // included: 25); kill points cover start-up and every request.
+    let requests = DOCS * corpus::PARAGRAPHS / MAX_TEXTS + 1;
     let mut tally = Tally::default();
     let t = Instant::now();
     for i in 0..iterations {
-        let delay = Duration::from_millis(next(&mut seed) % span.max(1));
-        eprintln!("iteration {i}: kill after {delay:?}");
-        iteration(delay, &mut tally);
+        let r = next(&mut seed);
+        let at = match r % (requests as u64 + 4) {
+            k @ 0..4 => KillAt::Startup(k * 25 + (r >> 32) % 25),
+            k => KillAt::AfterRequests(k as usize - 4, (r >> 32) % 12),
+        };
+        eprintln!("iteration {i}: kill at {at:?}");
+        iteration(at, &mut tally);
     }
     eprintln!("{iterations} iterations in {:?}: {tally:?}", t.elapsed());
 }
