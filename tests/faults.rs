@@ -146,7 +146,7 @@ fn flagged(rows: &[JsonRow], flag: &str) -> usize {
 /// A persistent fault after `ok` good answers: the run ends with exit 3, what was
 /// answered is kept and cached, the rest is flagged `flag`, and the error line
 /// contains every one of `says`.
-fn persistent(fault: Fault, ok: usize, flag: &str, says: &[&str]) -> (Run, Vec<JsonRow>) {
+fn persistent(fault: Fault, ok: usize, flag: &str, says: &[&str]) -> (Run, Vec<JsonRow>, usize) {
     let s = scratch();
     let input = corpus(&s);
     let server = Faulty::start();
@@ -177,7 +177,19 @@ fn persistent(fault: Fault, ok: usize, flag: &str, says: &[&str]) -> (Run, Vec<J
             "{fault:?}: `{word}` missing from: {line}"
         );
     }
-    (r, rows)
+    let sent = server.requests().len();
+    (r, rows, sent)
+}
+
+/// A server that keeps failing transiently (timeouts, resets) is given up on after
+/// `EXHAUSTED_TRIP` batches in a row used up their retries: with one request at a
+/// time and 2 retries, `ok` good requests and 3 × 3 failed ones, then nothing.
+fn assert_given_up(fault: &Fault, ok: usize, sent: usize) {
+    let bound = ok + tarjama::limit::EXHAUSTED_TRIP as usize * 3;
+    assert!(
+        sent <= bound,
+        "{fault:?}: {sent} requests sent, more than {bound}"
+    );
 }
 
 /// One fault, then normal answers: the run retries and ends with everything
@@ -275,12 +287,13 @@ fn a_reset_mid_body_is_retried() {
 
 #[test]
 fn resets_that_never_stop_end_the_run_with_a_hint() {
-    persistent(
+    let (_, _, sent) = persistent(
         Fault::ResetMidBody,
         2,
         "provider_error",
         &["libretranslate", "Rerun", "max_retries"],
     );
+    assert_given_up(&Fault::ResetMidBody, 2, sent);
 }
 
 #[test]
@@ -297,12 +310,13 @@ fn a_server_trickling_one_byte_a_second_times_out_and_is_retried() {
 #[test]
 fn a_server_that_stays_slow_ends_the_run_in_bounded_time() {
     let t = Instant::now();
-    let (r, _) = persistent(
+    let (r, _, sent) = persistent(
         Fault::Trickle,
         1,
         "provider_error",
         &["libretranslate", "no answer in time", "timeout_secs"],
     );
+    assert_given_up(&Fault::Trickle, 1, sent);
     // 1 s timeout, 3 attempts, with backoff: the bound is a few seconds per batch
     // in flight, not the reply's length in seconds.
     assert!(t.elapsed() < Duration::from_secs(40), "took {:?}", r.took);
@@ -311,12 +325,13 @@ fn a_server_that_stays_slow_ends_the_run_in_bounded_time() {
 #[test]
 fn a_body_trickling_one_byte_a_second_ends_the_run_in_bounded_time() {
     let t = Instant::now();
-    persistent(
+    let (_, _, sent) = persistent(
         Fault::TrickleBody,
         1,
         "provider_error",
         &["libretranslate", "timed out", "timeout_secs"],
     );
+    assert_given_up(&Fault::TrickleBody, 1, sent);
     assert!(
         t.elapsed() < Duration::from_secs(40),
         "took {:?}",
@@ -327,12 +342,13 @@ fn a_body_trickling_one_byte_a_second_ends_the_run_in_bounded_time() {
 #[test]
 fn a_server_that_stays_hung_ends_the_run_in_bounded_time() {
     let t = Instant::now();
-    persistent(
+    let (_, _, sent) = persistent(
         Fault::Hang,
         1,
         "provider_error",
         &["libretranslate", "no answer in time", "timeout_secs"],
     );
+    assert_given_up(&Fault::Hang, 1, sent);
     assert!(
         t.elapsed() < Duration::from_secs(40),
         "took {:?}",
@@ -486,7 +502,7 @@ fn wrong_counts_for_ever_are_rejected_and_nothing_is_cached_from_them() {
 
 #[test]
 fn source_echoed_back_is_never_cached() {
-    let (_, rows) = persistent(
+    let (_, rows, _) = persistent(
         Fault::Echo,
         2,
         "rejected_reply",
