@@ -483,9 +483,17 @@ fn is_not_a_database(e: &rusqlite::Error) -> bool {
 }
 
 fn cache_err(path: &Path, e: &dyn std::fmt::Display) -> Error {
+    let mut message = e.to_string();
+    // SQLite says "disk I/O error" when the WAL cannot grow on a full disk.
+    if message.contains("disk I/O error") || message.contains("disk is full") {
+        message.push_str(
+            " (is the disk full?); what was cached before is kept: free some space or \
+             choose another --cache-dir, then rerun",
+        );
+    }
     Error::Cache {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message,
     }
 }
 

@@ -7,10 +7,12 @@
 //!   its cells in burst-sized pieces, so it waits longer but never fails or panics;
 //! - a semaphore of `concurrency` permits, held for one attempt, not during backoff;
 //! - the retry loop, whose decisions come from the pure table in [`retry`];
-//! - a breaker: once the quota is exhausted, the key is refused, or two attempts in a
-//!   row cannot connect, every later [`Limiter::call`] fails at once with that error,
-//!   so a run without network or quota ends in seconds instead of retrying every
-//!   paragraph;
+//! - a breaker: once the quota is exhausted, the key is refused, two attempts in a
+//!   row cannot connect, or [`EXHAUSTED_TRIP`] calls in a row used up their retries
+//!   on timeouts, resets or 5xx (a server that accepts connections and never
+//!   answers), every later [`Limiter::call`] fails at once with that error, so a run
+//!   without network, quota or a working server ends in bounded time instead of
+//!   retrying every paragraph;
 //! - a shared pause: a `429` makes every caller wait, not only the one that got it;
 //! - adaptive pacing ([`adaptive`]): when the server answers 429 although we keep to
 //!   the configured rate, its real limit is lower. The rate drops to what the server
@@ -39,6 +41,12 @@ use crate::config::ProviderSettings;
 use crate::provider::ProviderError;
 use retry::{Decision, RetryPolicy};
 
+/// Calls in a row that used up their retries on transient failures before the
+/// breaker trips: with the shipped LibreTranslate settings (120 s timeout, 4 retries)
+/// a hung server stops a run after about 3 × 5 × 120 s ÷ concurrency, not after that
+/// much per batch of the corpus.
+pub const EXHAUSTED_TRIP: u32 = 3;
+
 /// Counters for `report.json`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -63,6 +71,9 @@ pub struct Limiter {
     breaker: OnceLock<ProviderError>,
     /// Attempts in a row, across calls, that could not connect.
     unreachable_streak: AtomicU32,
+    /// Calls in a row that gave up on transient failures (reset by a call carrying
+    /// text that succeeds).
+    exhausted_streak: AtomicU32,
     /// No request leaves before this instant (set by a 429).
     paused_until: Mutex<Option<Instant>>,
     /// The rate actually used once the server showed a lower limit.
@@ -96,6 +107,7 @@ impl Limiter {
             policy: RetryPolicy::from_settings(settings),
             breaker: OnceLock::new(),
             unreachable_streak: AtomicU32::new(0),
+            exhausted_streak: AtomicU32::new(0),
             paused_until: Mutex::new(None),
             pace: adaptive::Pace::new(settings.rps),
             counters: Counters::default(),
@@ -125,6 +137,11 @@ impl Limiter {
             let error = match self.attempt(chars, retries_done > 0, &mut f).await {
                 Ok(value) => {
                     self.pace.success();
+                    // A languages check (no characters) answering proves nothing
+                    // about the translate endpoint.
+                    if chars > 0 {
+                        self.exhausted_streak.store(0, Ordering::Relaxed);
+                    }
                     return Ok(value);
                 }
                 Err(Attempt::Blocked(e)) => return Err(e),
@@ -145,7 +162,7 @@ impl Limiter {
                     tokio::time::sleep(wait).await;
                     retries_done += 1;
                 }
-                Decision::GiveUp => return Err(error),
+                Decision::GiveUp => return Err(self.gave_up(error)),
                 Decision::Trip => return Err(self.trip(error)),
             }
         }
@@ -256,6 +273,20 @@ impl Limiter {
     }
 
     /// Trip the breaker with `error` (the first trip wins) and return its error.
+    /// A call gives up with `error`: the breaker trips when it is the
+    /// [`EXHAUSTED_TRIP`]th in a row to give up on transient failures.
+    fn gave_up(&self, error: ProviderError) -> ProviderError {
+        let transient = matches!(
+            error,
+            ProviderError::Transient(_) | ProviderError::RateLimited { .. }
+        );
+        if transient && self.exhausted_streak.fetch_add(1, Ordering::Relaxed) + 1 >= EXHAUSTED_TRIP
+        {
+            return self.trip(error);
+        }
+        error
+    }
+
     fn trip(&self, error: ProviderError) -> ProviderError {
         let first = self.breaker.get_or_init(|| {
             tracing::warn!("stopping all requests to this provider: {error}");
@@ -311,4 +342,56 @@ fn char_limiter(per_minute: u32) -> Option<CharLimiter> {
         limiter: RateLimiter::direct(quota),
         burst,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(max_retries: u32) -> Limiter {
+        let mut s = crate::config::Config::builtin().providers["libretranslate"].clone();
+        (s.max_retries, s.retry_base_ms, s.rps) = (max_retries, 1, 1000.0);
+        Limiter::new(&s)
+    }
+
+    async fn timeout(l: &Limiter, chars: usize, sent: &AtomicU32) -> Result<(), ProviderError> {
+        l.call(chars, || async {
+            sent.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(ProviderError::Transient("no answer in time".into()))
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn calls_that_keep_timing_out_trip_the_breaker() {
+        let (l, sent) = (limiter(1), AtomicU32::new(0));
+        for _ in 0..EXHAUSTED_TRIP {
+            assert!(timeout(&l, 10, &sent).await.is_err());
+        }
+        assert!(l.tripped().is_some());
+        assert_eq!(sent.load(Ordering::SeqCst), EXHAUSTED_TRIP * 2);
+        assert!(timeout(&l, 10, &sent).await.is_err());
+        assert_eq!(
+            sent.load(Ordering::SeqCst),
+            EXHAUSTED_TRIP * 2,
+            "sent after the trip"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_translation_in_between_resets_the_count_a_languages_check_does_not() {
+        let (l, sent) = (limiter(0), AtomicU32::new(0));
+        let ok = |chars| l.call(chars, || async { Ok::<_, ProviderError>(()) });
+        for _ in 1..EXHAUSTED_TRIP {
+            assert!(timeout(&l, 10, &sent).await.is_err());
+        }
+        ok(10).await.unwrap();
+        for _ in 1..EXHAUSTED_TRIP {
+            assert!(timeout(&l, 10, &sent).await.is_err());
+        }
+        assert!(l.tripped().is_none());
+        ok(0).await.unwrap();
+        assert!(timeout(&l, 10, &sent).await.is_err());
+        assert!(l.tripped().is_some());
+    }
 }

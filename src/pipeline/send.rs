@@ -19,7 +19,9 @@ pub struct Sender {
     pub(super) limiter: Limiter,
     to: String,
     key_hint: String,
-    problem: std::sync::Mutex<Option<String>>,
+    /// The problem reported at the end, and whether it stopped the provider (such a
+    /// problem replaces one that did not).
+    problem: std::sync::Mutex<Option<(bool, String)>>,
 }
 
 impl Sender {
@@ -47,7 +49,20 @@ impl Sender {
 
     /// Why the provider stopped being used, if it did.
     pub fn problem(&self) -> Option<String> {
-        self.problem.lock().ok().and_then(|p| p.clone())
+        self.problem
+            .lock()
+            .ok()
+            .and_then(|p| p.as_ref().map(|(_, m)| m.clone()))
+    }
+
+    /// Keep `msg` as the problem to report unless one is kept already; one that
+    /// stopped the provider (`stopped`) replaces one that did not.
+    fn keep_problem(&self, stopped: bool, msg: String) {
+        if let Ok(mut p) = self.problem.lock()
+            && p.as_ref().is_none_or(|(kept, _)| stopped && !kept)
+        {
+            *p = Some((stopped, msg));
+        }
     }
 
     /// Whether the provider translates `from` into the target. Asked through the
@@ -87,13 +102,30 @@ impl Sender {
             ProviderError::Misconfigured(_) => {
                 format!("{name}: {e}; check [providers.{name}] in the config (or --endpoint)")
             }
-            _ => return,
+            ProviderError::Transient(_) | ProviderError::RateLimited { .. } => {
+                return self.keep_problem(
+                    false,
+                    format!(
+                        "{name}: {e}; gave up after the configured retries. Rerun to fetch \
+                         what is missing (the cache keeps everything done so far); if it keeps \
+                         happening, raise timeout_secs or max_retries in [providers.{name}]"
+                    ),
+                );
+            }
+            ProviderError::Malformed(_) => {
+                return self.keep_problem(
+                    false,
+                    format!(
+                        "{name}: {e}; nothing of it was used or cached. Rerun to try again; if \
+                         it keeps happening, check that {} is a {} server (--endpoint)",
+                        self.provider.endpoint(),
+                        self.provider.kind().as_str()
+                    ),
+                );
+            }
+            ProviderError::BadRequest(_) => return,
         };
-        if let Ok(mut p) = self.problem.lock()
-            && p.is_none()
-        {
-            *p = Some(msg);
-        }
+        self.keep_problem(true, msg);
     }
 
     /// One batch, with the failure handling that needs no retry policy: a malformed
@@ -128,6 +160,16 @@ impl Sender {
                                 tracing::warn!(
                                     "rejected reply ({why:?}) for a {}-character text",
                                     piece.chars
+                                );
+                                self.keep_problem(
+                                    false,
+                                    format!(
+                                        "{}: some replies were not translations (empty, the \
+                                         source echoed back, the wrong script or a warning text) \
+                                         and were not cached. Rerun to try again, or use \
+                                         --provider NAME",
+                                        self.provider.name()
+                                    ),
                                 );
                                 out.push((piece.id, Err(flags::REJECTED_REPLY)));
                             }

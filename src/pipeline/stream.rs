@@ -7,7 +7,9 @@
 //! 1. admit documents (read, segment, detect, look up the cache) while fewer than a
 //!    bounded number of paragraphs wait for a translation, packing what the cache
 //!    lacks into batches;
-//! 2. launch ready batches, at most `concurrency` at once;
+//! 2. launch ready batches, at most `concurrency` at once, each first looked up in
+//!    the cache again: another run sharing the cache may have stored some of its
+//!    texts since their document was admitted, and those are not sent twice;
 //! 3. apply one finished batch: cache each answer as it arrives, complete the
 //!    paragraphs it finishes, write every document that is now complete.
 //!
@@ -166,6 +168,9 @@ impl<'a> Coordinator<'a> {
             while in_flight.len() < concurrency
                 && let Some(batch) = self.ready.pop_front()
             {
+                let Some(batch) = self.still_missing(batch)? else {
+                    continue;
+                };
                 let sender = self.sender()?;
                 if !self.supports(&sender, &batch.from).await {
                     let refused = batch
@@ -433,6 +438,48 @@ impl<'a> Coordinator<'a> {
         Ok(())
     }
 
+    /// The batch without the pieces that another run sharing the cache stored since
+    /// they were looked up (when their document was admitted, possibly long before):
+    /// those are served from the cache now instead of being sent again. `None` when
+    /// nothing is left to send.
+    fn still_missing(&mut self, mut batch: Batch) -> Result<Option<Batch>> {
+        let keys: Vec<CacheKey> = (batch.pieces.iter())
+            .map(|p| self.key(&batch.from, &p.text))
+            .collect();
+        let found = self.cache.get_many(&keys)?;
+        let mut served = Vec::new();
+        let mut left = Vec::new();
+        for (piece, lookup) in std::mem::take(&mut batch.pieces).into_iter().zip(found) {
+            match lookup {
+                Lookup::Hit(hit) => served.push((piece, hit)),
+                _ => left.push(piece),
+            }
+        }
+        for (piece, hit) in served {
+            self.report.chars_from_cache += piece.chars as u64;
+            let Some(&(u, _)) = self.pieces.get(&piece.id) else {
+                continue;
+            };
+            let whole = self.unit_state.get(&u).is_some_and(|unit| !unit.split);
+            if whole {
+                self.pieces.remove(&piece.id);
+                let unit = self.unit_state.remove(&u).expect("unit");
+                self.units.remove(&(unit.from, unit.text));
+                let outcome = Outcome::Translated {
+                    target: hit.target,
+                    cached: true,
+                    reviewed: hit.origin == Origin::Reviewed,
+                };
+                self.hand_out(unit.waiters, &outcome);
+            } else {
+                self.apply_inner(vec![(piece.id, Ok(hit.target))], true)?;
+            }
+        }
+        batch.chars = left.iter().map(|p| p.chars).sum();
+        batch.pieces = left;
+        Ok((!batch.pieces.is_empty()).then_some(batch))
+    }
+
     /// All pieces of a text are back: cache it whole and hand it to its paragraphs.
     fn complete_unit(&mut self, u: usize) -> Result<()> {
         let mut unit = self.unit_state.remove(&u).expect("unit");
@@ -457,7 +504,14 @@ impl<'a> Coordinator<'a> {
             }
             Err(flag) => Outcome::Failed(flag),
         };
-        for (d, i) in unit.waiters {
+        self.hand_out(unit.waiters, &outcome);
+        Ok(())
+    }
+
+    /// Give every paragraph waiting for a text its outcome; write the documents
+    /// that are now complete.
+    fn hand_out(&mut self, waiters: Vec<(usize, usize)>, outcome: &Outcome) {
+        for (d, i) in waiters {
             let state = self.docs.get_mut(&d).expect("waiting document");
             state.outcomes[i] = Some(outcome.clone());
             state.waiting -= 1;
@@ -466,7 +520,6 @@ impl<'a> Coordinator<'a> {
                 self.finish_doc(d);
             }
         }
-        Ok(())
     }
 
     /// Align and write a complete document, then forget it.

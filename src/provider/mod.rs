@@ -15,6 +15,10 @@
 //!   placement, limits and response classification; this file owns what they share:
 //!   the client, transport-error classification, `Retry-After` parsing and scrubbing
 //!   secrets out of every message.
+//! - Every reply body is read in chunks, after decompression, up to
+//!   [`MAX_REPLY_BYTES`]: a gzip bomb or an endless body is cut off, never buffered.
+//!   The client's `timeout_secs` covers the whole exchange, body included, so a
+//!   server trickling one byte a second ends in a timeout like one that never answers.
 //!
 //! Secrets: the key goes on the wire only (a header, a JSON body field or a query
 //! parameter, as each API documents).
@@ -44,6 +48,13 @@ pub const USER_AGENT: &str = concat!("tarjama/", env!("CARGO_PKG_VERSION"));
 
 /// Longest server message kept in a [`ProviderError`], in characters.
 const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Most bytes of a reply body read, counted after decompression: 8 MiB. The largest
+/// request any API takes is 50,000 characters (Azure); its translation, even three
+/// times longer and every character escaped as a 6-byte `\uXXXX`, is under 1 MiB.
+/// A longer body (a gzip bomb, a server streaming without end) is abandoned as
+/// [`ProviderError::Malformed`]: never cached, the batch is split and retried.
+pub const MAX_REPLY_BYTES: usize = 8 << 20;
 
 /// How one exchange with an API failed. Providers classify; `limit` decides.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -451,16 +462,47 @@ impl Http {
             .body(body))
     }
 
-    /// Send a request and read the whole answer.
+    /// Send a request and read the answer, at most [`MAX_REPLY_BYTES`] of it.
     async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Reply, ProviderError> {
         let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers(), SystemTime::now());
-        let body = response.text().await.map_err(|e| self.transport(e))?;
+        let body = self.read_capped(response, MAX_REPLY_BYTES).await?;
         Ok(Reply {
             status,
             retry_after,
             body,
+        })
+    }
+
+    /// The body as text (invalid UTF-8 replaced), read chunk by chunk after
+    /// decompression and abandoned as [`ProviderError::Malformed`] once it is over
+    /// `cap` bytes: neither a gzip bomb nor an endless body can fill the memory. A
+    /// slow body ends with the request's timeout like a slow header.
+    async fn read_capped(
+        &self,
+        mut response: reqwest::Response,
+        cap: usize,
+    ) -> Result<String, ProviderError> {
+        let too_big = || {
+            ProviderError::Malformed(format!(
+                "the reply is over {} MiB, more than any translation could be; not read further",
+                cap >> 20
+            ))
+        };
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(match String::from_utf8(body) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
     }
 

@@ -245,10 +245,13 @@ impl Openai {
         Ok(Languages::Any)
     }
 
-    /// `GET /models`: whether the configured model is listed. A 404 is not fatal
+    /// `GET /models` (with the key: OpenAI refuses it without one): whether the
+    /// configured model is listed. A 404 is not fatal
     /// (some gateways have no such endpoint): the server is reachable.
     pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let reply = http.exchange(http.client.get(http.url("models"))).await?;
+        let reply = http
+            .exchange(authorized(http, http.client.get(http.url("models"))))
+            .await?;
         let detail = match reply.status {
             200 => self.models_detail(&reply.body)?,
             404 => "reachable (GET /models: 404, this server does not list models)".into(),
@@ -287,11 +290,7 @@ impl Openai {
             ],
         };
         let request = http.client.post(http.url("chat/completions")).json(&body);
-        let request = match &http.key {
-            Some(k) => request.bearer_auth(k.expose()),
-            None => request,
-        };
-        let reply = http.exchange(request).await?;
+        let reply = http.exchange(authorized(http, request)).await?;
         self.classify(http, &reply, texts)
     }
 
@@ -439,6 +438,15 @@ fn one_line(s: &str) -> String {
 fn tokens_for(texts: &[String]) -> usize {
     let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
     (chars + 16 * texts.len() + 128).min(16_384)
+}
+
+/// `request` with `Authorization: Bearer <key>` when a key is set (local servers
+/// need none).
+fn authorized(http: &Http, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match &http.key {
+        Some(k) => request.bearer_auth(k.expose()),
+        None => request,
+    }
 }
 
 /// A stable hash of the glossary (a `BTreeMap`: sorted), or empty when none.

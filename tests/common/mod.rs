@@ -3,9 +3,12 @@
 
 pub mod apertium_emu;
 pub mod azure_emu;
+pub mod cachedb;
 pub mod client;
+pub mod corpus;
 pub mod deepl_emu;
 pub mod emulator;
+pub mod faulty;
 pub mod google_emu;
 pub mod harness;
 pub mod openai_emu;
