@@ -340,7 +340,9 @@ fn a_full_disk_under_the_cache_is_a_clear_error_and_the_cache_survives() {
 #[test]
 fn a_full_disk_under_the_outputs_is_a_clear_error_and_nothing_is_lost() {
     let s = scratch();
-    let Some(fs) = Tmpfs::mount(&s.dir.path().join("mnt"), "256k") else {
+    // Room for every output of the 12 documents once the filler is gone (the review
+    // pages carry their own script and style, about 40 KB each).
+    let Some(fs) = Tmpfs::mount(&s.dir.path().join("mnt"), "4m") else {
         return;
     };
     let out_dir = fs.0.join("out");
