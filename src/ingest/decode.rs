@@ -8,11 +8,13 @@
 //!    [`DecodeError::Binary`];
 //! 3. a byte order mark (UTF-8, UTF-16LE, UTF-16BE) decides;
 //! 4. BOM-less UTF-16, recognised by its pattern of zero bytes on one parity only;
-//! 5. other NUL bytes, or a high share of control characters → binary;
+//! 5. a high share (over 5%) of control bytes, NUL included → binary (`contains NUL
+//!    bytes` when some are NUL). A few stray NULs in otherwise good text (a broken
+//!    scrape) do not lose the article: [`normalize`](super::normalize) drops them;
 //! 6. valid UTF-8 → `UTF-8`;
 //! 7. *mostly* valid UTF-8 (a stray byte, a file cut mid-character: at least
 //!    [`MIN_UTF8_EVIDENCE`] times more well-formed multi-byte characters than
-//!    malformed sequences) → `UTF-8` with the bad bytes replaced. Without this rule one
+//!    damaged spots) → `UTF-8` with the bad bytes replaced. Without this rule one
 //!    bad byte sent a whole UTF-8 Arabic article to the legacy guesser, which read it
 //!    as Chinese (GBK) mojibake;
 //! 8. otherwise `chardetng` guesses a legacy encoding (windows-1256, ISO-8859-6,
@@ -47,7 +49,7 @@ pub struct Decoded {
     pub replaced: usize,
 }
 
-/// Well-formed multi-byte UTF-8 characters needed per malformed sequence for data
+/// Well-formed multi-byte UTF-8 characters needed per damaged spot for data
 /// that is not valid UTF-8 to be read as UTF-8 anyway (rule 7 of the module doc).
 /// Legacy Arabic code pages form a valid multi-byte sequence only by accident (a
 /// lead byte followed by exactly the right continuation bytes), so their ratio is
@@ -128,14 +130,22 @@ fn decode_with(encoding: &'static Encoding, bytes: &[u8]) -> Decoded {
 }
 
 /// Invalid UTF-8 that is nonetheless UTF-8 with a few damaged spots: many
-/// well-formed multi-byte characters per malformed sequence.
+/// well-formed multi-byte characters per damaged spot (a run of malformed bytes with
+/// nothing valid between them counts once: a stray byte inside a character makes
+/// three malformed sequences in a row).
 fn is_mostly_utf8(bytes: &[u8]) -> bool {
-    let (mut multibyte, mut malformed) = (0_usize, 0_usize);
+    let (mut multibyte, mut damaged, mut in_damage) = (0_usize, 0_usize, false);
     for chunk in bytes.utf8_chunks() {
         multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
-        malformed += usize::from(!chunk.invalid().is_empty());
+        if !chunk.valid().is_empty() {
+            in_damage = false;
+        }
+        if !chunk.invalid().is_empty() {
+            damaged += usize::from(!in_damage);
+            in_damage = true;
+        }
     }
-    multibyte >= MIN_UTF8_EVIDENCE * malformed
+    multibyte >= MIN_UTF8_EVIDENCE * damaged
 }
 
 /// Ask `chardetng` for the most likely legacy (non-UTF-8) encoding.
@@ -218,13 +228,15 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     (control_share(text.chars().map(u32::from)) <= MAX_CONTROL_SHARE).then_some(encoding)
 }
 
-/// Reject data with NUL bytes or too many control bytes.
+/// Reject data with too many control bytes (NUL included).
 fn reject_binary(bytes: &[u8]) -> Result<(), DecodeError> {
-    if bytes.contains(&0) {
-        return Err(DecodeError::Binary("contains NUL bytes".to_owned()));
-    }
     if control_share(bytes.iter().map(|&b| u32::from(b))) > MAX_CONTROL_SHARE {
-        return Err(DecodeError::Binary("mostly control characters".to_owned()));
+        let what = if bytes.contains(&0) {
+            "contains NUL bytes"
+        } else {
+            "mostly control characters"
+        };
+        return Err(DecodeError::Binary(what.to_owned()));
     }
     Ok(())
 }
@@ -306,6 +318,13 @@ mod tests {
             decode(b"abc\0\0\0def\0"),
             Err(DecodeError::Binary("contains NUL bytes".into()))
         );
+        let stray_nul = [
+            &b"a stray NUL "[..],
+            b"\0",
+            &b"in a long enough line of text"[..],
+        ]
+        .concat();
+        assert!(decode(&stray_nul).unwrap().0.contains('\0'));
         assert_eq!(
             decode(b"\x01\x02\x03\x04abc"),
             Err(DecodeError::Binary("mostly control characters".into()))

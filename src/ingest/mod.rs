@@ -74,6 +74,10 @@ pub fn read(file: &InputFile) -> Result<SourceDoc, FileError> {
             decoded.encoding
         );
     }
+    let nuls = decoded.text.matches('\0').count();
+    if nuls > 0 {
+        tracing::warn!("{}: {nuls} NUL byte(s) dropped", file.path.display());
+    }
     let (text, encoding) = (decoded.text, decoded.encoding);
     let text = match file.format {
         SourceFormat::Html => html::extract_text(&text).replace('&', "&amp;"),
@@ -100,7 +104,7 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
         return Err(format!("not a regular file ({})", file_type_name(&meta)));
     }
     if meta.len() > limit {
-        return Err(too_large(meta.len(), limit));
+        return Err(too_large(meta.len(), limit, false));
     }
     let f = fs_err::File::open(path).map_err(|e| cannot(&e))?;
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
@@ -108,16 +112,16 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| cannot(&e))?;
     if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64, limit));
+        return Err(too_large(bytes.len() as u64, limit, true));
     }
     Ok(bytes)
 }
 
-/// `"too large (200.0 MiB; the limit is 16 MiB)"`; "more than" when the file grew
-/// past the limit while being read.
-fn too_large(size: u64, limit: u64) -> String {
+/// `"too large (200.0 MiB; the limit is 16 MiB)"`; "more than" when the file `grew`
+/// past the limit while being read (the read stopped there).
+fn too_large(size: u64, limit: u64, grew: bool) -> String {
     const MIB: f64 = 1024.0 * 1024.0;
-    let more = if size == limit + 1 { "more than " } else { "" };
+    let more = if grew { "more than " } else { "" };
     #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
     let (size, limit) = (size as f64 / MIB, limit as f64 / MIB);
     format!("too large ({more}{size:.1} MiB; the limit is {limit} MiB)")
