@@ -47,6 +47,9 @@ pub struct Decoded {
     pub encoding: &'static str,
     /// Malformed byte sequences replaced by U+FFFD.
     pub replaced: usize,
+    /// NUL characters in the decoded text (stray ones; [`normalize`](super::normalize)
+    /// drops them).
+    pub nuls: usize,
 }
 
 /// Well-formed multi-byte UTF-8 characters needed per damaged spot for data
@@ -76,6 +79,12 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), DecodeError> {
 /// # Errors
 /// See [`DecodeError`].
 pub fn decode_counted(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let mut decoded = decode_any(bytes)?;
+    decoded.nuls = decoded.text.matches('\0').count();
+    Ok(decoded)
+}
+
+fn decode_any(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -94,6 +103,7 @@ pub fn decode_counted(bytes: &[u8]) -> Result<Decoded, DecodeError> {
             text: text.to_owned(),
             encoding: UTF_8.name(),
             replaced: 0,
+            nuls: 0,
         });
     }
     if is_mostly_utf8(bytes) {
@@ -126,6 +136,7 @@ fn decode_with(encoding: &'static Encoding, bytes: &[u8]) -> Decoded {
         text,
         encoding: encoding.name(),
         replaced,
+        nuls: 0,
     }
 }
 

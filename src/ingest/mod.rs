@@ -64,7 +64,7 @@ pub fn read(file: &InputFile) -> Result<SourceDoc, FileError> {
         message,
     };
     let bytes = read_bounded(&file.path, MAX_FILE_BYTES).map_err(error)?;
-    let decoded = decode::decode_counted(&bytes).map_err(|e| error(e.to_string()))?;
+    let decoded = read_bytes(&bytes, file.format).map_err(|e| error(e.to_string()))?;
     drop(bytes);
     if decoded.replaced > 0 {
         tracing::warn!(
@@ -74,20 +74,35 @@ pub fn read(file: &InputFile) -> Result<SourceDoc, FileError> {
             decoded.encoding
         );
     }
-    let nuls = decoded.text.matches('\0').count();
-    if nuls > 0 {
+    if decoded.nuls > 0 {
+        let nuls = decoded.nuls;
         tracing::warn!("{}: {nuls} NUL byte(s) dropped", file.path.display());
     }
-    let (text, encoding) = (decoded.text, decoded.encoding);
-    let text = match file.format {
-        SourceFormat::Html => html::extract_text(&text).replace('&', "&amp;"),
-        SourceFormat::Text | SourceFormat::Markdown => text,
-    };
     Ok(SourceDoc {
         rel: file.rel.clone(),
         path: file.path.clone(),
-        encoding,
+        encoding: decoded.encoding,
+        text: decoded.text,
+    })
+}
+
+/// The in-memory part of [`read`]: decode `bytes`, reduce HTML to its article text,
+/// normalize. The returned text is normalized; the counts are the decoder's.
+///
+/// # Errors
+/// The bytes are empty or not text.
+pub fn read_bytes(
+    bytes: &[u8],
+    format: SourceFormat,
+) -> Result<decode::Decoded, decode::DecodeError> {
+    let decoded = decode::decode_counted(bytes)?;
+    let text = match format {
+        SourceFormat::Html => html::extract_text(&decoded.text).replace('&', "&amp;"),
+        SourceFormat::Text | SourceFormat::Markdown => decoded.text,
+    };
+    Ok(decode::Decoded {
         text: normalize::normalize(&text),
+        ..decoded
     })
 }
 
