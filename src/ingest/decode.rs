@@ -8,15 +8,24 @@
 //!    [`DecodeError::Binary`];
 //! 3. a byte order mark (UTF-8, UTF-16LE, UTF-16BE) decides;
 //! 4. BOM-less UTF-16, recognised by its pattern of zero bytes on one parity only;
-//! 5. other NUL bytes, or a high share of control characters → binary;
+//! 5. a high share (over 5%) of control bytes, NUL included → binary (`contains NUL
+//!    bytes` when some are NUL). A few stray NULs in otherwise good text (a broken
+//!    scrape) do not lose the article: [`normalize`](super::normalize) drops them;
 //! 6. valid UTF-8 → `UTF-8`;
-//! 7. otherwise `chardetng` guesses a legacy encoding (windows-1256, ISO-8859-6,
+//! 7. *mostly* valid UTF-8 (a stray byte, a file cut mid-character: at least
+//!    [`MIN_UTF8_EVIDENCE`] times more well-formed multi-byte characters than
+//!    damaged spots) → `UTF-8` with the bad bytes replaced. Without this rule one
+//!    bad byte sent a whole UTF-8 Arabic article to the legacy guesser, which read it
+//!    as Chinese (GBK) mojibake;
+//! 8. otherwise `chardetng` guesses a legacy encoding (windows-1256, ISO-8859-6,
 //!    windows-1252 ...) and `encoding_rs` decodes it.
 //!
-//! Malformed sequences in a file whose encoding was decided by a BOM or guessed are
-//! replaced by U+FFFD rather than rejected: one bad byte should not lose an article.
+//! Malformed sequences in a file whose encoding was decided by a BOM, by rule 7 or
+//! guessed are replaced by U+FFFD rather than rejected: one bad byte should not lose
+//! an article. [`decode_counted`] says how many were replaced, so the caller can warn
+//! naming the file.
 
-use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
+use encoding_rs::{DecoderResult, Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
 /// Why bytes could not be turned into text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,6 +37,27 @@ pub enum DecodeError {
     #[error("not a text file ({0})")]
     Binary(String),
 }
+
+/// Text decoded from bytes, with what it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The text.
+    pub text: String,
+    /// The encoding it was read as (`encoding_rs`'s WHATWG name).
+    pub encoding: &'static str,
+    /// Malformed byte sequences replaced by U+FFFD.
+    pub replaced: usize,
+    /// NUL characters in the decoded text (stray ones; [`normalize`](super::normalize)
+    /// drops them).
+    pub nuls: usize,
+}
+
+/// Well-formed multi-byte UTF-8 characters needed per damaged spot for data
+/// that is not valid UTF-8 to be read as UTF-8 anyway (rule 7 of the module doc).
+/// Legacy Arabic code pages form a valid multi-byte sequence only by accident (a
+/// lead byte followed by exactly the right continuation bytes), so their ratio is
+/// far below this.
+pub const MIN_UTF8_EVIDENCE: usize = 20;
 
 /// Share of control bytes (other than tab, line feed, form feed, carriage return and
 /// escape) above which data is considered binary.
@@ -41,6 +71,20 @@ const MAX_CONTROL_SHARE: f64 = 0.05;
 /// # Errors
 /// See [`DecodeError`].
 pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), DecodeError> {
+    decode_counted(bytes).map(|d| (d.text, d.encoding))
+}
+
+/// [`decode`], also counting the malformed sequences replaced by U+FFFD.
+///
+/// # Errors
+/// See [`DecodeError`].
+pub fn decode_counted(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let mut decoded = decode_any(bytes)?;
+    decoded.nuls = decoded.text.matches('\0').count();
+    Ok(decoded)
+}
+
+fn decode_any(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -55,21 +99,64 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), DecodeError> {
     }
     reject_binary(bytes)?;
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok((text.to_owned(), UTF_8.name()));
+        return Ok(Decoded {
+            text: text.to_owned(),
+            encoding: UTF_8.name(),
+            replaced: 0,
+            nuls: 0,
+        });
+    }
+    if is_mostly_utf8(bytes) {
+        return Ok(decode_with(UTF_8, bytes));
     }
     Ok(decode_with(guess_legacy(bytes), bytes))
 }
 
-/// Decode without BOM handling, replacing malformed sequences.
-fn decode_with(encoding: &'static Encoding, bytes: &[u8]) -> (String, &'static str) {
-    let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-    if had_errors {
-        tracing::warn!(
-            encoding = encoding.name(),
-            "malformed byte sequences replaced by U+FFFD"
-        );
+/// Decode without BOM handling, replacing (and counting) malformed sequences.
+fn decode_with(encoding: &'static Encoding, bytes: &[u8]) -> Decoded {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len());
+    let mut text = String::with_capacity(capacity);
+    let (mut rest, mut replaced) = (bytes, 0);
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(rest, &mut text, true);
+        rest = &rest[read..];
+        match result {
+            DecoderResult::InputEmpty => break,
+            DecoderResult::Malformed(..) => {
+                replaced += 1;
+                text.push('\u{FFFD}');
+            }
+            DecoderResult::OutputFull => text.reserve(rest.len().max(16) * 3),
+        }
     }
-    (text.into_owned(), encoding.name())
+    Decoded {
+        text,
+        encoding: encoding.name(),
+        replaced,
+        nuls: 0,
+    }
+}
+
+/// Invalid UTF-8 that is nonetheless UTF-8 with a few damaged spots: many
+/// well-formed multi-byte characters per damaged spot (a run of malformed bytes with
+/// nothing valid between them counts once: a stray byte inside a character makes
+/// three malformed sequences in a row).
+fn is_mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut damaged, mut in_damage) = (0_usize, 0_usize, false);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        if !chunk.valid().is_empty() {
+            in_damage = false;
+        }
+        if !chunk.invalid().is_empty() {
+            damaged += usize::from(!in_damage);
+            in_damage = true;
+        }
+    }
+    multibyte >= MIN_UTF8_EVIDENCE * damaged
 }
 
 /// Ask `chardetng` for the most likely legacy (non-UTF-8) encoding.
@@ -152,13 +239,15 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     (control_share(text.chars().map(u32::from)) <= MAX_CONTROL_SHARE).then_some(encoding)
 }
 
-/// Reject data with NUL bytes or too many control bytes.
+/// Reject data with too many control bytes (NUL included).
 fn reject_binary(bytes: &[u8]) -> Result<(), DecodeError> {
-    if bytes.contains(&0) {
-        return Err(DecodeError::Binary("contains NUL bytes".to_owned()));
-    }
     if control_share(bytes.iter().map(|&b| u32::from(b))) > MAX_CONTROL_SHARE {
-        return Err(DecodeError::Binary("mostly control characters".to_owned()));
+        let what = if bytes.contains(&0) {
+            "contains NUL bytes"
+        } else {
+            "mostly control characters"
+        };
+        return Err(DecodeError::Binary(what.to_owned()));
     }
     Ok(())
 }
@@ -204,6 +293,34 @@ mod tests {
     }
 
     #[test]
+    fn utf8_with_a_stray_byte_stays_utf8() {
+        let text = "مرحبا بكم في هذا المقال الطويل عن الأخبار. ".repeat(3);
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.insert(40, 0xFF);
+        let d = decode_counted(&bytes).unwrap();
+        assert_eq!((d.encoding, d.replaced), ("UTF-8", 1));
+        assert_eq!(d.text.replace('\u{FFFD}', ""), text);
+        // Cut mid-character at the end.
+        let cut = &text.as_bytes()[..text.len() - 3]; // into the last `ر`
+        let d = decode_counted(cut).unwrap();
+        assert_eq!((d.encoding, d.replaced), ("UTF-8", 1));
+        assert!(d.text.starts_with(&text[..text.len() - 4]));
+    }
+
+    #[test]
+    fn legacy_arabic_is_not_mistaken_for_damaged_utf8() {
+        // Persian in windows-1256 forms a few valid UTF-8 pairs by accident.
+        let text = "گزارش شگفت\u{200C}انگيز پژوهشگران درباره گرمايش زمين. ".repeat(3);
+        let (bytes, _, lossy) = encoding_rs::WINDOWS_1256.encode(&text);
+        assert!(!lossy);
+        let d = decode_counted(&bytes).unwrap();
+        assert_eq!(
+            (d.text.as_str(), d.encoding, d.replaced),
+            (text.as_str(), "windows-1256", 0)
+        );
+    }
+
+    #[test]
     fn not_text() {
         assert_eq!(decode(b""), Err(DecodeError::Empty));
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -212,6 +329,13 @@ mod tests {
             decode(b"abc\0\0\0def\0"),
             Err(DecodeError::Binary("contains NUL bytes".into()))
         );
+        let stray_nul = [
+            &b"a stray NUL "[..],
+            b"\0",
+            &b"in a long enough line of text"[..],
+        ]
+        .concat();
+        assert!(decode(&stray_nul).unwrap().0.contains('\0'));
         assert_eq!(
             decode(b"\x01\x02\x03\x04abc"),
             Err(DecodeError::Binary("mostly control characters".into()))

@@ -15,7 +15,13 @@
 //! `<title>`), it becomes the first paragraph.
 //!
 //! The walk over the tree is iterative: deeply nested or broken markup cannot
-//! overflow the stack (html5ever repairs broken markup while parsing).
+//! overflow the stack (html5ever repairs broken markup while parsing). Nesting is also
+//! capped *before* parsing ([`limit_depth`]): html5ever scans its stack of open
+//! elements for most tags, so a page of 100,000 nested `<div>`s took quadratic time
+//! (minutes); tags below [`MAX_DEPTH`] are dropped (their text is kept), as browsers
+//! cap their trees too.
+
+use std::borrow::Cow;
 
 use ego_tree::NodeRef;
 use ego_tree::iter::Edge;
@@ -119,10 +125,34 @@ const BLOCK_TAGS: &[&str] = &[
 /// Share of the page's text a candidate root must hold: `len * ROOT_SHARE >= page`.
 const ROOT_SHARE: usize = 5;
 
+/// Elements nested deeper than this are flattened before parsing (their tags are
+/// dropped, their text kept). Real pages nest a few dozen levels; Chromium caps its
+/// tree at 512.
+pub const MAX_DEPTH: usize = 256;
+
+/// Elements that never hold content (no end tag).
+const VOID_TAGS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen",
+];
+
+/// Elements closed implicitly by a sibling of their kind, so they do not nest by
+/// repetition; not counted as depth.
+const SELF_CLOSING_SIBLINGS: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "rb", "rt", "rp", "rtc",
+    "tbody", "thead", "tfoot", "colgroup",
+];
+
+/// Elements whose content is raw text: no tags inside until their end tag.
+const RAW_TEXT_TAGS: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
+];
+
 /// Extract the article's text, one block element per paragraph (blank line between).
 #[must_use]
 pub fn extract_text(html: &str) -> String {
-    let doc = Html::parse_document(html);
+    let html = limit_depth(html);
+    let doc = Html::parse_document(&html);
     let page = paragraphs(page_root(&doc));
     let page_len = text_len(&page);
     let mut paras = best_root(&doc, page_len).unwrap_or(page);
@@ -132,6 +162,171 @@ pub fn extract_text(html: &str) -> String {
         paras.insert(0, headline);
     }
     paras.join("\n\n")
+}
+
+/// The page with every tag that would open an element deeper than [`MAX_DEPTH`]
+/// removed, with its matching end tag (a block tag becomes a space, so words on
+/// either side stay apart). Depth is counted the simple way, start tags minus end tags,
+/// leaving out void elements, self-closed tags, and elements that close their
+/// previous sibling (`p`, `li`, `td` ...). A page within the cap comes back unchanged
+/// (borrowed). Linear time: every byte is looked at a bounded number of times.
+#[must_use]
+pub fn limit_depth(html: &str) -> Cow<'_, str> {
+    if html.bytes().filter(|&b| b == b'<').count() <= MAX_DEPTH {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::new();
+    let (mut copied, mut at) = (0, 0);
+    let (mut depth, mut dropped) = (0_usize, 0_usize);
+    while let Some(found) = html[at..].find('<') {
+        let start = at + found;
+        let Some(tag) = Tag::parse(html, start) else {
+            break; // an unterminated tag or comment: the rest is one token
+        };
+        at = tag.end;
+        let drop = match &tag.kind {
+            TagKind::Start { name, raw_text_end } => {
+                if let Some(end) = raw_text_end {
+                    at = *end;
+                }
+                let counted = !VOID_TAGS.contains(&name.as_str())
+                    && !SELF_CLOSING_SIBLINGS.contains(&name.as_str());
+                if !counted || tag.self_closing {
+                    false
+                } else if depth >= MAX_DEPTH {
+                    dropped += 1;
+                    true
+                } else {
+                    depth += 1;
+                    false
+                }
+            }
+            TagKind::End { name } if !SELF_CLOSING_SIBLINGS.contains(&name.as_str()) => {
+                if dropped > 0 {
+                    dropped -= 1;
+                    true
+                } else {
+                    depth = depth.saturating_sub(1);
+                    false
+                }
+            }
+            TagKind::End { .. } | TagKind::Other => false,
+        };
+        if drop {
+            out.push_str(&html[copied..start]);
+            if BLOCK_TAGS.contains(&tag.kind.name()) {
+                out.push(' ');
+            }
+            copied = tag.end;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(html);
+    }
+    out.push_str(&html[copied..]);
+    Cow::Owned(out)
+}
+
+/// One tag (or comment, doctype, processing instruction) found by [`limit_depth`].
+struct Tag {
+    kind: TagKind,
+    /// Ends with `/>`.
+    self_closing: bool,
+    /// Byte offset just past the tag's `>`.
+    end: usize,
+}
+
+enum TagKind {
+    /// `<name ...>`; for a raw-text element, where its end tag starts (or the end
+    /// of the page).
+    Start {
+        name: String,
+        raw_text_end: Option<usize>,
+    },
+    /// `</name ...>`.
+    End { name: String },
+    /// A comment, doctype, `<?...>`, or a `<` that opens no tag.
+    Other,
+}
+
+impl TagKind {
+    fn name(&self) -> &str {
+        match self {
+            TagKind::Start { name, .. } | TagKind::End { name } => name,
+            TagKind::Other => "",
+        }
+    }
+}
+
+impl Tag {
+    /// The tag at `html[start]` (a `<`), or `None` when it never ends.
+    fn parse(html: &str, start: usize) -> Option<Tag> {
+        let rest = &html[start + 1..];
+        let other = |end| Tag {
+            kind: TagKind::Other,
+            self_closing: false,
+            end,
+        };
+        if let Some(comment) = rest.strip_prefix("!--") {
+            let end = comment.find("-->")? + 3;
+            return Some(other(start + 4 + end));
+        }
+        let (closing, name_at) = match rest.as_bytes() {
+            [b'/', c, ..] if c.is_ascii_alphabetic() => (true, 1),
+            [c, ..] if c.is_ascii_alphabetic() => (false, 0),
+            [b'!' | b'?' | b'/', ..] => return Some(other(start + 1 + rest.find('>')? + 1)),
+            _ => return Some(other(start + 1)),
+        };
+        let name: String = rest[name_at..]
+            .chars()
+            .take_while(|c| !c.is_ascii_whitespace() && *c != '/' && *c != '>')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let close = tag_end(rest)?;
+        let end = start + 1 + close + 1;
+        let self_closing = rest[..close].ends_with('/');
+        let kind = if closing {
+            TagKind::End { name }
+        } else {
+            let raw_text_end = RAW_TEXT_TAGS
+                .contains(&name.as_str())
+                .then(|| raw_text_end(html, end, &name));
+            TagKind::Start { name, raw_text_end }
+        };
+        Some(Tag {
+            kind,
+            self_closing,
+            end,
+        })
+    }
+}
+
+/// Offset of the `>` ending a tag, skipping quoted attribute values (a quote opens
+/// a value only right after `=`, as in the HTML tokenizer).
+fn tag_end(rest: &str) -> Option<usize> {
+    let (mut quote, mut last) = (None, 0_u8);
+    for (i, b) in rest.bytes().enumerate() {
+        match (quote, b) {
+            (None, b'>') => return Some(i),
+            (None, b'"' | b'\'') if last == b'=' => quote = Some(b),
+            (Some(q), b) if b == q => quote = None,
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            last = b;
+        }
+    }
+    None
+}
+
+/// Where the end tag of a raw-text element opened before `from` starts, or the end
+/// of the page.
+fn raw_text_end(html: &str, from: usize, name: &str) -> usize {
+    let needle = format!("</{name}");
+    let hay = &html.as_bytes()[from..];
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        .map_or(html.len(), |p| from + p)
 }
 
 /// `body`, or the whole document when there is none (framesets, fragments).
@@ -334,6 +529,42 @@ mod tests {
             extract_text(html),
             "one two three\nfour\n\nfive\n\na\n\nb\n\nx y"
         );
+    }
+
+    #[test]
+    fn pages_within_the_depth_cap_are_not_touched() {
+        let page = format!(
+            "<body>{}<a title='x > y' href=\"a>b\">t</a>{}</body>",
+            "<div><p>a<br>".repeat(MAX_DEPTH / 2),
+            "</div>".repeat(MAX_DEPTH / 2)
+        );
+        assert!(matches!(limit_depth(&page), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn deep_nesting_is_flattened_and_keeps_every_word() {
+        let n = 5 * MAX_DEPTH;
+        let page: String = (0..n).map(|i| format!("<div>w{i}")).collect::<String>()
+            + &"</div>".repeat(n)
+            + "<p>after</p>";
+        let words: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
+        let flat = limit_depth(&page);
+        assert_eq!(flat.matches("<div>").count(), MAX_DEPTH);
+        assert_eq!(flat.matches("</div>").count(), MAX_DEPTH);
+        let text = extract_text(&page);
+        let got: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(
+            got[..n],
+            words.iter().map(String::as_str).collect::<Vec<_>>()[..]
+        );
+        assert_eq!(got[n..], ["after"]);
+    }
+
+    #[test]
+    fn raw_text_and_comments_hold_no_tags() {
+        let inner = "<div>".repeat(2 * MAX_DEPTH);
+        let page = format!("<script>{inner}</script><!--{inner}--><p>x</p>");
+        assert!(matches!(limit_depth(&page), Cow::Borrowed(_)));
     }
 
     #[test]

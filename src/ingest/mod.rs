@@ -7,14 +7,19 @@
 //! ([`decode`]), HTML is reduced to the article body's text ([`html`]), and the text is
 //! normalized ([`normalize`]). Every problem is a one-line [`FileError`] naming the
 //! file; nothing here stops the run.
+//!
+//! Memory is bounded per file: a file larger than [`MAX_FILE_BYTES`] is refused from
+//! its metadata, before a byte of it is read, and the read itself stops one byte past
+//! the limit (a file that grows while we read it). Anything but a regular file (a
+//! FIFO, which would block the run forever, a socket, a device) is refused too.
 
 pub mod decode;
 pub mod html;
 pub mod normalize;
 mod walk;
 
-use std::io;
-use std::path::PathBuf;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 
 use crate::model::{FileError, InputFile, SourceDoc, SourceFormat};
 
@@ -35,6 +40,12 @@ pub fn collect(inputs: &[PathBuf], exclude: &[PathBuf]) -> Walk {
     walk::collect(inputs, exclude)
 }
 
+/// The largest input file read, in bytes (16 MiB). A press article is a few tens of
+/// kilobytes and a scraped page with its scripts a few megabytes; anything larger is
+/// a dump, an archive or a mistake, and is refused without being read, so one file
+/// can never exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Read, decode and normalize one file.
 ///
 /// HTML is reduced to its article text first. Its `&` characters are escaped again
@@ -44,25 +55,114 @@ pub fn collect(inputs: &[PathBuf], exclude: &[PathBuf]) -> Walk {
 /// # Errors
 /// The file cannot be read, is not text, or cannot be decoded: a one-line
 /// [`FileError`] naming the file as given (`"empty file"`,
-/// `"not a text file (PNG image)"`, `"cannot read: permission denied"`).
+/// `"not a text file (PNG image)"`, `"cannot read: permission denied"`,
+/// `"too large (200.0 MiB; the limit is 16 MiB)"`). Malformed byte sequences replaced
+/// while decoding are a warning naming the file, not an error.
 pub fn read(file: &InputFile) -> Result<SourceDoc, FileError> {
     let error = |message: String| FileError {
         file: file.path.display().to_string(),
         message,
     };
-    let bytes =
-        fs_err::read(&file.path).map_err(|e| error(format!("cannot read: {}", io_message(&e))))?;
-    let (text, encoding) = decode::decode(&bytes).map_err(|e| error(e.to_string()))?;
-    let text = match file.format {
-        SourceFormat::Html => html::extract_text(&text).replace('&', "&amp;"),
-        SourceFormat::Text | SourceFormat::Markdown => text,
-    };
+    let bytes = read_bounded(&file.path, MAX_FILE_BYTES).map_err(error)?;
+    let decoded = read_bytes(&bytes, file.format).map_err(|e| error(e.to_string()))?;
+    drop(bytes);
+    if decoded.replaced > 0 {
+        tracing::warn!(
+            "{}: {} malformed byte sequence(s) replaced by U+FFFD (read as {})",
+            file.path.display(),
+            decoded.replaced,
+            decoded.encoding
+        );
+    }
+    if decoded.nuls > 0 {
+        let nuls = decoded.nuls;
+        tracing::warn!("{}: {nuls} NUL byte(s) dropped", file.path.display());
+    }
     Ok(SourceDoc {
         rel: file.rel.clone(),
         path: file.path.clone(),
-        encoding,
-        text: normalize::normalize(&text),
+        encoding: decoded.encoding,
+        text: decoded.text,
     })
+}
+
+/// The in-memory part of [`read`]: decode `bytes`, reduce HTML to its article text,
+/// normalize. The returned text is normalized; the counts are the decoder's.
+///
+/// # Errors
+/// The bytes are empty or not text.
+pub fn read_bytes(
+    bytes: &[u8],
+    format: SourceFormat,
+) -> Result<decode::Decoded, decode::DecodeError> {
+    let decoded = decode::decode_counted(bytes)?;
+    let text = match format {
+        SourceFormat::Html => html::extract_text(&decoded.text).replace('&', "&amp;"),
+        SourceFormat::Text | SourceFormat::Markdown => decoded.text,
+    };
+    Ok(decode::Decoded {
+        text: normalize::normalize(&text),
+        ..decoded
+    })
+}
+
+/// The bytes of a regular file of at most `limit` bytes. The type and size are
+/// checked on the metadata before the file is opened (opening a FIFO would block),
+/// and the read stops one byte past `limit`.
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let cannot = |e: &io::Error| format!("cannot read: {}", io_message(e));
+    let meta = fs_err::metadata(path).map_err(|e| cannot(&e))?;
+    if meta.is_dir() {
+        return Err("cannot read: is a directory".to_owned());
+    }
+    if !meta.is_file() {
+        return Err(format!("not a regular file ({})", file_type_name(&meta)));
+    }
+    if meta.len() > limit {
+        return Err(too_large(meta.len(), limit, false));
+    }
+    let f = fs_err::File::open(path).map_err(|e| cannot(&e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    f.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64, limit, true));
+    }
+    Ok(bytes)
+}
+
+/// `"too large (200.0 MiB; the limit is 16 MiB)"`; "more than" when the file `grew`
+/// past the limit while being read (the read stopped there).
+fn too_large(size: u64, limit: u64, grew: bool) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let more = if grew { "more than " } else { "" };
+    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    let (size, limit) = (size as f64 / MIB, limit as f64 / MIB);
+    format!("too large ({more}{size:.1} MiB; the limit is {limit} MiB)")
+}
+
+/// What a non-regular file is, for the error message.
+#[cfg_attr(
+    not(unix),
+    expect(unused_variables, reason = "file types are unix-only")
+)]
+fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    "a special file"
 }
 
 /// A one-line, lower-case description of an I/O error without the path (the caller

@@ -5,8 +5,16 @@
 //! file name) for `.txt`, `.md`, `.html` and `.htm` files, skipping hidden entries and
 //! the excluded directories. Problems become [`FileError`]s; a file reached twice
 //! (same canonical path) is listed once.
+//!
+//! A walked `.html`/`.md` file that tarjama itself wrote is skipped, whatever the
+//! `--out` of the run that wrote it: its first kilobyte is checked for our HTML
+//! `generator` tag or our Markdown header. The pipeline already drops the current
+//! `--out`'s files by name; this also covers the outputs of an earlier run into another
+//! directory inside the INPUT (`--out docs/` once, `--out docs/out` later), which
+//! would otherwise be translated as articles. A file named as an INPUT is always read.
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use walkdir::{DirEntry, WalkDir};
@@ -80,9 +88,14 @@ impl Walker {
                     }
                 }
                 Ok(e) => {
-                    if let Some(format) = format_of(e.path()) {
-                        self.push(e.path().to_path_buf(), rel_path(input, e.path()), format);
+                    let Some(format) = format_of(e.path()) else {
+                        continue;
+                    };
+                    if format != SourceFormat::Text && is_our_output(e.path()) {
+                        tracing::debug!(path = %e.path().display(), "our own output, skipped");
+                        continue;
                     }
+                    self.push(e.path().to_path_buf(), rel_path(input, e.path()), format);
                 }
             }
         }
@@ -119,6 +132,30 @@ impl Walker {
         tracing::debug!(%file, %message, "input skipped");
         self.walk.errors.push(FileError { file, message });
     }
+}
+
+/// Whether an HTML or Markdown file was written by tarjama: the HTML pages carry
+/// `<meta name="generator" content="tarjama …">` in their head, the Markdown files
+/// open with `# <doc> (<from> → <to>)` and a `Provider: … · paragraphs: …` line.
+/// Only the first kilobyte is read; an unreadable file is left for `read` to report.
+fn is_our_output(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(1024);
+    let read = fs_err::File::open(path).and_then(|f| f.take(1024).read_to_end(&mut head));
+    if read.is_err() {
+        return false;
+    }
+    let head = String::from_utf8_lossy(&head);
+    if head.contains("<meta name=\"generator\" content=\"tarjama ") {
+        return true;
+    }
+    let mut lines = head.lines();
+    let title = lines.next().unwrap_or_default();
+    title.starts_with("# ")
+        && title.ends_with(')')
+        && title.contains(" → ")
+        && lines
+            .nth(1)
+            .is_some_and(|l| l.starts_with("Provider: ") && l.contains(" · paragraphs: "))
 }
 
 /// Hidden: the name starts with `.` (`.git`, `.DS_Store`, `.cache`).

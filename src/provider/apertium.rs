@@ -144,9 +144,9 @@ impl Apertium {
             return Err(error(http, &reply));
         }
         let list: PairsReply = serde_json::from_str(&reply.body).map_err(|e| {
-            ProviderError::Malformed(format!(
+            ProviderError::Malformed(http.scrub(&format!(
                 "GET /listPairs did not return the documented `responseData` list: {e}"
-            ))
+            )))
         })?;
         Ok(list
             .response_data
@@ -212,7 +212,7 @@ impl Apertium {
 /// A 200 body: `responseData.translatedText`.
 fn parse(http: &Http, body: &str) -> Result<String, ProviderError> {
     let v: serde_json::Value = serde_json::from_str(body).map_err(|e| {
-        let start: String = body.chars().take(80).collect();
+        let start: String = http.scrub(body).chars().take(80).collect();
         ProviderError::Malformed(http.scrub(&format!("HTTP 200 without JSON ({e}): {start}")))
     })?;
     match v.pointer("/responseData/translatedText") {
@@ -258,6 +258,26 @@ fn error_text(body: &str) -> String {
 fn is_pair_refusal(text: &str) -> bool {
     let t = text.to_lowercase();
     t.contains("pair is not installed") || t.contains("pair is invalid")
+}
+
+/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
+#[doc(hidden)]
+pub fn fuzz_reply(
+    status: u16,
+    body: &str,
+    _texts: &[String],
+) -> Result<Vec<String>, ProviderError> {
+    static HTTP: std::sync::LazyLock<Http> =
+        std::sync::LazyLock::new(|| super::fuzz::http("apertium"));
+    let reply = Reply {
+        status,
+        retry_after: None,
+        body: body.to_owned(),
+    };
+    if status != 200 {
+        return Err(error(&HTTP, &reply));
+    }
+    parse(&HTTP, body).map(|t| vec![t])
 }
 
 #[cfg(test)]

@@ -226,9 +226,9 @@ impl Azure {
             return Err(error(http, &reply));
         }
         let list: LanguagesReply = serde_json::from_str(&reply.body).map_err(|e| {
-            ProviderError::Malformed(format!(
+            ProviderError::Malformed(http.scrub(&format!(
                 "GET /languages did not return the documented `translation` object: {e}"
-            ))
+            )))
         })?;
         let codes: BTreeSet<String> = list.translation.into_keys().collect();
         Ok(Languages::Lists {
@@ -320,7 +320,7 @@ pub(super) fn parse(
     to: &str,
 ) -> Result<Vec<Parsed>, ProviderError> {
     let items: Vec<Item> = serde_json::from_str(body).map_err(|e| {
-        let start: String = body.chars().take(80).collect();
+        let start: String = http.scrub(body).chars().take(80).collect();
         ProviderError::Malformed(http.scrub(&format!(
             "HTTP 200 without the documented array of translations ({e}): {start}"
         )))
@@ -394,6 +394,23 @@ fn error_body(body: &str) -> (Option<u32>, String) {
         _ => body.to_string(),
     };
     (code, message)
+}
+
+/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does (translations into `en`).
+#[doc(hidden)]
+pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
+    static HTTP: std::sync::LazyLock<Http> =
+        std::sync::LazyLock::new(|| super::fuzz::http("azure"));
+    let reply = Reply {
+        status,
+        retry_after: None,
+        body: body.to_owned(),
+    };
+    if status != 200 {
+        return Err(error(&HTTP, &reply));
+    }
+    let parsed = parse(&HTTP, body, texts.len(), "en")?;
+    Ok(parsed.into_iter().map(|p| p.text).collect())
 }
 
 #[cfg(test)]

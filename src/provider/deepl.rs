@@ -161,9 +161,9 @@ impl Deepl {
             return classify(http, &reply, 0).map(|_| Default::default());
         }
         let list: Vec<LanguageEntry> = serde_json::from_str(&reply.body).map_err(|e| {
-            ProviderError::Malformed(format!(
+            ProviderError::Malformed(http.scrub(&format!(
                 "GET /v2/languages?type={kind} did not return the documented list: {e}"
-            ))
+            )))
         })?;
         Ok(list
             .into_iter()
@@ -179,9 +179,9 @@ impl Deepl {
             return classify(http, &reply, 0).map(|_| Health::default());
         }
         let usage: Usage = serde_json::from_str(&reply.body).map_err(|e| {
-            ProviderError::Malformed(format!(
+            ProviderError::Malformed(http.scrub(&format!(
                 "GET /v2/usage without `character_count` and `character_limit`: {e}"
-            ))
+            )))
         })?;
         Ok(Health {
             detail: format!(
@@ -291,9 +291,9 @@ fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderEr
     let response: Response = serde_json::from_str(body).map_err(|e| {
         // Scrub before cutting: a cut through the key would hide it from the scrub.
         let start: String = http.scrub(body).chars().take(80).collect();
-        ProviderError::Malformed(format!(
+        ProviderError::Malformed(http.scrub(&format!(
             "HTTP 200 without a `translations` array of `text` strings ({e}): {start}"
-        ))
+        )))
     })?;
     if response.translations.len() != sent {
         return Err(ProviderError::Malformed(format!(
@@ -341,6 +341,19 @@ pub(super) fn resolve_endpoint(
         s.endpoint = if free { FREE_HOST } else { PRO_HOST }.to_string();
     }
     s
+}
+
+/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
+#[doc(hidden)]
+pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
+    static HTTP: std::sync::LazyLock<Http> =
+        std::sync::LazyLock::new(|| super::fuzz::http("deepl"));
+    let reply = Reply {
+        status,
+        retry_after: None,
+        body: body.to_owned(),
+    };
+    classify(&HTTP, &reply, texts.len())
 }
 
 #[cfg(test)]

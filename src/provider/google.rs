@@ -152,8 +152,9 @@ impl Google {
             return classify(http, &reply, 0).map(|_| Languages::Any);
         }
         let list: LanguagesResponse = serde_json::from_str(&reply.body).map_err(|e| {
-            ProviderError::Malformed(format!(
-                "GET /{LANGUAGES_PATH} did not return `data.languages`: {e}"
+            ProviderError::Malformed(scrub(
+                http,
+                &format!("GET /{LANGUAGES_PATH} did not return `data.languages`: {e}"),
             ))
         })?;
         let codes: std::collections::BTreeSet<String> = list
@@ -269,8 +270,9 @@ fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderEr
     let response: Response = serde_json::from_str(body).map_err(|e| {
         // Scrub before cutting: a cut through the key would hide it from the scrub.
         let start: String = scrub(http, body).chars().take(80).collect();
-        ProviderError::Malformed(format!(
-            "HTTP 200 without `data.translations[].translatedText` ({e}): {start}"
+        ProviderError::Malformed(scrub(
+            http,
+            &format!("HTTP 200 without `data.translations[].translatedText` ({e}): {start}"),
         ))
     })?;
     let got = response.data.translations;
@@ -362,6 +364,19 @@ impl ErrorBody {
             format!(" ({})", self.reasons.join(", "))
         }
     }
+}
+
+/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
+#[doc(hidden)]
+pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
+    static HTTP: std::sync::LazyLock<Http> =
+        std::sync::LazyLock::new(|| super::fuzz::http("google"));
+    let reply = Reply {
+        status,
+        retry_after: None,
+        body: body.to_owned(),
+    };
+    classify(&HTTP, &reply, texts.len())
 }
 
 #[cfg(test)]

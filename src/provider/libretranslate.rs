@@ -89,9 +89,9 @@ impl LibreTranslate {
             return classify(http, &reply, 0).map(|_| Languages::Any);
         }
         let list: Vec<LanguageEntry> = serde_json::from_str(&reply.body).map_err(|e| {
-            ProviderError::Malformed(format!(
+            ProviderError::Malformed(http.scrub(&format!(
                 "GET /languages did not return the documented list: {e}"
-            ))
+            )))
         })?;
         let pairs = list
             .into_iter()
@@ -195,6 +195,19 @@ fn asks_for_key(message: &str) -> bool {
 fn is_ban(message: &str) -> bool {
     let m = message.to_lowercase();
     m.contains("too many request") || m.contains("limits violations")
+}
+
+/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
+#[doc(hidden)]
+pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
+    static HTTP: std::sync::LazyLock<Http> =
+        std::sync::LazyLock::new(|| super::fuzz::http("libretranslate"));
+    let reply = Reply {
+        status,
+        retry_after: None,
+        body: body.to_owned(),
+    };
+    classify(&HTTP, &reply, texts.len())
 }
 
 #[cfg(test)]

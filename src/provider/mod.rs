@@ -538,6 +538,31 @@ impl Http {
     }
 }
 
+/// Entry points for the fuzz targets in `fuzz/`, not an API: each provider's
+/// `fuzz_reply(status, body, texts sent)` classifies one answer exactly as its
+/// `translate` does, with a client whose key is [`fuzz::KEY`](self::fuzz::KEY).
+#[doc(hidden)]
+pub mod fuzz {
+    pub use super::apertium::fuzz_reply as apertium;
+    pub use super::azure::fuzz_reply as azure;
+    pub use super::deepl::fuzz_reply as deepl;
+    pub use super::google::fuzz_reply as google;
+    pub use super::libretranslate::fuzz_reply as libretranslate;
+    pub use super::mymemory::fuzz_reply as mymemory;
+    pub use super::openai::fuzz_reply as openai;
+
+    /// The key the fuzzing clients hold: no message may ever contain it.
+    pub const KEY: &str = "fuzz-key-0123456789abcdef";
+
+    /// The built-in settings of provider `name` with a local endpoint and [`KEY`].
+    pub(super) fn http(name: &str) -> super::Http {
+        let mut settings = crate::config::Config::builtin().providers[name].clone();
+        settings.endpoint = "http://127.0.0.1:9".to_owned();
+        let key = Some(crate::secret::ApiKey::new(KEY));
+        super::Http::new(name, &settings, key).expect("the built-in settings are valid")
+    }
+}
+
 /// One HTTP answer, fully read.
 #[derive(Debug)]
 struct Reply {

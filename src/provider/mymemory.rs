@@ -149,7 +149,11 @@ fn classify(http: &Http, reply: &Reply) -> Result<String, ProviderError> {
             )));
         }
         401 => return Err(ProviderError::AuthFailed(format!("HTTP 401: {}", detail()))),
-        _ if body.as_ref().is_some_and(|b| b.status.is_some()) => {}
+        // An in-body error explains a non-200 answer; an in-body 200 cannot make a
+        // success of one (fuzzing found HTTP 0 with `responseStatus: 200` accepted).
+        _ if body
+            .as_ref()
+            .is_some_and(|b| b.status.is_some_and(|s| s != 200)) => {}
         _ => {
             return Err(ProviderError::BadRequest(format!(
                 "HTTP {status}: {}",
@@ -255,4 +259,21 @@ fn is_refusal(text: &str) -> bool {
     ];
     let t = text.trim_start();
     REFUSALS.iter().any(|r| t.starts_with(r))
+}
+
+/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
+#[doc(hidden)]
+pub fn fuzz_reply(
+    status: u16,
+    body: &str,
+    _texts: &[String],
+) -> Result<Vec<String>, ProviderError> {
+    static HTTP: std::sync::LazyLock<Http> =
+        std::sync::LazyLock::new(|| super::fuzz::http("mymemory"));
+    let reply = Reply {
+        status,
+        retry_after: None,
+        body: body.to_owned(),
+    };
+    classify(&HTTP, &reply).map(|t| vec![t])
 }

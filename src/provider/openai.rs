@@ -548,7 +548,7 @@ impl ApiError {
 fn parse(http: &Http, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
     let malformed = |what: String| ProviderError::Malformed(http.scrub(&what));
     let completion: Completion = serde_json::from_str(body).map_err(|e| {
-        let start: String = body.chars().take(80).collect();
+        let start: String = http.scrub(body).chars().take(80).collect();
         malformed(format!("HTTP 200 without a chat completion ({e}): {start}"))
     })?;
     let Some(choice) = completion.choices.into_iter().next() else {
@@ -699,6 +699,22 @@ fn clean(text: &str, source: &str) -> String {
     } else {
         one_line(t)
     }
+}
+
+/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does, with the built-in model.
+#[doc(hidden)]
+pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
+    static HTTP: std::sync::LazyLock<Http> =
+        std::sync::LazyLock::new(|| super::fuzz::http("openai"));
+    let reply = Reply {
+        status,
+        retry_after: None,
+        body: body.to_owned(),
+    };
+    static API: std::sync::LazyLock<Openai> = std::sync::LazyLock::new(|| {
+        Openai::new(&crate::config::Config::builtin().providers["openai"])
+    });
+    API.classify(&HTTP, &reply, texts)
 }
 
 #[cfg(test)]
