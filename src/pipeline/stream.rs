@@ -13,8 +13,9 @@
 //! 3. apply one finished batch: cache each answer as it arrives, complete the
 //!    paragraphs it finishes, write every document that is now complete.
 //!
-//! Memory stays bounded by the backlog, not the corpus: a finished document is
-//! written and dropped. Identical paragraphs share one in-flight request; a later
+//! Memory stays bounded by the backlog, not the corpus: the reader thread keeps at
+//! most 32 documents and 64 MiB of input ahead of the coordinator, and a finished
+//! document is written and dropped. Identical paragraphs share one in-flight request; a later
 //! occurrence of a text already fetched in this run reuses that answer. Partly
 //! filled batches are sent when the input is exhausted or nothing else is in flight.
 
@@ -599,27 +600,78 @@ impl<'a> Coordinator<'a> {
 }
 
 /// Read, decode, segment and detect the inputs on a thread of their own, in order,
-/// a bounded number ahead of the coordinator: on two cores the text work and the
+/// a bounded amount ahead of the coordinator: on two cores the text work and the
 /// cache-and-write work overlap.
-pub(super) fn spawn_reader(
+pub(super) fn spawn_reader(files: Vec<InputFile>, from: Option<String>, to: String) -> Reader {
+    spawn_reader_within(files, from, to, READ_AHEAD_BYTES)
+}
+
+/// [`spawn_reader`] with a read-ahead budget of `budget` bytes.
+fn spawn_reader_within(
     files: Vec<InputFile>,
     from: Option<String>,
     to: String,
-) -> tokio::sync::mpsc::Receiver<(usize, std::result::Result<PreparedDoc, FileError>)> {
+    budget: u64,
+) -> Reader {
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let bytes = Arc::new(tokio::sync::Semaphore::new(budget as usize));
     std::thread::spawn(move || {
         for (d, file) in files.into_iter().enumerate() {
+            // Reserve the file's size before reading it, so that the documents waiting
+            // in the queue never hold more than READ_AHEAD_BYTES of input (a file as
+            // large as the whole budget still goes through, alone).
+            let size = fs_err::metadata(&file.path).map_or(1, |m| m.len());
+            let permits = size.clamp(1, budget) as u32;
+            let Ok(permit) =
+                futures::executor::block_on(Arc::clone(&bytes).acquire_many_owned(permits))
+            else {
+                break;
+            };
             let read = ingest::read(&file).map(|doc| prepare(doc, from.as_deref(), &to));
-            if tx.blocking_send((d, read)).is_err() {
+            if tx.blocking_send((d, read, permit)).is_err() {
                 break; // the run ended early
             }
         }
     });
-    rx
+    Reader { rx }
+}
+
+/// The documents [`spawn_reader`] has read, in input order.
+pub(super) struct Reader {
+    rx: tokio::sync::mpsc::Receiver<(
+        usize,
+        std::result::Result<PreparedDoc, FileError>,
+        tokio::sync::OwnedSemaphorePermit,
+    )>,
+}
+
+impl Reader {
+    /// The next document (its position among the inputs, and what reading it gave);
+    /// `None` after the last. Taking it frees its share of the read-ahead budget.
+    /// Cancel-safe, like the channel under it.
+    pub(super) async fn recv(
+        &mut self,
+    ) -> Option<(usize, std::result::Result<PreparedDoc, FileError>)> {
+        self.rx.recv().await.map(|(d, read, _permit)| (d, read))
+    }
+
+    /// The next document if one is ready, without waiting (see [`Reader::recv`]).
+    pub(super) fn try_recv(
+        &mut self,
+    ) -> std::result::Result<
+        (usize, std::result::Result<PreparedDoc, FileError>),
+        tokio::sync::mpsc::error::TryRecvError,
+    > {
+        self.rx.try_recv().map(|(d, read, _permit)| (d, read))
+    }
 }
 
 /// Documents read ahead of the coordinator.
 const READ_AHEAD: usize = 32;
+
+/// Input bytes read ahead of the coordinator, at most (a document's file size counts
+/// from before it is read until the coordinator takes it).
+const READ_AHEAD_BYTES: u64 = 64 << 20;
 
 /// Documents queued for the writer thread before the coordinator waits for it.
 const WRITE_AHEAD: usize = 16;
@@ -691,5 +743,44 @@ fn collect_missing(doc: &AlignedDoc, out: &mut Vec<(String, usize, String)>) {
     for row in doc.rows.iter().filter(|r| r.is_untranslated()) {
         let flag = row.flags.first().cloned().unwrap_or_default();
         out.push((doc.rel.clone(), row.index, flag));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceFormat;
+
+    #[test]
+    fn the_reader_holds_no_more_than_its_byte_budget_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<InputFile> = (0..4)
+            .map(|i| {
+                let path = dir.path().join(format!("{i}.txt"));
+                fs_err::write(&path, "كلمة ".repeat(100)).unwrap(); // 1,000 bytes
+                InputFile {
+                    path,
+                    rel: format!("{i}.txt"),
+                    format: SourceFormat::Text,
+                }
+            })
+            .collect();
+        // Room for two files' bytes: two are read, the third waits for the first to
+        // be taken.
+        let mut reader = spawn_reader_within(files, None, "en".into(), 2_500);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(reader.rx.len(), 2, "read ahead beyond the budget");
+        let (first, _) = reader.try_recv().unwrap();
+        assert_eq!(first, 0);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(reader.rx.len(), 2, "taking a document frees its share");
+        let rest: Vec<usize> = std::iter::from_fn(|| {
+            futures::executor::block_on(reader.recv()).map(|(d, read)| {
+                assert!(read.is_ok());
+                d
+            })
+        })
+        .collect();
+        assert_eq!(rest, [1, 2, 3]);
     }
 }
