@@ -8,13 +8,15 @@
 //! ```
 //!
 //! - [`ingest`] walks INPUTs, decodes bytes, extracts HTML article text, normalizes.
-//! - [`segment`] cuts paragraphs (joining hard-wrapped lines) and classifies them.
+//! - [`segment`] cuts paragraphs (joining hard-wrapped lines), classifies them and
+//!   splits sentences.
 //! - [`detect`] tags documents and paragraphs with a language.
 //! - [`provider`] speaks each translation API's wire format.
 //! - [`limit`] decides when a request may leave: rate, concurrency, retries, breaker.
 //! - [`cache`] keeps every translation on disk, crash-safe and shared between runs.
 //! - [`pipeline`] orchestrates: dedupe, cache first, batch, send, record outcomes.
-//! - [`align`] pairs each source paragraph with its translation and flags.
+//! - [`align`] pairs each source paragraph with its translation, aligns their
+//!   sentences (Gale–Church) and sets the quality flags.
 //! - [`write`] renders HTML, Markdown, TMX, JSONL, XLIFF, `index.html` and `report.json`.
 //! - [`import`] reads human corrections (corrections file, XLIFF, TMX, JSONL) into
 //!   the cache as reviewed translations (`translate import`).
