@@ -267,17 +267,11 @@ pub fn fuzz_reply(
     body: &str,
     _texts: &[String],
 ) -> Result<Vec<String>, ProviderError> {
-    static HTTP: std::sync::LazyLock<Http> =
-        std::sync::LazyLock::new(|| super::fuzz::http("apertium"));
-    let reply = Reply {
-        status,
-        retry_after: None,
-        body: body.to_owned(),
-    };
+    let (http, reply) = super::fuzz::reply("apertium", status, body);
     if status != 200 {
-        return Err(error(&HTTP, &reply));
+        return Err(error(http, &reply));
     }
-    parse(&HTTP, body).map(|t| vec![t])
+    parse(http, body).map(|t| vec![t])
 }
 
 #[cfg(test)]

@@ -399,17 +399,11 @@ fn error_body(body: &str) -> (Option<u32>, String) {
 /// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does (translations into `en`).
 #[doc(hidden)]
 pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    static HTTP: std::sync::LazyLock<Http> =
-        std::sync::LazyLock::new(|| super::fuzz::http("azure"));
-    let reply = Reply {
-        status,
-        retry_after: None,
-        body: body.to_owned(),
-    };
+    let (http, reply) = super::fuzz::reply("azure", status, body);
     if status != 200 {
-        return Err(error(&HTTP, &reply));
+        return Err(error(http, &reply));
     }
-    let parsed = parse(&HTTP, body, texts.len(), "en")?;
+    let parsed = parse(http, body, texts.len(), "en")?;
     Ok(parsed.into_iter().map(|p| p.text).collect())
 }
 

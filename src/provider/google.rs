@@ -369,14 +369,8 @@ impl ErrorBody {
 /// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
 #[doc(hidden)]
 pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    static HTTP: std::sync::LazyLock<Http> =
-        std::sync::LazyLock::new(|| super::fuzz::http("google"));
-    let reply = Reply {
-        status,
-        retry_after: None,
-        body: body.to_owned(),
-    };
-    classify(&HTTP, &reply, texts.len())
+    let (http, reply) = super::fuzz::reply("google", status, body);
+    classify(http, &reply, texts.len())
 }
 
 #[cfg(test)]

@@ -200,14 +200,8 @@ fn is_ban(message: &str) -> bool {
 /// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
 #[doc(hidden)]
 pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    static HTTP: std::sync::LazyLock<Http> =
-        std::sync::LazyLock::new(|| super::fuzz::http("libretranslate"));
-    let reply = Reply {
-        status,
-        retry_after: None,
-        body: body.to_owned(),
-    };
-    classify(&HTTP, &reply, texts.len())
+    let (http, reply) = super::fuzz::reply("libretranslate", status, body);
+    classify(http, &reply, texts.len())
 }
 
 #[cfg(test)]

@@ -554,8 +554,32 @@ pub mod fuzz {
     /// The key the fuzzing clients hold: no message may ever contain it.
     pub const KEY: &str = "fuzz-key-0123456789abcdef";
 
+    /// The fuzzing client of provider `name` (its built-in settings with a local
+    /// endpoint and [`KEY`], built once and kept for the process) and `status` and
+    /// `body` as the answer it received.
+    pub(super) fn reply(
+        name: &'static str,
+        status: u16,
+        body: &str,
+    ) -> (&'static super::Http, super::Reply) {
+        static CLIENTS: std::sync::Mutex<
+            std::collections::BTreeMap<&'static str, &'static super::Http>,
+        > = std::sync::Mutex::new(std::collections::BTreeMap::new());
+        let http = *CLIENTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(name)
+            .or_insert_with(|| Box::leak(Box::new(http(name))));
+        let reply = super::Reply {
+            status,
+            retry_after: None,
+            body: body.to_owned(),
+        };
+        (http, reply)
+    }
+
     /// The built-in settings of provider `name` with a local endpoint and [`KEY`].
-    pub(super) fn http(name: &str) -> super::Http {
+    fn http(name: &str) -> super::Http {
         let mut settings = crate::config::Config::builtin().providers[name].clone();
         settings.endpoint = "http://127.0.0.1:9".to_owned();
         let key = Some(crate::secret::ApiKey::new(KEY));

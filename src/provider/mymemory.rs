@@ -268,12 +268,6 @@ pub fn fuzz_reply(
     body: &str,
     _texts: &[String],
 ) -> Result<Vec<String>, ProviderError> {
-    static HTTP: std::sync::LazyLock<Http> =
-        std::sync::LazyLock::new(|| super::fuzz::http("mymemory"));
-    let reply = Reply {
-        status,
-        retry_after: None,
-        body: body.to_owned(),
-    };
-    classify(&HTTP, &reply).map(|t| vec![t])
+    let (http, reply) = super::fuzz::reply("mymemory", status, body);
+    classify(http, &reply).map(|t| vec![t])
 }

@@ -704,17 +704,11 @@ fn clean(text: &str, source: &str) -> String {
 /// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does, with the built-in model.
 #[doc(hidden)]
 pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    static HTTP: std::sync::LazyLock<Http> =
-        std::sync::LazyLock::new(|| super::fuzz::http("openai"));
-    let reply = Reply {
-        status,
-        retry_after: None,
-        body: body.to_owned(),
-    };
+    let (http, reply) = super::fuzz::reply("openai", status, body);
     static API: std::sync::LazyLock<Openai> = std::sync::LazyLock::new(|| {
         Openai::new(&crate::config::Config::builtin().providers["openai"])
     });
-    API.classify(&HTTP, &reply, texts)
+    API.classify(http, &reply, texts)
 }
 
 #[cfg(test)]
