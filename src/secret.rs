@@ -4,6 +4,10 @@
 //! OS keyring (service [`KEYRING_SERVICE`], user = provider name). The key is held in
 //! [`ApiKey`], whose `Debug` and `Display` print `****` and the last four characters
 //! at most, so a key cannot reach a log, an error or an output by accident.
+//!
+//! The shared cache's database password (`translate auth set cache`) is kept the same
+//! way, under user [`CACHE_USER`], and held in an [`ApiKey`] too; it is the last of its
+//! sources (after the URL, `PGPASSWORD` and `~/.pgpass`; see `cache::dsn`).
 
 use std::fmt;
 
@@ -182,6 +186,26 @@ pub fn resolve_in(
     }
 }
 
+/// Keyring user under which `translate auth set cache` keeps the shared cache's
+/// database password (the service is [`KEYRING_SERVICE`], as for the providers' keys).
+pub const CACHE_USER: &str = "cache";
+
+/// The shared cache's database password from `keyring`, if one is stored. `None` too
+/// when the keyring is switched off or cannot be reached (said at debug level only).
+#[must_use]
+pub fn cache_password(keyring: &Keyring) -> Option<ApiKey> {
+    if keyring.disabled() {
+        return None;
+    }
+    match keyring.get(CACHE_USER) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!("no shared cache password from the keyring: {e}");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +224,15 @@ mod tests {
         assert!(kr.delete("deepl").unwrap());
         assert!(!kr.delete("deepl").unwrap());
         assert_eq!(resolve_in(&kr, "deepl", None), None);
+    }
+
+    #[test]
+    fn cache_password_lives_beside_the_provider_keys() {
+        let kr = Keyring::mock();
+        assert_eq!(cache_password(&kr), None);
+        kr.set(CACHE_USER, &ApiKey::new("db-pass-9876")).unwrap();
+        assert_eq!(cache_password(&kr).unwrap().expose(), "db-pass-9876");
+        assert_eq!(kr.get("deepl").unwrap(), None);
     }
 
     #[test]

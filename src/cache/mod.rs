@@ -25,15 +25,30 @@
 //! stored under its own key, never replaces it. [`Cache::machine_targets`] lists what
 //! the machines answered for a text, so an import can tell an edited translation from
 //! an untouched one.
+//!
+//! [`Store`] ([`store`]) is the asynchronous API over the same file or, with a
+//! `postgres://` URL, over a translation memory shared by many machines
+//! ([`pg`], the local file staying as a write-through layer), with leases so no
+//! paragraph is sent twice, a shared pacer and daily allowances. [`Cache`] stays the
+//! synchronous API of the local file.
 
+pub mod copy;
+pub mod dsn;
 mod key;
+pub mod local;
+pub mod outage;
+pub mod pg;
+pub mod pgpass;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, params};
 
+pub use dsn::CacheUrl;
 pub use key::{CacheKey, normalize_key_text};
+pub use store::{Allowance, Bucket, Completed, Found, Held, Pacer, Permit, Rate, Store, Take};
 
 use crate::error::{Error, Result};
 
