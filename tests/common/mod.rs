@@ -12,4 +12,5 @@ pub mod faulty;
 pub mod google_emu;
 pub mod harness;
 pub mod openai_emu;
+pub mod pg;
 pub mod server;
