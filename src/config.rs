@@ -209,9 +209,22 @@ pub struct Config {
     /// Provider tables by name.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
+    /// The `[cache]` table.
+    #[serde(default)]
+    pub cache: CacheSettings,
     /// Where it was read from (`None`: built-in).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// The `[cache]` table: a shared translation memory. `TARJAMA_CACHE` and `--cache`
+/// win over it (see `cli::cache::shared_url`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// `postgres://user@host/database`; absent: the local cache alone.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// Flags that override a provider's settings.
@@ -380,6 +393,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line "), "{err}");
+    }
+
+    #[test]
+    fn cache_table_is_optional_and_strict() {
+        assert_eq!(Config::builtin().cache.url, None);
+        let text = format!("{BUILTIN_CONFIG}\n[cache]\nurl = \"postgres://desk@db/tm\"\n");
+        let c = Config::parse(&text, Path::new("t.toml")).unwrap();
+        assert_eq!(c.cache.url.as_deref(), Some("postgres://desk@db/tm"));
+        let text = format!("{BUILTIN_CONFIG}\n[cache]\nuri = \"x\"\n");
+        let err = Config::parse(&text, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("uri") && err.contains("line "), "{err}");
     }
 
     #[test]

@@ -286,8 +286,8 @@ impl Pg {
         if message.contains("password") || message.contains("28P01") {
             message.push_str(&match &self.password {
                 Some(source) => format!(
-                    " (the password came from {source}; others are the URL, PGPASSWORD, \
-                     ~/.pgpass and `translate auth set cache`)"
+                    " (the password came from {source}; tarjama takes the first of: the URL, \
+                     PGPASSWORD, ~/.pgpass, `translate auth set cache`)"
                 ),
                 None => " (no password found in the URL, PGPASSWORD, ~/.pgpass or the OS \
                           keyring: see `translate auth set cache`)"

@@ -61,7 +61,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::dsn::CacheUrl;
-use super::local::{self, Entry};
+use super::local;
 use super::outage::PATIENCE;
 use super::pg::Pg;
 use super::{Cache, CacheKey, Hit, Lookup, Origin};
@@ -196,7 +196,8 @@ impl Store {
         &self.inner.owner
     }
 
-    async fn blocking<T, F>(&self, f: F) -> Result<T>
+    /// Run `f` on the local file in a blocking task.
+    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Cache) -> Result<T> + Send + 'static,
@@ -855,62 +856,6 @@ fn owner_id() -> String {
 
 fn join_err(e: tokio::task::JoinError) -> Error {
     Error::Other(format!("a cache task stopped: {e}"))
-}
-
-/// Entries of a store for `translate cache copy`: the local file's or the shared
-/// memory's, page by page.
-pub(crate) enum Pages<'a> {
-    Local(&'a Store, i64),
-    Shared(&'a Pg, Vec<u8>),
-}
-
-impl Pages<'_> {
-    /// The next page of sound entries and how many damaged ones were skipped; empty
-    /// when done.
-    pub(crate) async fn next(&mut self, size: usize) -> Result<(Vec<Entry>, usize)> {
-        match self {
-            Pages::Local(store, after) => {
-                let from = *after;
-                let (entries, last, damaged) = store
-                    .blocking(move |c| local::entries(c, from, size))
-                    .await?;
-                *after = last;
-                Ok((entries, damaged))
-            }
-            Pages::Shared(pg, after) => {
-                let page = pg
-                    .entries(after, i64::try_from(size).unwrap_or(i64::MAX))
-                    .await?;
-                if let Some((k, _)) = page.last() {
-                    after.clone_from(k);
-                }
-                Ok((page.into_iter().map(|(_, e)| e).collect(), 0))
-            }
-        }
-    }
-}
-
-impl Store {
-    /// Read every entry, page by page (shared entries when a URL is in use, else the
-    /// local file's).
-    pub(crate) fn pages(&self) -> Pages<'_> {
-        match &self.inner.shared {
-            Some(pg) => Pages::Shared(pg, Vec::new()),
-            None => Pages::Local(self, 0),
-        }
-    }
-
-    /// Add entries the destination does not hold (a pending shared row is completed);
-    /// how many were added.
-    pub(crate) async fn add_entries(&self, entries: Vec<Entry>) -> Result<usize> {
-        match &self.inner.shared {
-            Some(pg) => pg.add_entries(&entries).await,
-            None => {
-                self.blocking(move |c| local::add_entries(c, &entries))
-                    .await
-            }
-        }
-    }
 }
 
 #[cfg(test)]

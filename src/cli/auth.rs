@@ -4,6 +4,10 @@
 //! without echo at a terminal (one line from standard input otherwise, for scripts);
 //! `show` says where the key would come from (the provider's environment variable
 //! first, then the keyring) and prints its last four characters only.
+//!
+//! `cache` is not a provider: `translate auth set cache` keeps the shared cache's
+//! database password (user `cache`), the last source after the URL, `PGPASSWORD` and
+//! `~/.pgpass`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -63,6 +67,9 @@ pub fn run(args: &Args, action: &Action) -> Result<i32, Error> {
 }
 
 fn check_provider(config: &Config, provider: &str) -> Result<(), Error> {
+    if provider == secret::CACHE_USER {
+        return Ok(());
+    }
     config
         .provider(Some(provider), &crate::config::Overrides::default())
         .map(|_| ())
@@ -85,6 +92,24 @@ pub fn set(keyring: &Keyring, provider: &str, key: &ApiKey) -> Result<String, Er
 /// # Errors
 /// Unknown provider.
 pub fn show(config: &Config, keyring: &Keyring, provider: &str) -> Result<(String, bool), Error> {
+    if provider == secret::CACHE_USER {
+        return Ok(match secret::cache_password(keyring) {
+            Some(p) => (
+                format!(
+                    "cache: database password from the {} (user `cache`), {}",
+                    KeySource::Keyring,
+                    p.last4()
+                ),
+                true,
+            ),
+            None => (
+                "cache: no database password in the OS keyring (the URL, PGPASSWORD and \
+                 ~/.pgpass come first; run `translate auth set cache` to store one)"
+                    .to_string(),
+                false,
+            ),
+        });
+    }
     let (_, settings) = config.provider(Some(provider), &crate::config::Overrides::default())?;
     let env = settings.key_env();
     Ok(match secret::resolve_in(keyring, provider, env) {
@@ -125,7 +150,12 @@ pub fn delete(keyring: &Keyring, provider: &str) -> Result<String, Error> {
 /// Read a key: without echo at a terminal, one line of standard input otherwise.
 fn read_key(provider: &str) -> Result<ApiKey, Error> {
     let key = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("API key for {provider} (input hidden): "))
+        let what = if provider == secret::CACHE_USER {
+            "Database password for the shared cache".to_string()
+        } else {
+            format!("API key for {provider}")
+        };
+        rpassword::prompt_password(format!("{what} (input hidden): "))
             .map_err(|e| Error::Other(format!("cannot read the key: {e}")))?
     } else {
         let mut line = String::new();
@@ -166,5 +196,22 @@ mod tests {
         }
         assert!(!show(&config, &kr, "deepl").unwrap().1);
         assert!(show(&config, &kr, "nope").is_err());
+    }
+
+    #[test]
+    fn the_shared_cache_password_is_kept_under_cache() {
+        let (config, kr) = (Config::builtin(), Keyring::mock());
+        check_provider(&config, "cache").unwrap();
+        assert!(!show(&config, &kr, "cache").unwrap().1);
+        set(&kr, "cache", &ApiKey::new("db-SECRET-pass-5150")).unwrap();
+        let (line, found) = show(&config, &kr, "cache").unwrap();
+        assert!(
+            found && line.ends_with("…5150") && !line.contains("SECRET"),
+            "{line}"
+        );
+        assert_eq!(
+            secret::cache_password(&kr).unwrap().expose(),
+            "db-SECRET-pass-5150"
+        );
     }
 }

@@ -1,5 +1,7 @@
-//! `translate import <FILE>... [--cache-dir DIR]`: store human corrections as reviewed
-//! translations.
+//! `translate import <FILE>... [--cache-dir DIR] [--cache URL]`: store human corrections
+//! as reviewed translations, through the store: with a shared memory (`--cache`,
+//! `TARJAMA_CACHE` or the config's `[cache] url`) they go there and into the local
+//! cache, and the machine translations of every machine count for the rule.
 //!
 //! Each file is read and stored on its own ([`crate::import`] decides its format and
 //! which units are corrections): one line per file on stderr, `imported N corrections
@@ -10,18 +12,27 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cache::Cache;
+use crate::cache::Store;
+use crate::config::Config;
 use crate::error::Error;
 use crate::import;
 
-use super::{EXIT_INCOMPLETE, EXIT_OK};
+use super::{Args, EXIT_INCOMPLETE, EXIT_OK};
 
-/// Import every file into the cache under `cache_dir`; returns the exit code.
+/// Import every file into the cache under `cache_dir` and the shared memory, if any;
+/// returns the exit code.
 ///
 /// # Errors
-/// The cache cannot be opened or written (exit code 1).
-pub fn run(files: &[PathBuf], cache_dir: &Path) -> Result<i32, Error> {
-    let (cache, notice) = Cache::open_with_notice(cache_dir)?;
+/// A bad config or URL (exit code 2); a cache cannot be opened or written (exit code 1).
+pub async fn run(
+    args: &Args,
+    files: &[PathBuf],
+    cache_dir: &Path,
+    cache: Option<&str>,
+) -> Result<i32, Error> {
+    let config = Config::load(args.config.as_deref())?;
+    let url = super::cache::shared_url(cache, &config)?;
+    let (store, notice) = Store::open(cache_dir, url.as_ref()).await?;
     if let Some(n) = notice {
         eprintln!("warning: {n}");
     }
@@ -34,7 +45,7 @@ pub fn run(files: &[PathBuf], cache_dir: &Path) -> Result<i32, Error> {
         };
         match parsed {
             Ok(parsed) => {
-                let summary = import::store(&cache, &parsed)?;
+                let summary = import::store_in(&store, &parsed).await?;
                 eprintln!("{}", summary.line(&name));
             }
             Err(message) => {

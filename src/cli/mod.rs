@@ -8,6 +8,7 @@
 //! other fatal error.
 
 pub mod auth;
+pub mod cache;
 pub mod import;
 mod progress;
 pub mod providers;
@@ -141,6 +142,16 @@ pub enum Command {
         /// Cache directory
         #[arg(long, value_name = "DIR", default_value = DEFAULT_CACHE)]
         cache_dir: PathBuf,
+        /// Store them in this shared translation memory too (postgres://…) [default:
+        /// $TARJAMA_CACHE, else the config's [cache] url, else none]
+        #[arg(long, value_name = "URL")]
+        cache: Option<String>,
+    },
+    /// Copy a translation memory between a cache directory and a shared one (PostgreSQL)
+    Cache {
+        /// What to do
+        #[command(subcommand)]
+        action: cache::Action,
     },
 }
 
@@ -169,7 +180,12 @@ pub fn run() -> i32 {
         match &args.command {
             Some(Command::Auth { action }) => auth::run(&args, action),
             Some(Command::Providers { check }) => providers::run(&args, check.as_deref()).await,
-            Some(Command::Import { files, cache_dir }) => import::run(files, cache_dir),
+            Some(Command::Import {
+                files,
+                cache_dir,
+                cache,
+            }) => import::run(&args, files, cache_dir, cache.as_deref()).await,
+            Some(Command::Cache { action }) => cache::run(action).await,
             None => translate(&args).await,
         }
     };

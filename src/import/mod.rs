@@ -26,7 +26,7 @@ pub mod xml;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::cache::{Cache, CacheKey, normalize_key_text};
+use crate::cache::{Cache, CacheKey, Store, normalize_key_text};
 use crate::error::Result;
 
 /// What a file turned out to be.
@@ -251,19 +251,42 @@ impl Summary {
 /// # Errors
 /// The cache cannot be read or written; then nothing of this file was stored.
 pub fn store(cache: &Cache, parsed: &Parsed) -> Result<Summary> {
+    let machine = cache.machine_targets(&texts(parsed))?;
+    let (summary, entries) = corrections(parsed, &machine);
+    cache.put_reviewed(&entries)?;
+    Ok(summary)
+}
+
+/// [`store`] through a [`Store`]: with a shared memory, the machine translations of
+/// every machine count, and the corrections are stored there (and locally).
+///
+/// # Errors
+/// A cache cannot be read or written; then nothing of this file was stored.
+pub async fn store_in(store: &Store, parsed: &Parsed) -> Result<Summary> {
+    let machine = store.machine_targets(&texts(parsed)).await?;
+    let (summary, entries) = corrections(parsed, &machine);
+    store.put_reviewed(&entries).await?;
+    Ok(summary)
+}
+
+fn texts(parsed: &Parsed) -> Vec<(String, String, String)> {
+    parsed
+        .units
+        .iter()
+        .map(|u| (u.src_lang.clone(), u.tgt_lang.clone(), u.source.clone()))
+        .collect()
+}
+
+/// The rule: which units are corrections, given the machine translations held for
+/// each unit's source.
+fn corrections(parsed: &Parsed, machine: &[Vec<String>]) -> (Summary, Vec<(CacheKey, String)>) {
     let mut summary = Summary::default();
     for reason in &parsed.skipped {
         *summary.skipped.entry(reason.clone()).or_default() += 1;
     }
-    let texts: Vec<(String, String, String)> = parsed
-        .units
-        .iter()
-        .map(|u| (u.src_lang.clone(), u.tgt_lang.clone(), u.source.clone()))
-        .collect();
-    let machine = cache.machine_targets(&texts)?;
     let mut chosen: HashMap<(String, String, String), usize> = HashMap::new();
     let mut order: Vec<((String, String, String), String)> = Vec::new();
-    for (unit, machine) in parsed.units.iter().zip(&machine) {
+    for (unit, machine) in parsed.units.iter().zip(machine) {
         let edited = !machine.iter().any(|m| normalize_key_text(m) == unit.target);
         if unit.marked || edited {
             let k = (
@@ -286,9 +309,8 @@ pub fn store(cache: &Cache, parsed: &Parsed) -> Result<Summary> {
         .into_iter()
         .map(|((from, to, text), target)| (CacheKey::new("", "", &from, &to, &text), target))
         .collect();
-    cache.put_reviewed(&entries)?;
     summary.corrections = entries.len();
-    Ok(summary)
+    (summary, entries)
 }
 
 #[cfg(test)]
