@@ -434,6 +434,9 @@ impl Store {
 
     /// Keep this process's leases of `keys` alive in the background (renewed every
     /// third of `lease`) until the returned guard is dropped.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (it spawns the renewing task).
     #[must_use]
     pub fn hold(&self, keys: Vec<CacheKey>, lease: Duration) -> Held {
         let store = self.clone();
