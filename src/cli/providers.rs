@@ -7,9 +7,9 @@
 
 use std::io::Write;
 
-use crate::config::{Config, Overrides, ProviderKind, ProviderSettings};
+use crate::config::{Config, Overrides, ProviderSettings};
 use crate::error::Error;
-use crate::provider::{Provider, ProviderError, batch_limits};
+use crate::provider::{KeyNeed, Provider, ProviderError, about, batch_limits, endpoint_shown};
 use crate::secret::{self, Keyring};
 
 use super::{Args, EXIT_INCOMPLETE, EXIT_OK};
@@ -57,19 +57,12 @@ pub fn list(config: &Config, keyring: &Keyring) -> String {
         };
         out.push_str(&format!("{name}{default}\n"));
         out.push_str(&format!("  kind:      {}\n", s.kind.as_str()));
-        out.push_str(&format!("  endpoint:  {}\n", endpoint(s)));
+        out.push_str(&format!("  endpoint:  {}\n", endpoint_shown(s)));
         out.push_str(&format!("  key:       {}\n", key_source(name, s, keyring)));
         out.push_str(&format!("  rate:      {}\n", rate(s)));
         out.push_str(&format!("  batches:   {}\n", batches(s)));
     }
     out
-}
-
-fn endpoint(s: &ProviderSettings) -> String {
-    if s.kind == ProviderKind::Deepl && s.endpoint == crate::config::DEEPL_AUTO_ENDPOINT {
-        return "auto (api-free.deepl.com for keys ending in :fx, else api.deepl.com)".into();
-    }
-    crate::provider::mask_endpoint(&s.endpoint)
 }
 
 fn key_source(name: &str, s: &ProviderSettings, keyring: &Keyring) -> String {
@@ -87,10 +80,11 @@ fn key_source(name: &str, s: &ProviderSettings, keyring: &Keyring) -> String {
             Err(_) => "OS keyring (not available)".to_string(),
         }
     };
-    let needed = match s.kind {
-        ProviderKind::Apertium | ProviderKind::Mymemory => "; optional",
-        ProviderKind::Libretranslate | ProviderKind::Openai => "; optional for self-hosted servers",
-        _ => "",
+    let needed = match about(s).key {
+        KeyNeed::Optional => "; optional",
+        KeyNeed::SelfHosted => "; optional for self-hosted servers",
+        KeyNeed::NotUsed => "; not used by this service",
+        KeyNeed::Required => "",
     };
     match env_part {
         Some(e) => format!("{e}, then {ring}{needed}"),

@@ -3,7 +3,7 @@
 //! Owns the query (`q`, `langpair=from|to`, `de=` when an e-mail is set, `key=` when
 //! a key is set), the 500-byte cap (a longer text is refused locally, never sent) and
 //! the classification of answers. MyMemory reports most failures **inside** the JSON
-//! body, often with HTTP 200 (PROVIDERS.md §5), so the body decides first:
+//! body, often with HTTP 200 (see docs/providers.md), so the body decides first:
 //! - `quotaFinished: true`, a `MYMEMORY WARNING…` text, or body `responseStatus` 429
 //!   → `QuotaExhausted`, whatever the HTTP status;
 //! - `QUERY LENGTH LIMIT EXCEEDED`, `INVALID LANGUAGE PAIR`, body `responseStatus` 403
@@ -16,11 +16,19 @@
 
 use serde_json::Value;
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply};
+use super::{
+    About, Allowance, BatchLimits, Health, Http, KeyNeed, ProviderError, Reply, Sent, Service,
+};
 use crate::config::ProviderSettings;
 
 /// MyMemory's documented cap on `q`, in UTF-8 bytes.
 pub(super) const MAX_QUERY_BYTES: usize = 500;
+
+/// Characters a day without an e-mail, and with one (`de`), per MyMemory's usage
+/// limits page.
+pub(super) const DAILY_ANONYMOUS: u64 = 5_000;
+/// See [`DAILY_ANONYMOUS`].
+pub(super) const DAILY_WITH_EMAIL: u64 = 50_000;
 
 /// The MyMemory wire format.
 #[derive(Debug)]
@@ -31,8 +39,8 @@ pub(super) struct MyMemory {
     max_bytes: usize,
 }
 
-impl MyMemory {
-    pub(super) fn new(settings: &ProviderSettings) -> MyMemory {
+impl Service for MyMemory {
+    fn new(settings: &ProviderSettings) -> MyMemory {
         let configured = settings.max_bytes_per_text;
         MyMemory {
             email: (settings.email.as_deref().map(str::trim))
@@ -46,8 +54,21 @@ impl MyMemory {
         }
     }
 
+    /// Keyless; 5,000 characters a day, 50,000 with `email` set.
+    fn about(&self) -> About {
+        About {
+            unofficial: false,
+            key: KeyNeed::Optional,
+            allowance: Allowance::Daily(if self.email.is_some() {
+                DAILY_WITH_EMAIL
+            } else {
+                DAILY_ANONYMOUS
+            }),
+        }
+    }
+
     /// One text per request, at most 500 bytes, whatever the config says.
-    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
         BatchLimits {
             max_texts: 1,
             max_chars: settings.max_chars.min(self.max_bytes),
@@ -56,45 +77,26 @@ impl MyMemory {
     }
 
     /// Options that change the output: machine translation is on (the default).
-    pub(super) fn cache_options(&self) -> String {
+    fn cache_options(&self) -> String {
         "mt=1".to_string()
     }
 
     /// MyMemory takes ISO 639-1 or RFC 3066 codes as they are (`ar`, `fa`, `fa-IR`).
-    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
+    fn code(&self, ours: &str, _target: bool) -> String {
         ours.to_string()
     }
 
-    /// MyMemory has no languages endpoint; an unsupported pair comes back as an
-    /// in-body `INVALID LANGUAGE PAIR` error for the first text, classified
-    /// `BadRequest`.
-    pub(super) async fn languages(&self, _http: &Http) -> Result<Languages, ProviderError> {
-        Ok(Languages::Any)
-    }
-
-    /// MyMemory has no usage endpoint: one five-character translation (`hello`,
-    /// en → it) shows reachability and whether today's quota is already used up.
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let texts = ["hello".to_string()];
-        self.translate(http, "en", "it", &texts).await?;
-        Ok(Health {
-            detail: "GET /get (5 characters, en → it): answered; MyMemory does not report the remaining quota".into(),
-            quota: None,
-        })
-    }
-
-    /// One `GET /get` for the single text in `texts`.
-    pub(super) async fn translate(
+    /// One `GET /get` for the single text sent: `q`, `langpair`, `de` when an
+    /// e-mail is set, `key` when a key is set.
+    fn request(
         &self,
         http: &Http,
-        from: &str,
-        to: &str,
-        texts: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
-        let [text] = texts else {
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let [text] = sent.texts else {
             return Err(ProviderError::BadRequest(format!(
                 "MyMemory takes one text per request, got {}",
-                texts.len()
+                sent.texts.len()
             )));
         };
         if text.len() > self.max_bytes {
@@ -105,7 +107,7 @@ impl MyMemory {
             )));
         }
         let mut query: Vec<(&str, &str)> = Vec::with_capacity(4);
-        let langpair = format!("{from}|{to}");
+        let langpair = format!("{}|{}", sent.from, sent.to);
         query.push(("q", text));
         query.push(("langpair", &langpair));
         if let Some(email) = &self.email {
@@ -114,9 +116,34 @@ impl MyMemory {
         if let Some(key) = &http.key {
             query.push(("key", key.expose()));
         }
-        let request = http.client.get(http.url("get")).query(&query);
-        let reply = http.exchange(request).await?;
-        classify(http, &reply).map(|t| vec![t])
+        Ok(http.client.get(http.url("get")).query(&query))
+    }
+
+    fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        _sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError> {
+        classify(http, reply).map(|t| vec![t])
+    }
+
+    /// MyMemory has no usage endpoint: one five-character translation (`hello`,
+    /// en → it) shows reachability and whether today's quota is already used up.
+    /// (No languages endpoint either: an unsupported pair comes back as an in-body
+    /// `INVALID LANGUAGE PAIR` for the first text, classified `BadRequest`.)
+    async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let texts = ["hello".to_string()];
+        let sent = Sent {
+            from: "en",
+            to: "it",
+            texts: &texts,
+        };
+        super::send(self, http, &sent).await?;
+        Ok(Health {
+            detail: "GET /get (5 characters, en → it): answered; MyMemory does not report the remaining quota".into(),
+            quota: None,
+        })
     }
 }
 
@@ -259,15 +286,4 @@ fn is_refusal(text: &str) -> bool {
     ];
     let t = text.trim_start();
     REFUSALS.iter().any(|r| t.starts_with(r))
-}
-
-/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
-#[doc(hidden)]
-pub fn fuzz_reply(
-    status: u16,
-    body: &str,
-    _texts: &[String],
-) -> Result<Vec<String>, ProviderError> {
-    let (http, reply) = super::fuzz::reply("mymemory", status, body);
-    classify(http, &reply).map(|t| vec![t])
 }
