@@ -48,6 +48,12 @@ pub enum ProviderKind {
     Apertium,
     /// OpenAI-compatible `/v1/chat/completions` (OpenAI, Ollama, llama.cpp, vLLM).
     Openai,
+    /// Microsoft Edge's keyless page translator (`/translate/translatetext`);
+    /// undocumented.
+    Edge,
+    /// Google's keyless browser-extension endpoint (`/translate_a/t`); undocumented.
+    #[serde(rename = "google-web")]
+    GoogleWeb,
 }
 
 impl ProviderKind {
@@ -62,6 +68,8 @@ impl ProviderKind {
             ProviderKind::Azure => "azure",
             ProviderKind::Apertium => "apertium",
             ProviderKind::Openai => "openai",
+            ProviderKind::Edge => "edge",
+            ProviderKind::GoogleWeb => "google-web",
         }
     }
 }

@@ -142,6 +142,9 @@ pub async fn check_one(name: &str, settings: &ProviderSettings) -> (String, bool
                 ProviderError::Unreachable(_) => {
                     "; hint: is the server running? --endpoint overrides the URL".into()
                 }
+                ProviderError::Blocked(_) => {
+                    "; hint: the service refuses automated use from this machine for now; it usually lifts within hours".into()
+                }
                 _ => String::new(),
             };
             (

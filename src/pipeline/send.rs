@@ -99,6 +99,9 @@ impl Sender {
                 "{name}: {e}; stopped sending to it. Rerun later (the cache keeps everything done so far) or use --provider NAME"
             ),
             ProviderError::AuthFailed(_) => format!("{name}: {e}; {}", self.key_hint),
+            ProviderError::Blocked(_) => format!(
+                "{name}: {e}; stopped sending to it for this run (such a block usually lifts within hours)"
+            ),
             ProviderError::Misconfigured(_) => {
                 format!("{name}: {e}; check [providers.{name}] in the config (or --endpoint)")
             }

@@ -41,7 +41,9 @@
 mod apertium;
 mod azure;
 mod deepl;
+mod edge;
 mod google;
+mod google_web;
 mod libretranslate;
 mod mymemory;
 mod openai;
@@ -107,6 +109,12 @@ pub enum ProviderError {
     /// translate reply that names the pair.
     #[error("unsupported language pair: {0}")]
     UnsupportedPair(String),
+    /// The service refuses automated use for now: a captcha or "unusual traffic"
+    /// page where JSON was expected (whatever the status), a `ShowCaptcha` reply, or
+    /// an undocumented service answering 429 without `Retry-After` again and again.
+    /// Retrying only prolongs such a block: no retry, the service is left.
+    #[error("blocked: {0}")]
+    Blocked(String),
 }
 
 /// Which language pairs a provider translates, in the provider's own codes.
@@ -318,6 +326,8 @@ enum Api {
     Azure(azure::Azure),
     Apertium(apertium::Apertium),
     Openai(openai::Openai),
+    Edge(edge::Edge),
+    GoogleWeb(google_web::GoogleWeb),
 }
 
 /// Call the same [`Service`] method on whichever service this is.
@@ -331,6 +341,8 @@ macro_rules! dispatch {
             Api::Azure($a) => $call,
             Api::Apertium($a) => $call,
             Api::Openai($a) => $call,
+            Api::Edge($a) => $call,
+            Api::GoogleWeb($a) => $call,
         }
     };
 }
@@ -345,6 +357,8 @@ impl Api {
             ProviderKind::Azure => Api::Azure(Service::new(settings)),
             ProviderKind::Apertium => Api::Apertium(Service::new(settings)),
             ProviderKind::Openai => Api::Openai(Service::new(settings)),
+            ProviderKind::Edge => Api::Edge(Service::new(settings)),
+            ProviderKind::GoogleWeb => Api::GoogleWeb(Service::new(settings)),
         }
     }
 }
@@ -635,11 +649,15 @@ impl Http {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers(), SystemTime::now());
         let body = self.read_capped(response, MAX_REPLY_BYTES).await?;
-        Ok(Reply {
+        let reply = Reply {
             status,
             retry_after,
             body,
-        })
+        };
+        match blocked(self, &reply) {
+            Some(e) => Err(e),
+            None => Ok(reply),
+        }
     }
 
     /// The body as text (invalid UTF-8 replaced), read chunk by chunk after
@@ -746,6 +764,9 @@ pub mod fuzz {
             retry_after: None,
             body: body.to_owned(),
         };
+        if let Some(e) = super::blocked(http, &reply) {
+            return Err(e);
+        }
         let to = dispatch!(api, a => super::Service::code(a, "en", true));
         let from = dispatch!(api, a => super::Service::code(a, "ar", false));
         let sent = Sent {
@@ -793,7 +814,9 @@ pub mod fuzz {
         apertium => "apertium",
         azure => "azure",
         deepl => "deepl",
+        edge => "edge",
         google => "google",
+        google_web => "google-web",
         libretranslate => "libretranslate",
         mymemory => "mymemory",
         openai => "openai",
@@ -806,6 +829,53 @@ struct Reply {
     status: u16,
     retry_after: Option<Duration>,
     body: String,
+}
+
+/// Words of the pages a service serves instead of an answer when it has decided that
+/// the traffic is automated: Google's "Sorry…" page ("Our systems have detected
+/// unusual traffic from your computer network", a `captcha-form`), Bing's and
+/// others' captcha pages. Compared case-insensitively.
+const BLOCK_PAGE_MARKERS: &[&str] = &[
+    "unusual traffic",
+    "automated queries",
+    "captcha",
+    "<title>sorry",
+    "/sorry/index",
+];
+
+/// The [`ProviderError::Blocked`] an answer means, whatever its status and whichever
+/// service sent it: a captcha or "unusual traffic" HTML page where JSON was
+/// expected, or a JSON `ShowCaptcha: true` (Bing's and Edge's throttling answer).
+fn blocked(http: &Http, reply: &Reply) -> Option<ProviderError> {
+    let body = reply.body.trim_start();
+    let head: String = body.chars().take(4096).collect::<String>().to_lowercase();
+    let html = head.starts_with('<') || head.contains("<html");
+    if html && BLOCK_PAGE_MARKERS.iter().any(|m| head.contains(m)) {
+        let title = head
+            .split_once("<title>")
+            .and_then(|(_, t)| t.split_once("</title>"))
+            .map_or("a captcha page", |(t, _)| t.trim());
+        return Some(ProviderError::Blocked(http.scrub(&format!(
+            "HTTP {} with a page saying the traffic looks automated (\"{title}\") instead of a translation",
+            reply.status
+        ))));
+    }
+    let captcha = (body.starts_with('{'))
+        .then(|| serde_json::from_str::<serde_json::Value>(body).ok())
+        .flatten()
+        .and_then(|v| {
+            v.as_object()?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("showcaptcha"))
+                .map(|(_, v)| v.as_bool() == Some(true))
+        })
+        .unwrap_or(false);
+    captcha.then(|| {
+        ProviderError::Blocked(format!(
+            "HTTP {} asking for a captcha (ShowCaptcha) instead of a translation",
+            reply.status
+        ))
+    })
 }
 
 /// A reqwest error and its sources, joined with `: `.
@@ -945,6 +1015,49 @@ mod tests {
         );
     }
 
+    /// Captcha pages and `ShowCaptcha` are blocks whatever the status; other HTML
+    /// (a proxy's error page) and JSON are left to the service's classifier.
+    #[test]
+    fn block_pages_are_recognised_whatever_the_status() {
+        let settings = crate::config::Config::builtin().providers["libretranslate"].clone();
+        let http = Http::new("t", &settings, None).unwrap();
+        let sorry = "<html><head><title>Sorry...</title></head><body><div>Our systems have detected unusual traffic from your computer network.</div><form id=\"captcha-form\"></form></body></html>";
+        let cases = [
+            (429, sorry, true),
+            (200, sorry, true),
+            (503, sorry, true),
+            (
+                200,
+                "<!DOCTYPE html><html><body>Please solve this CAPTCHA</body></html>",
+                true,
+            ),
+            (200, r#"{"StatusCode":429,"ShowCaptcha":true}"#, true),
+            (429, r#"{"statusCode":429,"showCaptcha":true}"#, true),
+            (200, r#"{"ShowCaptcha":false}"#, false),
+            (502, "<html><body>Bad Gateway</body></html>", false),
+            (200, r#"["unusual traffic"]"#, false),
+            (200, r#"[{"translations":[{"text":"captcha"}]}]"#, false),
+        ];
+        for (status, body, expected) in cases {
+            let reply = Reply {
+                status,
+                retry_after: None,
+                body: body.to_owned(),
+            };
+            let got = blocked(&http, &reply);
+            assert_eq!(got.is_some(), expected, "{status} {body}: {got:?}");
+        }
+        let reply = Reply {
+            status: 429,
+            retry_after: None,
+            body: sorry.to_owned(),
+        };
+        assert_eq!(
+            blocked(&http, &reply).unwrap().to_string(),
+            "blocked: HTTP 429 with a page saying the traffic looks automated (\"sorry...\") instead of a translation"
+        );
+    }
+
     #[test]
     fn error_field_is_extracted() {
         assert_eq!(
@@ -974,7 +1087,9 @@ mod tests {
 apertium: unofficial=false key=Optional allowance=Unmetered
 azure: unofficial=false key=Required allowance=Monthly(2000000)
 deepl: unofficial=false key=Required allowance=Monthly(500000)
+edge: unofficial=true key=NotUsed allowance=Unknown
 google: unofficial=false key=Required allowance=Monthly(500000)
+google-web: unofficial=true key=NotUsed allowance=Unknown
 libretranslate: unofficial=false key=SelfHosted allowance=Unmetered
 mymemory: unofficial=false key=Optional allowance=Daily(5000)
 openai: unofficial=false key=SelfHosted allowance=Unknown
