@@ -1,7 +1,8 @@
 //! `translate providers [--check [NAME]]`: what is configured, and whether it answers.
 //!
-//! The list shows each provider's kind, endpoint (credentials masked), where its key
-//! comes from (never the key), rate and batch limits. `--check` makes one cheap call per
+//! The list shows the default chain, then each provider's kind, endpoint (credentials
+//! masked), where its key comes from (never the key), rate and batch limits; the
+//! undocumented browser services are marked `unofficial`. `--check` makes one cheap call per
 //! provider (its languages or usage endpoint) and reports reachability, whether the
 //! key is accepted, and the remaining quota where the API tells it.
 
@@ -48,19 +49,38 @@ pub async fn run(args: &Args, check: Option<&str>) -> Result<i32, Error> {
 /// The provider table as text.
 #[must_use]
 pub fn list(config: &Config, keyring: &Keyring) -> String {
-    let mut out = String::new();
+    let mut out = format!(
+        "default chain: {} (tried in order; --provider a,b,c for another)\n\n",
+        config.default_provider.join(" → ")
+    );
+    let mut unofficial = false;
     for (name, s) in &config.providers {
-        let default = if *name == config.default_provider {
-            " (default)"
+        let mut marks = Vec::new();
+        if config.default_provider.contains(name) {
+            marks.push("default");
+        }
+        if about(s).unofficial {
+            marks.push("unofficial");
+            unofficial = true;
+        }
+        let marks = if marks.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" ({})", marks.join(", "))
         };
-        out.push_str(&format!("{name}{default}\n"));
+        out.push_str(&format!("{name}{marks}\n"));
         out.push_str(&format!("  kind:      {}\n", s.kind.as_str()));
         out.push_str(&format!("  endpoint:  {}\n", endpoint_shown(s)));
         out.push_str(&format!("  key:       {}\n", key_source(name, s, keyring)));
         out.push_str(&format!("  rate:      {}\n", rate(s)));
         out.push_str(&format!("  batches:   {}\n", batches(s)));
+    }
+    if unofficial {
+        out.push_str(
+            "\nunofficial: an undocumented browser service, used without any agreement or \
+             guarantee; it may change, block or stop at any time, and a chain then moves on \
+             to its next service.\n",
+        );
     }
     out
 }

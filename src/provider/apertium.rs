@@ -198,6 +198,10 @@ impl Service for Apertium {
     }
 
     /// `GET /listPairs`: the installed `(source, target)` pairs.
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
     async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
         let pairs = self.pairs(http).await?;
         Ok(Languages::Pairs(pairs.into_iter().collect()))

@@ -316,6 +316,10 @@ impl Service for Azure {
             .collect())
     }
 
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
     async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
         self.language_list(http).await
     }

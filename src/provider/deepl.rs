@@ -233,6 +233,10 @@ impl Service for Deepl {
     }
 
     /// `GET /v2/languages?type=source` and `?type=target`.
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
     async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
         Ok(Languages::Lists {
             sources: self.language_list(http, "source").await?,

@@ -206,6 +206,10 @@ impl Service for Google {
         classify(http, reply, sent.texts.len())
     }
 
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
     async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
         self.language_list(http).await
     }

@@ -146,6 +146,10 @@ impl Service for LibreTranslate {
         classify(http, reply, sent.texts.len())
     }
 
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
     async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
         self.pairs(http).await
     }

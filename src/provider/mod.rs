@@ -282,6 +282,12 @@ trait Service: std::fmt::Debug + Send + Sync + Sized {
         sent: &Sent<'_>,
     ) -> Result<Vec<String>, ProviderError>;
 
+    /// Whether [`Service::languages`] asks the service (a request) rather than
+    /// answering from a table.
+    fn asks_languages(&self) -> bool {
+        false
+    }
+
     /// The pairs it translates: its languages endpoint, or its table.
     fn languages(
         &self,
@@ -528,6 +534,13 @@ impl Provider {
             Some(theirs) => theirs.clone(),
             None => dispatch!(&self.api, a => a.code(ours, target)),
         }
+    }
+
+    /// Whether [`Provider::check_pair`] makes a request (the first time): the service
+    /// has a languages endpoint to ask.
+    #[must_use]
+    pub fn checks_pairs_online(&self) -> bool {
+        self.languages.get().is_none() && dispatch!(&self.api, a => a.asks_languages())
     }
 
     /// Fail before any text is sent when the provider does not translate

@@ -227,6 +227,8 @@ struct Daily {
     anonymous: u64,
     with_email: u64,
     used: u64,
+    /// Quota answers given.
+    refused: u64,
 }
 
 impl Emulator {
@@ -303,12 +305,18 @@ impl Emulator {
             anonymous,
             with_email,
             used: 0,
+            refused: 0,
         });
     }
 
     /// MyMemory: characters translated today under [`Emulator::set_daily_limit`].
     pub fn characters_today(&self) -> u64 {
         (self.core().script().settings.daily.as_ref()).map_or(0, |d| d.used)
+    }
+
+    /// MyMemory: quota answers given under [`Emulator::set_daily_limit`].
+    pub fn quota_answers(&self) -> u64 {
+        (self.core().script().settings.daily.as_ref()).map_or(0, |d| d.refused)
     }
 
     /// Counters of translate requests so far.
@@ -657,6 +665,7 @@ fn mm_within_day(s: &Core<Wire>, q: &str, email: bool) -> bool {
     let limit = if email { day.with_email } else { day.anonymous };
     let chars = q.chars().count() as u64;
     if day.used + chars > limit {
+        day.refused += 1;
         return false;
     }
     day.used += chars;
