@@ -13,5 +13,6 @@ pub mod faulty;
 pub mod google_emu;
 pub mod google_web_emu;
 pub mod harness;
+pub mod matrix;
 pub mod openai_emu;
 pub mod server;
