@@ -15,6 +15,7 @@ use common::client::{assert_hang_is_transient, closed_port, shipped, texts};
 use common::emulator::{Api, Emulator, fake_translate};
 use common::harness::{Scratch, seeds};
 use common::matrix::{CASES, Case, Emu, Seen, case};
+use predicates::prelude::*;
 use tarjama::config::Config;
 use tarjama::model::ProviderState;
 use tarjama::provider::{Provider, ProviderError, batch_limits};
@@ -620,4 +621,53 @@ fn providers_lists_all_nine_and_marks_the_unofficial_ones() {
     assert!(text.contains("\nunofficial: an undocumented browser service"));
     assert!(text.contains("; not used by this service"));
     assert!(!text.contains("TOPSECRET"));
+}
+
+/// `translate providers --check NAME` answers for every service against its
+/// emulator (one cheap call: a languages, usage or models endpoint, or a
+/// five-character translation), and says `FAILED` with a hint when the service
+/// blocks us.
+#[test]
+fn providers_check_answers_for_every_service() {
+    for case in CASES {
+        let emu = Emu::spawn(case);
+        let shipped = Config::builtin().providers[case.name].endpoint.clone();
+        let s = Scratch::with_config(|c| {
+            c.replace(
+                &format!("endpoint = \"{shipped}\""),
+                &format!("endpoint = \"{}\"", emu.url()),
+            )
+        });
+        let mut c = assert_cmd::Command::cargo_bin("translate").unwrap();
+        c.env("TARJAMA_NO_KEYRING", "1")
+            .args(["providers", "--check", case.name, "--config"])
+            .arg(&s.config);
+        if let (Some(env), Some(key)) = (case.key_env, case.key) {
+            c.env(env, key);
+        }
+        let out = c.assert().code(0).get_output().stdout.clone();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(&format!("{}: ok (", case.name)),
+            "{}: {text}",
+            case.name
+        );
+    }
+    let emu = Emu::spawn(case("google-web"));
+    if let Emu::GoogleWeb(e) = &emu {
+        e.set_mode(common::google_web_emu::Behaviour::Sorry429);
+    }
+    let s = Scratch::with_config(|c| c.replace("https://clients5.google.com", &emu.url()));
+    assert_cmd::Command::cargo_bin("translate")
+        .unwrap()
+        .env("TARJAMA_NO_KEYRING", "1")
+        .args(["providers", "--check", "google-web", "--config"])
+        .arg(&s.config)
+        .assert()
+        .code(3)
+        .stdout(
+            predicates::str::contains("google-web: FAILED")
+                .and(predicates::str::contains("blocked"))
+                .and(predicates::str::contains("hint:")),
+        );
 }

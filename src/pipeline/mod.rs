@@ -243,9 +243,14 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     let (left, staying) = chain.problems();
     outcome.provider_problem = match chain.closing(report.untranslated) {
         Some(closing) => Some(closing),
-        None => {
+        None if report.untranslated > 0 => {
             outcome.notes = left;
             staying
+        }
+        // Complete: whatever a service said, another took over.
+        None => {
+            outcome.notes = left.into_iter().chain(staying).collect();
+            None
         }
     };
     outcome.missing = missing;

@@ -203,8 +203,8 @@ impl Sender {
                                     false,
                                     format!(
                                         "{}: some replies were not translations (empty, the \
-                                         source echoed back, the wrong script or a warning text) \
-                                         and were not cached. Rerun to try again, or use \
+                                         source echoed back, the wrong script or a wildly wrong \
+                                         length) and were not cached. Rerun to try again, or use \
                                          --provider NAME",
                                         self.provider.name()
                                     ),

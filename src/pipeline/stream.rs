@@ -504,6 +504,7 @@ impl<'a> Coordinator<'a> {
             .filter_map(|p| self.pieces.get(&p.id).map(|&(u, _)| u))
             .filter(|u| self.unit_state.get(u).is_some_and(|s| s.service == service))
             .collect();
+        units.sort_unstable();
         units.dedup();
         for u in units {
             self.replan(u)?;
