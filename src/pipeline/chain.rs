@@ -472,6 +472,75 @@ fn hh_mm(at: SystemTime) -> String {
 mod tests {
     use super::*;
 
+    fn chain(names: &[&str]) -> Chain {
+        let config = crate::config::Config::builtin();
+        let services: Vec<Service> = (names.iter())
+            .map(|n| Service {
+                name: (*n).to_string(),
+                settings: config.providers[*n].clone(),
+            })
+            .collect();
+        Chain::new(&services, "en")
+    }
+
+    /// Texts go to the first service still taking their language; one that refuses
+    /// a language keeps the others; with none left, the paragraphs get the last
+    /// service's reason and the closing message names every service.
+    #[test]
+    fn each_language_goes_to_the_first_service_that_takes_it() {
+        let mut c = chain(&["mymemory", "edge"]);
+        assert_eq!(c.service_for("ar"), Some(0));
+        c.refuse(0, "fa");
+        assert_eq!(
+            (c.service_for("ar"), c.service_for("fa")),
+            (Some(0), Some(1))
+        );
+        assert!(c.takes(0, "ar") && !c.takes(0, "fa"));
+        c.refuse(1, "fa");
+        assert_eq!(c.service_for("fa"), None);
+        assert_eq!(c.closing(3), None, "nothing was given up yet");
+        assert_eq!(c.give_up("fa"), flags::UNSUPPORTED_PAIR);
+        let closing = c.closing(3).unwrap();
+        assert!(
+            closing.starts_with(
+                "3 paragraphs are left untranslated: no service of the chain (mymemory → edge)"
+            ),
+            "{closing}"
+        );
+        assert!(
+            closing.contains("\n  mymemory: does not translate fa"),
+            "{closing}"
+        );
+        assert!(
+            closing.contains("\n  edge: does not translate fa (an unofficial service)"),
+            "{closing}"
+        );
+        assert!(closing.contains("rerun later"), "{closing}");
+        // No quota was spent: no e-mail hint; the keyed free tiers are offered.
+        assert!(!closing.contains("email"), "{closing}");
+        assert!(closing.contains("DeepL API Free"), "{closing}");
+        let states: Vec<ProviderState> = c.report().iter().map(|p| p.state).collect();
+        assert_eq!(
+            states,
+            [
+                ProviderState::UnsupportedPair,
+                ProviderState::UnsupportedPair
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_are_each_services_own() {
+        let c = chain(&["mymemory", "edge"]);
+        let (a, b) = (c.key(0, "ar", "نص"), c.key(1, "ar", "نص"));
+        assert_eq!(
+            (a.provider.as_str(), b.provider.as_str()),
+            ("mymemory", "edge")
+        );
+        assert_ne!(a.id("machine"), b.id("machine"));
+        assert_eq!(a.reviewed(), b.reviewed(), "a correction holds for both");
+    }
+
     #[test]
     fn times_are_written_in_utc() {
         let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_790_914_350);
