@@ -1,11 +1,13 @@
 //! The config file: its types, strict parsing, and the merge with command-line flags.
 //!
-//! `config/translate.toml` defines `default_provider` and one `[providers.<name>]`
-//! table per provider. The built-in defaults *are* that file (embedded at compile
-//! time), so `--help`, the shipped file and a run without any file always agree.
-//! Parsing is strict: an unknown key or a bad value is an error naming the file,
-//! line and column. Precedence is command line > config file > built-in defaults;
-//! the flags that override a provider's settings are applied by [`Config::provider`].
+//! `config/translate.toml` defines `default_provider` (one name, or a list: a chain of
+//! providers tried in order) and one `[providers.<name>]` table per provider. The
+//! built-in defaults *are* that file (embedded at compile time), so `--help`, the
+//! shipped file and a run without any file always agree. Parsing is strict: an
+//! unknown key or a bad value is an error naming the file, line and column.
+//! Precedence is command line > config file > built-in defaults; the flags that
+//! override a provider's settings are applied by [`Config::provider`] and
+//! [`Config::chain`].
 //! Keys never live here: a table only names the environment variable (`key_env`)
 //! that holds one.
 
@@ -48,6 +50,12 @@ pub enum ProviderKind {
     Apertium,
     /// OpenAI-compatible `/v1/chat/completions` (OpenAI, Ollama, llama.cpp, vLLM).
     Openai,
+    /// Microsoft Edge's keyless page translator (`/translate/translatetext`);
+    /// undocumented.
+    Edge,
+    /// Google's keyless browser-extension endpoint (`/translate_a/t`); undocumented.
+    #[serde(rename = "google-web")]
+    GoogleWeb,
 }
 
 impl ProviderKind {
@@ -62,6 +70,8 @@ impl ProviderKind {
             ProviderKind::Azure => "azure",
             ProviderKind::Apertium => "apertium",
             ProviderKind::Openai => "openai",
+            ProviderKind::Edge => "edge",
+            ProviderKind::GoogleWeb => "google-web",
         }
     }
 }
@@ -204,8 +214,10 @@ fn key_position(text: &str, table: &str, key: &str) -> Option<(usize, usize)> {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Provider used when `--provider` is not given.
-    pub default_provider: String,
+    /// The chain of providers used when `--provider` is not given, in order (a
+    /// single name in the file is a chain of one).
+    #[serde(deserialize_with = "one_or_many")]
+    pub default_provider: Vec<String>,
     /// Provider tables by name.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
@@ -289,16 +301,71 @@ impl Config {
                 },
             })?;
         }
-        if !config.providers.contains_key(&config.default_provider) {
-            return Err(Error::Config {
-                path: path.to_path_buf(),
-                message: format!(
-                    "default_provider `{}` has no [providers.{}] table",
-                    config.default_provider, config.default_provider
-                ),
-            });
+        let bad = |message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        if config.default_provider.is_empty() {
+            return Err(bad("default_provider names no provider".into()));
+        }
+        for (i, name) in config.default_provider.iter().enumerate() {
+            if !config.providers.contains_key(name) {
+                return Err(bad(format!(
+                    "default_provider `{name}` has no [providers.{name}] table"
+                )));
+            }
+            if config.default_provider[..i].contains(name) {
+                return Err(bad(format!("default_provider names `{name}` twice")));
+            }
         }
         Ok(config)
+    }
+
+    /// The chain a run uses: `spec` (`--provider a,b,c`, or one name) or
+    /// `default_provider`, each with the command-line overrides applied. `--rps`
+    /// and `--concurrency` apply to every service of the chain. `--endpoint` points
+    /// one server: with the default chain it applies to its first service, which
+    /// then runs alone; with an explicit chain of several it is refused, since it
+    /// could only be meant for one of them.
+    ///
+    /// # Errors
+    /// An unknown or repeated provider, an empty name, `--endpoint` with an explicit
+    /// chain of several, or an override with a bad value.
+    pub fn chain(
+        &self,
+        spec: Option<&str>,
+        overrides: &Overrides,
+    ) -> Result<Vec<(String, ProviderSettings)>> {
+        let mut names: Vec<String> = match spec {
+            Some(spec) => spec.split(',').map(|n| n.trim().to_string()).collect(),
+            None => self.default_provider.clone(),
+        };
+        if names.iter().any(String::is_empty) {
+            return Err(Error::Usage(format!(
+                "--provider `{}` has an empty name; write a name or a chain such as `mymemory,edge`",
+                spec.unwrap_or_default()
+            )));
+        }
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(Error::Usage(format!("--provider names `{name}` twice")));
+            }
+        }
+        if overrides.endpoint.is_some() && names.len() > 1 {
+            if spec.is_some() {
+                return Err(Error::Usage(format!(
+                    "--endpoint points one server, but --provider names a chain of {} ({}); \
+                     set each one's endpoint in its [providers.NAME] table instead",
+                    names.len(),
+                    names.join(", ")
+                )));
+            }
+            names.truncate(1);
+        }
+        names
+            .iter()
+            .map(|name| self.provider(Some(name), overrides))
+            .collect()
     }
 
     /// The named provider's settings (default: `default_provider`) with the
@@ -311,7 +378,7 @@ impl Config {
         name: Option<&str>,
         overrides: &Overrides,
     ) -> Result<(String, ProviderSettings)> {
-        let name = name.unwrap_or(&self.default_provider);
+        let name = name.unwrap_or(&self.default_provider[0]);
         let Some(settings) = self.providers.get(name) else {
             let known: Vec<&str> = self.providers.keys().map(String::as_str).collect();
             return Err(Error::Usage(format!(
@@ -332,6 +399,23 @@ impl Config {
         s.validate(name).map_err(Error::Usage)?;
         Ok((name.to_string(), s))
     }
+}
+
+/// `default_provider`: one name, or a list of names.
+fn one_or_many<'de, D>(deserializer: D) -> std::result::Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(name) => vec![name],
+        OneOrMany::Many(names) => names,
+    })
 }
 
 /// Turn a toml error into one line: `line L, column C: message`.
@@ -355,7 +439,8 @@ mod tests {
     #[test]
     fn shipped_config_parses_and_defaults_to_mymemory() {
         let c = Config::builtin();
-        assert_eq!(c.default_provider, "mymemory");
+        assert_eq!(c.default_provider[0], "mymemory");
+        assert_eq!(c.default_provider, ["mymemory", "edge", "google-web"]);
         assert_eq!(c.providers["mymemory"].kind, ProviderKind::Mymemory);
         assert_eq!(
             c.providers["libretranslate"].kind,
@@ -406,6 +491,97 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("uri") && err.contains("line "), "{err}");
+    }
+
+    #[test]
+    fn default_provider_is_a_name_or_a_chain() {
+        let one = BUILTIN_CONFIG.replace(
+            "default_provider = [\"mymemory\", \"edge\", \"google-web\"]",
+            "default_provider = \"deepl\"",
+        );
+        assert_eq!(
+            Config::parse(&one, Path::new("t.toml"))
+                .unwrap()
+                .default_provider,
+            ["deepl"]
+        );
+        for (bad, why) in [
+            ("default_provider = []", "names no provider"),
+            (
+                "default_provider = [\"mymemory\", \"nope\"]",
+                "`nope` has no [providers.nope]",
+            ),
+            (
+                "default_provider = [\"edge\", \"edge\"]",
+                "names `edge` twice",
+            ),
+        ] {
+            let text = BUILTIN_CONFIG.replace(
+                "default_provider = [\"mymemory\", \"edge\", \"google-web\"]",
+                bad,
+            );
+            let err = Config::parse(&text, Path::new("t.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn chains_from_the_flag_or_the_default() {
+        let c = Config::builtin();
+        let none = Overrides::default();
+        let names = |chain: Vec<(String, ProviderSettings)>| -> Vec<String> {
+            chain.into_iter().map(|(n, _)| n).collect()
+        };
+        assert_eq!(
+            names(c.chain(None, &none).unwrap()),
+            ["mymemory", "edge", "google-web"]
+        );
+        assert_eq!(
+            names(c.chain(Some("edge, google-web"), &none).unwrap()),
+            ["edge", "google-web"]
+        );
+        assert_eq!(names(c.chain(Some("deepl"), &none).unwrap()), ["deepl"]);
+        for (spec, why) in [
+            ("edge,,deepl", "empty name"),
+            ("edge,edge", "twice"),
+            ("edge,nope", "unknown provider `nope`"),
+        ] {
+            let err = c.chain(Some(spec), &none).unwrap_err().to_string();
+            assert!(err.contains(why), "{spec}: {err}");
+        }
+        let o = Overrides {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            rps: Some(7.0),
+            concurrency: None,
+        };
+        // The default chain narrows to its first service; an explicit chain refuses.
+        let chain = c.chain(None, &o).unwrap();
+        assert_eq!(chain.len(), 1);
+        assert_eq!(
+            (
+                chain[0].0.as_str(),
+                chain[0].1.endpoint.as_str(),
+                chain[0].1.rps
+            ),
+            ("mymemory", "http://127.0.0.1:9", 7.0)
+        );
+        let err = c
+            .chain(Some("edge,google-web"), &o)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--endpoint points one server"), "{err}");
+        let no_endpoint = Overrides {
+            endpoint: None,
+            ..o
+        };
+        assert!(
+            c.chain(None, &no_endpoint)
+                .unwrap()
+                .iter()
+                .all(|(_, s)| s.rps == 7.0)
+        );
     }
 
     #[test]

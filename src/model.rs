@@ -229,10 +229,78 @@ pub struct AlignedDoc {
     pub src_lang: String,
     /// Target language as given by `--to`.
     pub tgt_lang: String,
-    /// Provider name (the config table name).
-    pub provider: String,
+    /// Which provider (config table name) translated it: reads as the document's
+    /// name for headers, and says per row which service of a chain translated it.
+    pub provider: Provenance,
     /// Rows in document order.
     pub rows: Vec<Row>,
+}
+
+/// Which service translated the rows of a document.
+///
+/// A run with one provider has one name for everything. In a chain, rows translated
+/// by another service than the first are listed by their index, and the name the
+/// document shows (what it derefs to, for the review page's and the Markdown
+/// header) lists every service that translated some row, in chain order. A row
+/// without a translation (or with a human correction) carries the first service.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// The document's name: the services that translated rows, `, `-joined.
+    shown: String,
+    /// The first service of the chain: every row not listed in `rows`.
+    first: String,
+    /// Row index → the service that translated it, where it is not `first`.
+    rows: BTreeMap<usize, String>,
+}
+
+impl Provenance {
+    /// `first` for every row except those in `rows`; `shown` is the document's name.
+    #[must_use]
+    pub fn new(shown: String, first: String, rows: BTreeMap<usize, String>) -> Provenance {
+        Provenance { shown, first, rows }
+    }
+
+    /// The service of row `index` (JSONL `provider`).
+    #[must_use]
+    pub fn of_row(&self, index: usize) -> &str {
+        self.rows.get(&index).unwrap_or(&self.first)
+    }
+}
+
+impl std::ops::Deref for Provenance {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.shown
+    }
+}
+
+impl AsRef<str> for Provenance {
+    fn as_ref(&self) -> &str {
+        &self.shown
+    }
+}
+
+impl std::fmt::Display for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl From<&str> for Provenance {
+    fn from(name: &str) -> Provenance {
+        Provenance::from(name.to_string())
+    }
+}
+
+impl From<String> for Provenance {
+    fn from(name: String) -> Provenance {
+        Provenance {
+            shown: name.clone(),
+            first: name,
+            rows: BTreeMap::new(),
+        }
+    }
 }
 
 /// Per-document counts, as in `report.json`'s `docs` list.
@@ -293,6 +361,43 @@ pub struct FileError {
     pub message: String,
 }
 
+/// Where a service of the chain stands at the end of a run (`report.json`
+/// `providers[].state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderState {
+    /// Still in the chain (or never needed).
+    Ok,
+    /// Left: its quota is spent.
+    Quota,
+    /// Left: it refuses automated use for now (captcha, repeated bare 429s).
+    Blocked,
+    /// Left: it cannot be reached, or stopped answering.
+    Unreachable,
+    /// Left: its key is missing or refused.
+    Auth,
+    /// It does not translate a language pair of the run; others took those
+    /// paragraphs.
+    UnsupportedPair,
+}
+
+/// One service of the chain in `report.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderReport {
+    /// The `[providers.<name>]` table.
+    pub name: String,
+    /// Requests sent to it (retries included).
+    pub requests: u64,
+    /// Characters sent to it (retries included).
+    pub characters: u64,
+    /// Rows of the outputs it translated (from the network or the cache).
+    pub rows: usize,
+    /// Where it stands.
+    pub state: ProviderState,
+    /// When its quota comes back, when it said (RFC 3339, UTC).
+    pub reset_at: Option<String>,
+}
+
 /// The whole run, written as `report.json`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -327,6 +432,9 @@ pub struct RunReport {
     /// How many rows of the whole run carry each flag (status and quality flags).
     #[serde(default)]
     pub flags: BTreeMap<String, usize>,
+    /// One entry per service of the chain, in order.
+    #[serde(default)]
+    pub providers: Vec<ProviderReport>,
     /// Inputs that could not be read, decoded or written.
     pub errors: Vec<FileError>,
     /// Per-document counts.

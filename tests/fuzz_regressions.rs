@@ -49,6 +49,8 @@ fn no_parser_quotes_the_key_from_a_malformed_200() {
         ("azure", fuzz::azure),
         ("apertium", fuzz::apertium),
         ("openai", fuzz::openai),
+        ("edge", fuzz::edge),
+        ("google-web", fuzz::google_web),
     ] {
         let message = classify(200, &body, &texts(1)).unwrap_err().to_string();
         assert!(!message.contains(KEY), "{name}: {message}");

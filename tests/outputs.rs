@@ -176,7 +176,7 @@ fn sample(rel: &str) -> AlignedDoc {
         rel: rel.to_owned(),
         src_lang: "ar".to_owned(),
         tgt_lang: "en".to_owned(),
-        provider: "deepl".to_owned(),
+        provider: "deepl".into(),
         rows,
     }
 }
@@ -793,7 +793,7 @@ fn index_counts_quality_flags_and_sorts_from_header_buttons() {
     assert!(head.contains("aria-sort=\"ascending\"><button type=\"button\">Document<"));
 }
 
-const REPORT_KEYS: [&str; 16] = [
+const REPORT_KEYS: [&str; 17] = [
     "documents",
     "paragraphs",
     "translated",
@@ -808,6 +808,7 @@ const REPORT_KEYS: [&str; 16] = [
     "chars_deduplicated",
     "chars_from_cache",
     "flags",
+    "providers",
     "errors",
     "docs",
 ];

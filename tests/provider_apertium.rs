@@ -1,7 +1,7 @@
 //! Apertium APY against its local emulator (and wiremock for odd answers): request
-//! shape, one text per request, the ISO 639-3 code table, every error class, the
-//! pair check before any translation, and health. The real server is tested in
-//! `tests/apertium_real.rs`.
+//! shape, one text per request, the ISO 639-3 code table, every error class, and
+//! health. The real server is tested in `tests/apertium_real.rs`; the hang and the
+//! pair check before any translation, with every provider's, in `tests/provider_matrix.rs`.
 
 mod common;
 
@@ -229,41 +229,6 @@ async fn status_table() {
         expected.push_str(&format!("{status} {body} -> {want}\n"));
     }
     assert_eq!(table, expected);
-}
-
-#[tokio::test]
-async fn a_hung_server_times_out_as_transient() {
-    let emu = ApertiumEmulator::start().await;
-    emu.set_mode(Behaviour::Hang);
-    common::client::assert_hang_is_transient(
-        "apertium",
-        settings(&emu.url()),
-        None,
-        ("es", "la casa"),
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn check_pair_refuses_arabic_and_persian_before_any_translate_call() {
-    let emu = ApertiumEmulator::start().await;
-    let p = provider(&emu.url());
-    for from in ["ar", "fa"] {
-        let e = p.check_pair(from, "en").await.unwrap_err();
-        assert!(
-            matches!(e, ProviderError::UnsupportedPair(ref m) if m.contains("→ eng")),
-            "{e:?}"
-        );
-    }
-    p.check_pair("es", "en").await.unwrap();
-    p.check_pair("en", "es").await.unwrap();
-    let reqs = emu.requests();
-    assert_eq!(reqs.len(), 1, "/listPairs is asked once: {reqs:?}");
-    assert_eq!(
-        (reqs[0].method.as_str(), reqs[0].path.as_str()),
-        ("GET", "/listPairs")
-    );
-    assert!(emu.translate_requests().is_empty());
 }
 
 #[tokio::test]

@@ -1,15 +1,14 @@
 //! Azure AI Translator v3 against its local emulator (and wiremock for odd bodies):
-//! request shape, limits, parsing, every error code, the languages check, health,
-//! the code table, the key kept out of messages, and the whole binary.
+//! request shape, limits, parsing, every error code, the languages reply, health,
+//! the code table, and the binary splitting what the service finds too big. What
+//! every provider shares (a hang, the pair check, the key never in a message, the
+//! seeds, a spent quota) is checked over all of them in `tests/provider_matrix.rs`.
 
 mod common;
 
-use std::collections::HashSet;
-
 use common::azure_emu::{AzureEmulator, Behaviour, fake_translate, texts as logged_texts};
-use common::client::{class, closed_port, texts};
+use common::client::{class, texts};
 use common::harness::{Scratch, seeds};
-use predicates::prelude::*;
 use serde_json::json;
 use tarjama::config::ProviderSettings;
 use tarjama::provider::{Provider, ProviderError};
@@ -367,45 +366,7 @@ async fn an_unknown_language_sent_anyway_is_an_unsupported_pair() {
     );
 }
 
-#[tokio::test]
-async fn a_hung_server_times_out_as_transient() {
-    let emu = AzureEmulator::start().await;
-    emu.set_mode(Behaviour::Hang);
-    common::client::assert_hang_is_transient(
-        "azure",
-        settings(&emu.url()),
-        Some(KEY),
-        ("ar", "واحد"),
-    )
-    .await;
-}
-
 // ------------------------------------------------------- languages and health
-
-#[tokio::test]
-async fn check_pair_refuses_an_unsupported_pair_before_any_translate_call() {
-    let emu = AzureEmulator::start().await;
-    let p = provider(&emu.url(), Some(KEY));
-    let e = p.check_pair("ar", "xx").await.unwrap_err();
-    assert!(
-        matches!(e, ProviderError::UnsupportedPair(ref m) if m.contains("ar → xx")),
-        "{e:?}"
-    );
-    for (from, to) in [("ar", "en"), ("fa", "en"), ("prs", "en"), ("ar", "zh-hans")] {
-        p.check_pair(from, to).await.unwrap();
-    }
-    let reqs = emu.requests();
-    assert_eq!(reqs.len(), 1, "the languages list is asked once: {reqs:?}");
-    let r = &reqs[0];
-    assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/languages"));
-    assert_eq!(r.query_param("api-version"), Some("3.0"));
-    assert_eq!(r.query_param("scope"), Some("translation"));
-    assert!(
-        r.header("ocp-apim-subscription-key").is_none(),
-        "the languages call needs no key"
-    );
-    assert!(emu.translate_requests().is_empty());
-}
 
 #[tokio::test]
 async fn languages_reply_that_is_not_the_documented_object_is_malformed() {
@@ -454,63 +415,6 @@ async fn health_lists_languages_and_proves_the_key_with_one_tiny_translation() {
 
 // --------------------------------------------------------------------- secrets
 
-/// The key travels in a header only; no message may contain it, whether from the
-/// transport or from a server that echoes the request back.
-#[tokio::test]
-async fn key_never_reaches_an_error_message() {
-    let mut messages = Vec::new();
-    let emu = AzureEmulator::start().await;
-    emu.set_mode(Behaviour::Hang);
-    for endpoint in [
-        emu.url(),
-        format!("http://127.0.0.1:{}", closed_port().await),
-    ] {
-        let mut s = settings(&endpoint);
-        s.timeout_secs = 0.2;
-        let p = Provider::new("azure", &s, Some(ApiKey::new(KEY))).unwrap();
-        messages.push(
-            p.translate("ar", "en", &texts(&["واحد"]))
-                .await
-                .unwrap_err(),
-        );
-    }
-    for status in [200, 400, 401, 403, 429, 500] {
-        let server = MockServer::start().await;
-        Mock::given(any())
-            .respond_with(move |req: &wiremock::Request| {
-                let key = req
-                    .headers
-                    .get("ocp-apim-subscription-key")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("none")
-                    .to_string();
-                ResponseTemplate::new(status).set_body_json(json!({
-                    "error": {"code": u32::from(status) * 1000, "message": format!("bad key {key}")}
-                }))
-            })
-            .mount(&server)
-            .await;
-        let p = provider(&server.uri(), Some(KEY));
-        messages.push(
-            p.translate("ar", "en", &texts(&["واحد"]))
-                .await
-                .unwrap_err(),
-        );
-        assert!(!format!("{p:?}").contains(KEY));
-    }
-    assert_eq!(messages.len(), 8);
-    for e in &messages {
-        let (display, debug) = (e.to_string(), format!("{e:?}"));
-        assert!(!display.contains(KEY) && !debug.contains(KEY), "{display}");
-    }
-    assert!(
-        messages
-            .iter()
-            .any(|e| e.to_string().contains("bad key ****")),
-        "{messages:?}"
-    );
-}
-
 // ---------------------------------------------------------------- whole binary
 
 fn azure_cmd(s: &Scratch, emu: &AzureEmulator) -> assert_cmd::Command {
@@ -518,46 +422,6 @@ fn azure_cmd(s: &Scratch, emu: &AzureEmulator) -> assert_cmd::Command {
     c.env("AZURE_TRANSLATOR_KEY", KEY)
         .args(["--provider", "azure", "--endpoint", &emu.url()]);
     c
-}
-
-#[test]
-fn binary_translates_the_seeds_through_azure() {
-    let s = Scratch::new();
-    let emu = AzureEmulator::spawn_blocking_runtime();
-    emu.require_key(KEY);
-    let out = azure_cmd(&s, &emu).assert().code(0).get_output().clone();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!printed.contains(KEY), "{printed}");
-
-    let rows = s.all_rows();
-    let mut translated = 0;
-    for r in &rows {
-        assert_eq!(r.provider, "azure", "{r:?}");
-        if let Some(t) = &r.target {
-            assert_eq!(t, &fake_translate(&r.source), "{r:?}");
-            translated += 1;
-        }
-    }
-    assert!(translated > 60, "{translated} rows translated");
-    let reqs = emu.translate_requests();
-    let froms: HashSet<&str> = reqs.iter().filter_map(|r| r.query_param("from")).collect();
-    assert_eq!(froms, HashSet::from(["ar", "fa"]));
-    for r in &reqs {
-        assert_eq!(r.header("ocp-apim-subscription-key"), Some(KEY));
-        assert!(r.header("ocp-apim-subscription-region").is_none());
-        assert_eq!(r.query_param("to"), Some("en"));
-        let sent = logged_texts(r);
-        let chars: usize = sent.iter().map(|t| t.chars().count()).sum();
-        assert!(
-            !sent.is_empty() && sent.len() <= 100 && chars <= 10_000,
-            "{} texts, {chars} chars",
-            sent.len()
-        );
-    }
 }
 
 /// A request the service finds too big (400077) is split by the pipeline and the run
@@ -581,26 +445,4 @@ fn binary_splits_batches_the_service_refuses_as_too_big() {
         .count();
     assert!(big > 0, "no batch was over the emulated limit");
     assert_eq!(s.report().untranslated, 0);
-}
-
-#[test]
-fn binary_stops_with_exit_3_when_the_free_quota_is_used_up() {
-    let s = Scratch::new();
-    let emu = AzureEmulator::spawn_blocking_runtime();
-    emu.set_mode(Behaviour::code(403_001));
-    azure_cmd(&s, &emu)
-        .assert()
-        .code(3)
-        .stderr(predicate::str::contains("quota exhausted"))
-        .stderr(predicate::str::contains("403001"))
-        .stderr(predicate::str::contains(KEY).not());
-    // The breaker stops sending after the first quota answer (others may have been in
-    // flight already).
-    let sent = emu.translate_requests().len();
-    assert!(sent <= 4, "{sent} requests after the quota was reported");
-    let rows = s.all_rows();
-    assert!(
-        rows.iter()
-            .any(|r| r.flags.contains(&"quota_exhausted".to_string()))
-    );
 }

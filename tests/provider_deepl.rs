@@ -1,11 +1,11 @@
 //! DeepL API v2 against the local emulator (and wiremock for odd bodies): request
 //! shape, batching limits, parsing, every error class, the language table, the
-//! Free/Pro host choice, `check_pair`, `health`, the key never in a message, and the
-//! whole binary end to end.
+//! Free/Pro host choice, `health`, and the binary's batch limit and missing key. What
+//! every provider shares (a hang, the pair check, the key never in a message, the
+//! seeds, a spent quota) is checked over all of them in `tests/provider_matrix.rs`.
 
 mod common;
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use common::client::{class, texts};
@@ -370,51 +370,7 @@ async fn status_table() {
     assert_eq!(table, expected);
 }
 
-#[tokio::test]
-async fn hang_times_out_as_transient() {
-    let emu = DeeplEmu::start(KEY).await;
-    emu.set_mode(Behaviour::Hang);
-    common::client::assert_hang_is_transient(
-        "deepl",
-        settings(&emu.url()),
-        Some(KEY),
-        ("ar", "واحد"),
-    )
-    .await;
-}
-
 // ---------------------------------------------------- languages, health, hosts
-
-#[tokio::test]
-async fn check_pair_refuses_an_unsupported_pair_before_any_translate_call() {
-    let emu = DeeplEmu::start(KEY).await;
-    let p = provider(&emu.url(), Some(KEY));
-    p.check_pair("ar", "en").await.unwrap();
-    p.check_pair("fa", "en").await.unwrap();
-    let e = p.check_pair("ku", "en").await.unwrap_err();
-    assert!(
-        matches!(e, ProviderError::UnsupportedPair(ref m) if m.contains("KU → EN-US")),
-        "{e:?}"
-    );
-    let e = p.check_pair("ar", "ja").await.unwrap_err();
-    assert!(matches!(e, ProviderError::UnsupportedPair(_)), "{e:?}");
-
-    let reqs = emu.requests();
-    let asked: Vec<(&str, Option<&str>)> = reqs
-        .iter()
-        .map(|r| (r.path.as_str(), r.query_param("type")))
-        .collect();
-    assert_eq!(
-        asked,
-        [
-            ("/v2/languages", Some("source")),
-            ("/v2/languages", Some("target"))
-        ],
-        "asked once per run, never translated"
-    );
-    assert!(reqs.iter().all(|r| r.method == "GET"
-        && r.header("authorization") == Some(format!("DeepL-Auth-Key {KEY}").as_str())));
-}
 
 #[tokio::test]
 async fn health_reports_the_character_quota() {
@@ -468,85 +424,6 @@ fn auto_endpoint_picks_free_or_pro_from_the_key() {
 
 // ------------------------------------------------------------------ secrets
 
-/// The key is in a header: neither `Debug` nor any error message may show it, even
-/// from a server that echoes the request's headers back.
-#[tokio::test]
-async fn key_never_reaches_a_message_or_debug() {
-    let mut messages = Vec::new();
-    for status in [200, 400, 403, 404, 413, 429, 456, 500, 529] {
-        let server = MockServer::start().await;
-        Mock::given(any())
-            .respond_with(move |req: &wiremock::Request| {
-                let auth = req
-                    .headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_string();
-                ResponseTemplate::new(status)
-                    .set_body_json(serde_json::json!({"message": format!("you sent {auth}")}))
-            })
-            .mount(&server)
-            .await;
-        let p = provider(&server.uri(), Some(KEY));
-        messages.push(
-            p.translate("ar", "en", &texts(&["واحد"]))
-                .await
-                .unwrap_err(),
-        );
-        messages.push(p.health().await.unwrap_err());
-        let debug = format!("{p:?}");
-        assert!(
-            !debug.contains(KEY) && debug.contains("ApiKey(****)"),
-            "{debug}"
-        );
-    }
-    // A 200 junk body where the echoed key straddles the 80-character excerpt.
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(|req: &wiremock::Request| {
-            let auth = req.headers.get("authorization").unwrap().to_str().unwrap();
-            ResponseTemplate::new(200).set_body_string(format!("{} {auth}", ".".repeat(50)))
-        })
-        .mount(&server)
-        .await;
-    let p = provider(&server.uri(), Some(KEY));
-    messages.push(
-        p.translate("ar", "en", &texts(&["واحد"]))
-            .await
-            .unwrap_err(),
-    );
-    // Transport failures: a hang past the timeout and a closed port.
-    let emu = DeeplEmu::start(KEY).await;
-    emu.set_mode(Behaviour::Hang);
-    let closed = {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        l.local_addr().unwrap().port()
-    };
-    for endpoint in [emu.url(), format!("http://127.0.0.1:{closed}")] {
-        let mut s = settings(&endpoint);
-        s.timeout_secs = 0.2;
-        let p = Provider::new("deepl", &s, Some(ApiKey::new(KEY))).unwrap();
-        messages.push(
-            p.translate("ar", "en", &texts(&["واحد"]))
-                .await
-                .unwrap_err(),
-        );
-    }
-    assert_eq!(messages.len(), 21);
-    for e in &messages {
-        let (display, debug) = (e.to_string(), format!("{e:?}"));
-        assert!(!display.contains(KEY) && !debug.contains(KEY), "{display}");
-        assert!(!display.contains("5eCr3t"), "{display}");
-    }
-    assert!(
-        messages
-            .iter()
-            .any(|e| e.to_string().contains("DeepL-Auth-Key ****")),
-        "{messages:?}"
-    );
-}
-
 // ------------------------------------------------------------ the whole binary
 
 fn deepl_cmd(s: &Scratch, emu: &DeeplEmu, inputs: &[&Path]) -> assert_cmd::Command {
@@ -554,43 +431,6 @@ fn deepl_cmd(s: &Scratch, emu: &DeeplEmu, inputs: &[&Path]) -> assert_cmd::Comma
     c.env("DEEPL_AUTH_KEY", KEY)
         .args(["--provider", "deepl", "--endpoint", &emu.url()]);
     c
-}
-
-#[test]
-fn binary_translates_the_seeds_through_deepl() {
-    let s = Scratch::new();
-    let emu = DeeplEmu::spawn_blocking_runtime(KEY);
-    deepl_cmd(&s, &emu, &[&seeds()]).assert().code(0);
-
-    let report = s.report();
-    assert_eq!(
-        (report.documents, report.untranslated),
-        (5, 0),
-        "{report:?}"
-    );
-    assert!(report.translated > 0, "{report:?}");
-    let rows = s.all_rows();
-    assert!(rows.iter().filter(|r| r.target.is_some()).count() == report.translated);
-    for r in &rows {
-        if let Some(t) = &r.target {
-            assert_eq!(t, &fake_translate(&r.source), "{r:?}");
-        }
-        assert_eq!(r.provider, "deepl");
-    }
-    let reqs = emu.translate_requests();
-    assert!(!reqs.is_empty());
-    let mut sources = HashSet::new();
-    for r in &reqs {
-        let body = r.body.as_ref().unwrap();
-        assert_eq!(body["target_lang"], "EN-US");
-        assert_eq!(
-            r.header("authorization"),
-            Some(format!("DeepL-Auth-Key {KEY}").as_str())
-        );
-        assert!(deepl_emu::texts(r).len() <= 50);
-        sources.insert(body["source_lang"].as_str().unwrap().to_string());
-    }
-    assert_eq!(sources, HashSet::from(["AR".to_string(), "FA".to_string()]));
 }
 
 /// `max_texts = 60` in the config: 120 paragraphs still go 50 at most per request.
@@ -629,32 +469,6 @@ fn binary_never_sends_more_than_50_texts_in_one_request() {
     assert_eq!(sizes.iter().max(), Some(&50), "{sizes:?}");
     assert_eq!(sizes.len(), 3, "{sizes:?}");
     assert_eq!(s.report().untranslated, 0);
-}
-
-#[test]
-fn binary_stops_on_456_and_exits_3_saying_the_quota_is_exhausted() {
-    let s = Scratch::new();
-    let emu = DeeplEmu::spawn_blocking_runtime(KEY);
-    emu.set_mode(Behaviour::Quota456);
-    deepl_cmd(&s, &emu, &[&seeds()])
-        .assert()
-        .code(3)
-        .stderr(predicate::str::contains("quota exhausted"))
-        .stderr(predicate::str::contains("character quota is used up"))
-        .stderr(predicate::str::contains(KEY).not());
-    // No retry of a 456: at most one request per batch in flight when it came.
-    let sent = emu.translate_requests().len();
-    assert!((1..=4).contains(&sent), "{sent} requests");
-    let rows = s.all_rows();
-    assert!(
-        rows.iter().all(|r| r.target.is_none()),
-        "nothing translated, nothing cached"
-    );
-    assert!(
-        rows.iter()
-            .any(|r| r.flags.contains(&"quota_exhausted".to_string())),
-        "{rows:?}"
-    );
 }
 
 #[test]

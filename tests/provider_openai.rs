@@ -1,13 +1,15 @@
 //! The OpenAI-compatible provider against its local emulator: the request shape, the
 //! parsing of every documented answer, the status table, health, and whole-binary
-//! runs (seeds, prompt injection, a wrong item count, a 429 with `retry-after-ms`).
+//! runs (prompt injection, a wrong item count, a 429 with `retry-after-ms`). What
+//! every provider shares (a hang, the pair check, the key never in a message, the
+//! seeds, a spent quota) is checked over all of them in `tests/provider_matrix.rs`.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::harness::{Scratch, seed_names, seeds};
+use common::harness::Scratch;
 use common::openai_emu::{Behaviour, OpenaiEmu, fake_translate};
 use tarjama::config::{Config, ProviderSettings};
 use tarjama::provider::{Provider, ProviderError};
@@ -482,52 +484,6 @@ fn injected_article(s: &Scratch) -> PathBuf {
 }
 
 #[test]
-fn seeds_end_to_end() {
-    let s = scratch();
-    let emu = OpenaiEmu::spawn_blocking_runtime();
-    run(&s, &emu, &[&seeds()]).assert().code(0);
-    let rows = s.all_rows();
-    let sent = emu.texts_received();
-    let content: Vec<_> = rows
-        .iter()
-        .filter(|r| r.kind != "boilerplate" && r.kind != "duplicate")
-        .collect();
-    for r in &content {
-        if r.flags.contains(&"same_language".to_string()) {
-            assert!(r.target.is_none() && !sent.contains(&r.source), "{r:?}");
-        } else {
-            assert_eq!(r.target.as_ref(), Some(&fake_translate(&r.source)), "{r:?}");
-        }
-    }
-    assert!(content.iter().filter(|r| r.target.is_some()).count() > 60);
-    let en = rows
-        .iter()
-        .find(|r| r.source.starts_with("Summarize this content to 2000 words"))
-        .unwrap();
-    assert_eq!((en.src_lang.as_str(), en.target.as_ref()), ("en", None));
-    assert_eq!(en.flags, ["same_language"]);
-    assert!(!sent.iter().any(|t| t.contains("Summarize")));
-    let report = s.report();
-    assert_eq!(
-        (report.documents, report.untranslated),
-        (seed_names().len(), 0)
-    );
-    // Batches stay within the configured limits and each carries its own prompt.
-    for r in emu.chats() {
-        assert!(!r.items.is_empty() && r.items.len() <= 20);
-        let chars: usize = r.texts().iter().map(|t| t.chars().count()).sum();
-        assert!(chars <= 6000, "{chars}");
-        assert!(r.system.as_ref().unwrap().contains("into English"));
-    }
-    let persian = emu
-        .chats()
-        .iter()
-        .filter(|r| r.system.as_ref().unwrap().contains("from Persian (Farsi)"))
-        .count();
-    assert!(persian >= 1, "the Persian seed is sent as Persian");
-}
-
-#[test]
 fn an_injected_instruction_is_translated_not_obeyed() {
     let s = scratch();
     let emu = OpenaiEmu::spawn_blocking_runtime();
@@ -639,21 +595,4 @@ fn a_429_with_retry_after_ms_is_honoured_and_counted() {
     let r = s.report();
     assert_eq!((r.http_429, r.untranslated), (1, 0));
     assert!(r.retries >= 1);
-}
-
-#[test]
-fn insufficient_quota_stops_the_run_at_once() {
-    let s = scratch();
-    let emu = OpenaiEmu::spawn_blocking_runtime();
-    emu.set_mode(Behaviour::InsufficientQuota);
-    run(&s, &emu, &[&seeds()])
-        .assert()
-        .code(3)
-        .stderr(predicates::str::contains("insufficient_quota"));
-    assert!(
-        emu.chats().len() <= 2,
-        "{} requests after the quota ran out",
-        emu.chats().len()
-    );
-    assert_eq!(s.report().translated, 0);
 }

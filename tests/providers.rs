@@ -1,6 +1,7 @@
-//! Provider wire formats against the local emulators (and wiremock for odd bodies):
-//! request shape, batching, parsing, every error class, and that the key never
-//! reaches a message.
+//! LibreTranslate's and MyMemory's wire formats against the local emulators (and
+//! wiremock for odd bodies): request shape, batching, parsing, every error class.
+//! What every provider shares (a hang, the pair check, the key never in a message,
+//! the seeds, a spent quota) is checked over all of them in `tests/provider_matrix.rs`.
 
 mod common;
 
@@ -540,101 +541,6 @@ async fn unknown_host_is_unreachable() {
         ProviderError::Unreachable("tarjama-test.invalid:8080".into())
     );
     assert!(started.elapsed() < Duration::from_secs(5));
-}
-
-#[tokio::test]
-async fn hang_times_out_as_transient() {
-    let emu = Emulator::start(Api::MyMemory).await;
-    emu.set_mode(Behaviour::Hang);
-    common::client::assert_hang_is_transient(
-        "mm",
-        settings(ProviderKind::Mymemory, &emu.url()),
-        Some(KEY),
-        ("ar", "واحد"),
-    )
-    .await;
-}
-
-/// The key is in MyMemory's query string and LibreTranslate's body: no error message
-/// may contain it, whether it comes from reqwest (whose Display includes the URL) or
-/// from a server that echoes the request back.
-#[tokio::test]
-async fn key_never_reaches_an_error_message() {
-    let mut messages = Vec::new();
-    // Transport failures: timeout, connection refused, reset.
-    let emu = Emulator::start(Api::MyMemory).await;
-    emu.set_mode(Behaviour::Hang);
-    for (kind, endpoint) in [
-        (ProviderKind::Mymemory, emu.url()),
-        (
-            ProviderKind::Mymemory,
-            format!("http://127.0.0.1:{}", closed_port().await),
-        ),
-        (
-            ProviderKind::Libretranslate,
-            format!("http://127.0.0.1:{}", closed_port().await),
-        ),
-    ] {
-        let mut s = settings(kind, &endpoint);
-        s.timeout_secs = 0.2;
-        let p = Provider::new("p", &s, Some(ApiKey::new(KEY))).unwrap();
-        messages.push(
-            p.translate("ar", "en", &texts(&["واحد"]))
-                .await
-                .unwrap_err(),
-        );
-    }
-    // Servers that echo the request (query or body) in their error or body.
-    for (status, kind) in [
-        (400, ProviderKind::Mymemory),
-        (500, ProviderKind::Mymemory),
-        (429, ProviderKind::Mymemory),
-        (200, ProviderKind::Mymemory),
-        (400, ProviderKind::Libretranslate),
-        (403, ProviderKind::Libretranslate),
-        (200, ProviderKind::Libretranslate),
-    ] {
-        let server = MockServer::start().await;
-        let echo = format!("you sent key={KEY}&api_key={KEY}");
-        Mock::given(any())
-            .respond_with(move |_: &wiremock::Request| {
-                ResponseTemplate::new(status).set_body_string(echo.clone())
-            })
-            .mount(&server)
-            .await;
-        let p = provider(kind, &server.uri(), Some(KEY));
-        messages.push(
-            p.translate("ar", "en", &texts(&["واحد"]))
-                .await
-                .unwrap_err(),
-        );
-    }
-    // The MyMemory in-body quota warning carrying the key.
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "responseData": {"translatedText": format!("MYMEMORY WARNING: key {KEY} is over quota")},
-            "quotaFinished": true, "responseStatus": 429
-        })))
-        .mount(&server)
-        .await;
-    let p = provider(ProviderKind::Mymemory, &server.uri(), Some(KEY));
-    messages.push(
-        p.translate("ar", "en", &texts(&["واحد"]))
-            .await
-            .unwrap_err(),
-    );
-
-    assert_eq!(messages.len(), 11);
-    for e in &messages {
-        let (display, debug) = (e.to_string(), format!("{e:?}"));
-        assert!(!display.contains(KEY) && !debug.contains(KEY), "{display}");
-        assert!(!display.contains("key=SeCrEt"), "{display}");
-    }
-    assert!(
-        messages.iter().any(|e| e.to_string().contains("****")),
-        "{messages:?}"
-    );
 }
 
 /// The emulator on its own runtime serves plain (non-async) tests, as the binary's

@@ -94,7 +94,7 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
         rel: doc.rel.clone(),
         src_lang: doc.src_lang.clone(),
         tgt_lang: to.to_string(),
-        provider: provider.to_string(),
+        provider: provider.into(),
         rows,
     }
 }

@@ -31,6 +31,14 @@
 //! ([`pg`], the local file staying as a write-through layer), with leases so no
 //! paragraph is sent twice, a shared pacer and daily allowances. [`Cache`] stays the
 //! synchronous API of the local file.
+//!
+//! A second, small table counts the characters sent to each provider per UTC day
+//! ([`Cache::add_chars_today`], [`Cache::chars_today`]), so `--dry-run` can tell how
+//! much of a daily allowance (MyMemory's 5,000 characters) this cache has already
+//! spent today. It was added without a format change: a run creates it with
+//! `CREATE TABLE IF NOT EXISTS` in an existing `v2` database, older binaries never
+//! look at it, and a cache without it counts as nothing sent. The day is SQLite's
+//! own `date('now')`, which is UTC.
 
 pub mod copy;
 pub mod dsn;
@@ -218,7 +226,13 @@ impl Cache {
                 target   TEXT NOT NULL,
                 origin   TEXT NOT NULL,
                 checksum BLOB NOT NULL
-            );",
+            );
+            CREATE TABLE IF NOT EXISTS usage (
+                provider TEXT NOT NULL,
+                day      TEXT NOT NULL,
+                chars    INTEGER NOT NULL,
+                PRIMARY KEY (provider, day)
+            ) WITHOUT ROWID;",
         )?;
         Ok(Cache {
             conn: Mutex::new(conn),
@@ -415,6 +429,53 @@ impl Cache {
             }
         }
         Ok(found)
+    }
+
+    /// Count `chars` more characters sent to `provider` today (UTC).
+    ///
+    /// # Errors
+    /// The database cannot be written.
+    pub fn add_chars_today(&self, provider: &str, chars: u64) -> Result<()> {
+        let chars = i64::try_from(chars).unwrap_or(i64::MAX);
+        self.lock()
+            .prepare_cached(
+                "INSERT INTO usage (provider, day, chars) VALUES (?1, date('now'), ?2)
+                 ON CONFLICT (provider, day) DO UPDATE SET chars = chars + excluded.chars",
+            )
+            .and_then(|mut stmt| stmt.execute(params![provider, chars]))
+            .map_err(|e| cache_err(&self.path, &e))?;
+        Ok(())
+    }
+
+    /// Characters sent to `provider` today (UTC) by runs on this cache; 0 for a cache
+    /// made before the count existed.
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn chars_today(&self, provider: &str) -> Result<u64> {
+        let conn = self.lock();
+        let has_table: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| cache_err(&self.path, &e))?;
+        if has_table == 0 {
+            return Ok(0);
+        }
+        let chars: Option<i64> = conn
+            .query_row(
+                "SELECT chars FROM usage WHERE provider = ?1 AND day = date('now')",
+                params![provider],
+                |r| r.get(0),
+            )
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(|e| cache_err(&self.path, &e))?;
+        Ok(chars.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
     }
 
     /// Number of entries.
@@ -616,6 +677,49 @@ mod tests {
             .unwrap();
         assert!(matches!(c.get(&k).unwrap(), Lookup::Repaired(_)));
         assert_eq!(c.get(&k).unwrap(), Lookup::Miss);
+    }
+
+    #[test]
+    fn characters_sent_today_are_counted_per_provider() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::open(dir.path()).unwrap();
+        assert_eq!(c.chars_today("mymemory").unwrap(), 0);
+        c.add_chars_today("mymemory", 1_200).unwrap();
+        c.add_chars_today("mymemory", 300).unwrap();
+        c.add_chars_today("edge", 7).unwrap();
+        assert_eq!(c.chars_today("mymemory").unwrap(), 1_500);
+        assert_eq!(c.chars_today("edge").unwrap(), 7);
+        // Yesterday's count is not today's.
+        c.lock()
+            .execute(
+                "UPDATE usage SET day = date('now', '-1 day') WHERE provider = 'edge'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(c.chars_today("edge").unwrap(), 0);
+        drop(c);
+        // A dry run reads it through its read-only snapshot.
+        let ro = Cache::open_existing(dir.path()).unwrap().unwrap();
+        assert_eq!(ro.chars_today("mymemory").unwrap(), 1_500);
+    }
+
+    /// A cache made before the count existed: its runs add the table, and until then
+    /// it reads as nothing sent today; its translations stay readable.
+    #[test]
+    fn a_cache_without_the_usage_table_keeps_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::open(dir.path()).unwrap();
+        let k = key("نص قديم");
+        c.put(&k, "old text", Origin::Machine).unwrap();
+        c.lock().execute_batch("DROP TABLE usage").unwrap();
+        drop(c);
+        let ro = Cache::open_existing(dir.path()).unwrap().unwrap();
+        assert_eq!(ro.chars_today("mymemory").unwrap(), 0);
+        drop(ro);
+        let c = Cache::open(dir.path()).unwrap();
+        assert!(matches!(c.get(&k).unwrap(), Lookup::Hit(_)));
+        c.add_chars_today("mymemory", 5).unwrap();
+        assert_eq!(c.chars_today("mymemory").unwrap(), 5);
     }
 
     #[test]

@@ -65,11 +65,13 @@ pub struct Args {
     #[arg(long, value_name = "LANG", default_value = "auto")]
     pub from: String,
 
-    /// Provider defined in the config [default: the config's default_provider]
+    /// Provider defined in the config, or a chain tried in order (a,b,c) [default: the config's
+    /// default_provider]
     #[arg(long, value_name = "NAME")]
     pub provider: Option<String>,
 
-    /// Override the provider's base URL (self-hosted servers, tests)
+    /// Override the provider's base URL (self-hosted servers, tests); with the default chain, its
+    /// first provider's, which then runs alone
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
@@ -231,7 +233,11 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
         rps: args.rps,
         concurrency: args.concurrency,
     };
-    let (provider_name, provider) = config.provider(args.provider.as_deref(), &overrides)?;
+    let chain = config
+        .chain(args.provider.as_deref(), &overrides)?
+        .into_iter()
+        .map(|(name, settings)| pipeline::Service { name, settings })
+        .collect();
     let formats = Format::parse_list(&args.format).map_err(Error::Usage)?;
     let to = args
         .to
@@ -257,8 +263,7 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
         inputs: args.inputs.clone(),
         to,
         from,
-        provider_name,
-        provider,
+        chain,
         out_dir: args.out.clone(),
         cache_dir: args.cache_dir.clone(),
         formats,
@@ -272,7 +277,7 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
 
 async fn translate(args: &Args) -> Result<i32, Error> {
     let opts = options(args)?;
-    let events = progress::Progress::new(args.quiet, args.verbose, opts.provider.rps);
+    let events = progress::Progress::new(args.quiet, args.verbose, opts.chain[0].settings.rps);
     let outcome = pipeline::run(&opts, &events).await?;
     if let Some(est) = &outcome.estimate {
         print_estimate(&opts, est);
@@ -284,6 +289,9 @@ async fn translate(args: &Args) -> Result<i32, Error> {
     }
     if !args.quiet {
         progress::summary(&opts, &outcome);
+        for note in &outcome.notes {
+            eprintln!("note: {note}");
+        }
     }
     if let Some(p) = &outcome.provider_problem {
         eprintln!("error: {p}");
@@ -302,7 +310,8 @@ pub fn exit_code(outcome: &RunOutcome) -> i32 {
 }
 
 fn print_estimate(opts: &RunOptions, est: &Estimate) {
-    let p = &opts.provider;
+    let first = &opts.chain[0];
+    let p = &first.settings;
     let rate = if p.chars_per_minute > 0 {
         format!(
             "{} requests/s (burst {}), {} characters/min",
@@ -322,8 +331,8 @@ fn print_estimate(opts: &RunOptions, est: &Estimate) {
          \x20 repeated in run:   {}\n\
          would send:          {} paragraphs, {} characters, {} requests\n\
          at {rate}: about {}",
-        opts.provider_name,
-        p.endpoint,
+        first.name,
+        crate::provider::endpoint_shown(p),
         est.documents,
         est.content_paragraphs,
         est.cached_paragraphs,
@@ -333,34 +342,85 @@ fn print_estimate(opts: &RunOptions, est: &Estimate) {
         est.requests,
         progress::human_duration(est.duration),
     );
-    if p.kind == crate::config::ProviderKind::Mymemory {
-        let has_email = p.email.as_deref().is_some_and(|e| !e.trim().is_empty());
-        let quota = if has_email {
-            MYMEMORY_DAILY_WITH_EMAIL
-        } else {
-            MYMEMORY_DAILY_ANONYMOUS
-        };
-        if est.characters > quota {
-            let _ = writeln!(
-                out,
-                "note: MyMemory's free quota is about {quota} characters a day{}; this run needs {}, so \
-                 expect it to stop with exit code 3 and finish on later days from the cache{}",
-                if has_email {
-                    " with `email` set"
-                } else {
-                    " anonymous"
-                },
-                est.characters,
-                if has_email {
-                    ""
-                } else {
-                    " (set `email` in the config for 50,000 a day)"
-                },
-            );
-        }
-    }
+    let _ = out.write_all(plan_text(opts, est).as_bytes());
 }
 
-/// MyMemory's documented free daily quota without and with a contact e-mail.
-const MYMEMORY_DAILY_ANONYMOUS: usize = 5_000;
-const MYMEMORY_DAILY_WITH_EMAIL: usize = 50_000;
+/// The dry run's plan of the chain: what each service is likely to take today, and
+/// whether the run can finish today.
+#[must_use]
+pub fn plan_text(opts: &RunOptions, est: &Estimate) -> String {
+    use crate::provider::Allowance;
+    let width = est.plan.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    let mut out = format!(
+        "plan for today ({} characters to send, the chain tried in order):\n",
+        thousands(est.characters as u64)
+    );
+    let mut unofficial_used = false;
+    for e in &est.plan {
+        let allowance = match e.allowance {
+            _ if e.no_key => "needs a key and has none".to_string(),
+            Allowance::Daily(n) => format!(
+                "{} characters a day, {} sent today by this cache",
+                thousands(n),
+                thousands(e.sent_today)
+            ),
+            Allowance::Monthly(n) => format!(
+                "{} characters a month free (this month's use is not known here)",
+                thousands(n)
+            ),
+            Allowance::Unmetered => "no quota (self-hosted)".to_string(),
+            Allowance::Unknown if e.unofficial => {
+                "unofficial, no published limit; it may block at any time".to_string()
+            }
+            Allowance::Unknown => "no published free allowance".to_string(),
+        };
+        unofficial_used |= e.unofficial && e.takes > 0;
+        out.push_str(&format!(
+            "  {:width$}  {allowance} → takes {}\n",
+            e.name,
+            thousands(e.takes)
+        ));
+    }
+    let taken: u64 = est.plan.iter().map(|e| e.takes).sum();
+    let left = (est.characters as u64).saturating_sub(taken);
+    let verdict = if left > 0 {
+        format!(
+            "no: about {} characters would be left for another day (rerun then: the cache keeps the rest)",
+            thousands(left)
+        )
+    } else if unofficial_used {
+        "yes, if the unofficial services answer".to_string()
+    } else {
+        "yes".to_string()
+    };
+    out.push_str(&format!("can finish today: {verdict}\n"));
+    let mymemory_short = left > 0
+        && opts.chain.iter().any(|s| {
+            crate::provider::quota_hint(&s.name, &s.settings).is_some()
+                && matches!(
+                    crate::provider::about(&s.settings).allowance,
+                    Allowance::Daily(_)
+                )
+        });
+    if mymemory_short {
+        for s in &opts.chain {
+            if let Some(hint) = crate::provider::quota_hint(&s.name, &s.settings) {
+                out.push_str(&format!("hint: {hint}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// `50,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

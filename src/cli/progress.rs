@@ -169,11 +169,10 @@ pub fn summary(opts: &RunOptions, outcome: &RunOutcome) {
             r.chars_from_cache
         );
     }
-    if let Some((configured, worked)) = outcome.adapted_rate {
+    if let Some((name, configured, worked)) = &outcome.adapted_rate {
         eprintln!(
             "the server rate-limited {configured} requests/s; {worked:.2} requests/s worked. \
-             hint: put `rps = {worked:.2}` in [providers.{}] (or pass --rps {worked:.2})",
-            opts.provider_name
+             hint: put `rps = {worked:.2}` in [providers.{name}] (or pass --rps {worked:.2})"
         );
     }
     if !outcome.missing.is_empty() {

@@ -1,15 +1,16 @@
 //! `translate providers [--check [NAME]]`: what is configured, and whether it answers.
 //!
-//! The list shows each provider's kind, endpoint (credentials masked), where its key
-//! comes from (never the key), rate and batch limits. `--check` makes one cheap call per
+//! The list shows the default chain, then each provider's kind, endpoint (credentials
+//! masked), where its key comes from (never the key), rate and batch limits; the
+//! undocumented browser services are marked `unofficial`. `--check` makes one cheap call per
 //! provider (its languages or usage endpoint) and reports reachability, whether the
 //! key is accepted, and the remaining quota where the API tells it.
 
 use std::io::Write;
 
-use crate::config::{Config, Overrides, ProviderKind, ProviderSettings};
+use crate::config::{Config, Overrides, ProviderSettings};
 use crate::error::Error;
-use crate::provider::{Provider, ProviderError, batch_limits};
+use crate::provider::{KeyNeed, Provider, ProviderError, about, batch_limits, endpoint_shown};
 use crate::secret::{self, Keyring};
 
 use super::{Args, EXIT_INCOMPLETE, EXIT_OK};
@@ -48,28 +49,40 @@ pub async fn run(args: &Args, check: Option<&str>) -> Result<i32, Error> {
 /// The provider table as text.
 #[must_use]
 pub fn list(config: &Config, keyring: &Keyring) -> String {
-    let mut out = String::new();
+    let mut out = format!(
+        "default chain: {} (tried in order; --provider a,b,c for another)\n\n",
+        config.default_provider.join(" → ")
+    );
+    let mut unofficial = false;
     for (name, s) in &config.providers {
-        let default = if *name == config.default_provider {
-            " (default)"
+        let mut marks = Vec::new();
+        if config.default_provider.contains(name) {
+            marks.push("default");
+        }
+        if about(s).unofficial {
+            marks.push("unofficial");
+            unofficial = true;
+        }
+        let marks = if marks.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" ({})", marks.join(", "))
         };
-        out.push_str(&format!("{name}{default}\n"));
+        out.push_str(&format!("{name}{marks}\n"));
         out.push_str(&format!("  kind:      {}\n", s.kind.as_str()));
-        out.push_str(&format!("  endpoint:  {}\n", endpoint(s)));
+        out.push_str(&format!("  endpoint:  {}\n", endpoint_shown(s)));
         out.push_str(&format!("  key:       {}\n", key_source(name, s, keyring)));
         out.push_str(&format!("  rate:      {}\n", rate(s)));
         out.push_str(&format!("  batches:   {}\n", batches(s)));
     }
-    out
-}
-
-fn endpoint(s: &ProviderSettings) -> String {
-    if s.kind == ProviderKind::Deepl && s.endpoint == crate::config::DEEPL_AUTO_ENDPOINT {
-        return "auto (api-free.deepl.com for keys ending in :fx, else api.deepl.com)".into();
+    if unofficial {
+        out.push_str(
+            "\nunofficial: an undocumented browser service, used without any agreement or \
+             guarantee; it may change, block or stop at any time, and a chain then moves on \
+             to its next service.\n",
+        );
     }
-    crate::provider::mask_endpoint(&s.endpoint)
+    out
 }
 
 fn key_source(name: &str, s: &ProviderSettings, keyring: &Keyring) -> String {
@@ -87,10 +100,11 @@ fn key_source(name: &str, s: &ProviderSettings, keyring: &Keyring) -> String {
             Err(_) => "OS keyring (not available)".to_string(),
         }
     };
-    let needed = match s.kind {
-        ProviderKind::Apertium | ProviderKind::Mymemory => "; optional",
-        ProviderKind::Libretranslate | ProviderKind::Openai => "; optional for self-hosted servers",
-        _ => "",
+    let needed = match about(s).key {
+        KeyNeed::Optional => "; optional",
+        KeyNeed::SelfHosted => "; optional for self-hosted servers",
+        KeyNeed::NotUsed => "; not used by this service",
+        KeyNeed::Required => "",
     };
     match env_part {
         Some(e) => format!("{e}, then {ring}{needed}"),
@@ -147,6 +161,9 @@ pub async fn check_one(name: &str, settings: &ProviderSettings) -> (String, bool
                 },
                 ProviderError::Unreachable(_) => {
                     "; hint: is the server running? --endpoint overrides the URL".into()
+                }
+                ProviderError::Blocked(_) => {
+                    "; hint: the service refuses automated use from this machine for now; it usually lifts within hours".into()
                 }
                 _ => String::new(),
             };

@@ -1,14 +1,16 @@
 //! Limit: when a request may leave, and what happens when it fails.
 //!
-//! One [`Limiter`] per provider bundles (STYLE example 6):
+//! One [`Limiter`] per provider bundles:
 //! - a governor limiter for requests: one cell every `1/rps` seconds, `burst` cells;
 //! - a governor limiter for characters when `chars_per_minute > 0`: one cell per
 //!   character, a minute's worth as the burst. A request larger than that burst takes
 //!   its cells in burst-sized pieces, so it waits longer but never fails or panics;
 //! - a semaphore of `concurrency` permits, held for one attempt, not during backoff;
 //! - the retry loop, whose decisions come from the pure table in [`retry`];
-//! - a breaker: once the quota is exhausted, the key is refused, two attempts in a
-//!   row cannot connect, or [`EXHAUSTED_TRIP`] calls in a row used up their retries
+//! - a breaker: once the quota is exhausted, the key is refused, the service blocks
+//!   us (a captcha page, or an undocumented service's third 429 in a row without
+//!   `Retry-After`), two attempts in a row cannot connect, or [`EXHAUSTED_TRIP`] calls
+//!   in a row used up their retries
 //!   on timeouts, resets or 5xx (a server that accepts connections and never
 //!   answers), every later [`Limiter::call`] fails at once with that error, so a run
 //!   without network, quota or a working server ends in bounded time instead of
@@ -39,7 +41,7 @@ use tokio::time::Instant;
 
 use crate::config::ProviderSettings;
 use crate::provider::ProviderError;
-use retry::{Decision, RetryPolicy};
+use retry::{Decision, RetryPolicy, Streaks};
 
 /// Calls in a row that used up their retries on transient failures before the
 /// breaker trips: with the shipped LibreTranslate settings (120 s timeout, 4 retries)
@@ -71,6 +73,8 @@ pub struct Limiter {
     breaker: OnceLock<ProviderError>,
     /// Attempts in a row, across calls, that could not connect.
     unreachable_streak: AtomicU32,
+    /// Answers in a row, across calls, that were 429 without `Retry-After`.
+    bare_429_streak: AtomicU32,
     /// Calls in a row that gave up on transient failures (reset by a call carrying
     /// text that succeeds).
     exhausted_streak: AtomicU32,
@@ -107,6 +111,7 @@ impl Limiter {
             policy: RetryPolicy::from_settings(settings),
             breaker: OnceLock::new(),
             unreachable_streak: AtomicU32::new(0),
+            bare_429_streak: AtomicU32::new(0),
             exhausted_streak: AtomicU32::new(0),
             paused_until: Mutex::new(None),
             pace: adaptive::Pace::new(settings.rps),
@@ -137,6 +142,7 @@ impl Limiter {
             let error = match self.attempt(chars, retries_done > 0, &mut f).await {
                 Ok(value) => {
                     self.pace.success();
+                    self.bare_429_streak.store(0, Ordering::Relaxed);
                     // A languages check (no characters) answering proves nothing
                     // about the translate endpoint.
                     if chars > 0 {
@@ -164,6 +170,15 @@ impl Limiter {
                 }
                 Decision::GiveUp => return Err(self.gave_up(error)),
                 Decision::Trip => return Err(self.trip(error)),
+                Decision::Block => {
+                    let blocked = ProviderError::Blocked(format!(
+                        "{} answers in a row were 429 without Retry-After; an undocumented \
+                         service gives no limit to wait for, so it has stopped serving this \
+                         machine for now ({error})",
+                        retry::BARE_429_TRIP
+                    ));
+                    return Err(self.trip(blocked));
+                }
             }
         }
     }
@@ -236,17 +251,30 @@ impl Limiter {
         }
     }
 
-    /// Record a failure; returns the unreachable streak including it.
-    fn note_failure(&self, error: &ProviderError) -> u32 {
+    /// Record a failure; returns the streaks including it.
+    fn note_failure(&self, error: &ProviderError) -> Streaks {
         if let ProviderError::RateLimited { .. } = error {
             self.counters.http_429.fetch_add(1, Ordering::Relaxed);
         }
-        if let ProviderError::Unreachable(_) = error {
+        let bare_429 = if let ProviderError::RateLimited {
+            retry_after: None, ..
+        } = error
+        {
+            self.bare_429_streak.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.bare_429_streak.store(0, Ordering::Relaxed);
+            0
+        };
+        let unreachable = if let ProviderError::Unreachable(_) = error {
             self.unreachable_streak.fetch_add(1, Ordering::Relaxed) + 1
         } else {
             // Any answer, even an error, proves the endpoint is reachable.
             self.unreachable_streak.store(0, Ordering::Relaxed);
             0
+        };
+        Streaks {
+            unreachable,
+            bare_429,
         }
     }
 
@@ -376,6 +404,51 @@ mod tests {
             EXHAUSTED_TRIP * 2,
             "sent after the trip"
         );
+    }
+
+    /// An undocumented service's third 429 in a row without `Retry-After`, across
+    /// calls, trips the breaker as blocked; a documented one keeps retrying.
+    #[tokio::test]
+    async fn bare_429s_in_a_row_block_an_undocumented_service() {
+        let mut s = crate::config::Config::builtin().providers["libretranslate"].clone();
+        (s.max_retries, s.retry_base_ms, s.rps) = (1, 1, 1000.0);
+        let documented = Limiter::new(&s);
+        s.kind = crate::config::ProviderKind::Edge;
+        let undocumented = Limiter::new(&s);
+        let sent = AtomicU32::new(0);
+        async fn call(l: &Limiter, sent: &AtomicU32) -> Result<(), ProviderError> {
+            l.call(10, || async {
+                sent.fetch_add(1, Ordering::SeqCst);
+                Err(ProviderError::RateLimited {
+                    retry_after: None,
+                    message: "HTTP 429".into(),
+                })
+            })
+            .await
+        }
+        for _ in 0..2 {
+            assert!(matches!(
+                call(&documented, &sent).await,
+                Err(ProviderError::RateLimited { .. })
+            ));
+        }
+        assert!(documented.tripped().is_none());
+        sent.store(0, Ordering::SeqCst);
+        // Two attempts (one retry), then the third 429 in a row blocks.
+        assert!(matches!(
+            call(&undocumented, &sent).await,
+            Err(ProviderError::RateLimited { .. })
+        ));
+        let e = call(&undocumented, &sent).await.unwrap_err();
+        assert!(
+            matches!(&e, ProviderError::Blocked(m) if m.contains("3 answers in a row")),
+            "{e:?}"
+        );
+        assert_eq!(sent.load(Ordering::SeqCst), 3);
+        assert!(matches!(
+            undocumented.tripped(),
+            Some(ProviderError::Blocked(_))
+        ));
     }
 
     #[tokio::test]

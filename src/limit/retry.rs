@@ -1,17 +1,19 @@
 //! The retry decision table: what to do after one failed attempt.
 //!
 //! [`decide`] is a pure function of the failure class, how many retries were already
-//! made, how many attempts in a row could not reach the endpoint, and a jitter value,
-//! so the whole policy is tested below as one table (STYLE example 5): a change of
-//! policy shows up as a diff of that table. [`Limiter`](super::Limiter) applies the
-//! decision: it sleeps, retries, or trips its breaker.
+//! made, the failures in a row that span calls ([`Streaks`]: attempts that could not
+//! reach the endpoint, 429s without `Retry-After`), and a jitter value, so the whole
+//! policy is tested below as one table: a change of policy shows up as a diff of that
+//! table. [`Limiter`](super::Limiter) applies the decision: it sleeps, retries, or
+//! trips its breaker.
 //!
 //! | failure | decision |
 //! |---|---|
-//! | `RateLimited` | retry after `Retry-After` (capped at `retry_max_ms`) or the backoff, up to `max_retries` |
+//! | `RateLimited` | retry after `Retry-After` (capped at `retry_max_ms`) or the backoff, up to `max_retries`; from an undocumented service, the [`BARE_429_TRIP`]th 429 in a row without `Retry-After` is a block |
 //! | `Transient` | retry after the backoff, up to `max_retries` |
 //! | `Unreachable` | one quick retry; the second attempt in a row that cannot connect trips the breaker |
-//! | `QuotaExhausted`, `AuthFailed` | trip the breaker: no later request can succeed |
+//! | `QuotaExhausted`, `AuthFailed`, `Misconfigured` | trip the breaker: no later request can succeed |
+//! | `Blocked` | trip the breaker at once: retrying a captcha page only prolongs the block |
 //! | `BadRequest`, `Malformed` | give up at once: the caller splits the batch, nothing is cached |
 //!
 //! The backoff is `retry_base_ms · 2^retries`, times a jitter factor in
@@ -28,6 +30,11 @@ pub const UNREACHABLE_TRIP: u32 = 2;
 /// The longest wait before the one quick retry of an unreachable endpoint.
 pub const QUICK_RETRY: Duration = Duration::from_millis(250);
 
+/// 429 answers in a row without `Retry-After` after which an undocumented service is
+/// taken as blocked: it has no documented limit to wait for, and one that keeps
+/// refusing without saying how long has stopped serving this machine for now.
+pub const BARE_429_TRIP: u32 = 3;
+
 /// The retry settings of one provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -37,6 +44,9 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// Longest backoff or `Retry-After` wait.
     pub max: Duration,
+    /// An undocumented service (no documented rate limit): [`BARE_429_TRIP`] 429s in
+    /// a row without `Retry-After` block it.
+    pub undocumented: bool,
 }
 
 impl RetryPolicy {
@@ -47,8 +57,19 @@ impl RetryPolicy {
             max_retries: settings.max_retries,
             base: Duration::from_millis(settings.retry_base_ms),
             max: Duration::from_millis(settings.retry_max_ms.max(settings.retry_base_ms)),
+            undocumented: crate::provider::about(settings).unofficial,
         }
     }
+}
+
+/// Failures in a row that span calls, each count including the failure being
+/// decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Streaks {
+    /// Attempts in a row that could not connect.
+    pub unreachable: u32,
+    /// Answers in a row that were 429 without `Retry-After`.
+    pub bare_429: u32,
 }
 
 /// What to do after a failed attempt.
@@ -60,30 +81,38 @@ pub enum Decision {
     GiveUp,
     /// Return the failure and fail every later call at once with it.
     Trip,
+    /// Trip the breaker as [`ProviderError::Blocked`]: the failure (a 429 without
+    /// `Retry-After` from an undocumented service, again) means the service has
+    /// stopped serving this machine.
+    Block,
 }
 
 /// Decide after one failed attempt.
 ///
-/// `retries_done` counts the retries already made for this call; `unreachable_streak`
-/// the attempts in a row (this one included, across calls) that could not connect;
-/// `jitter` is a random number in `[0, 1)`.
+/// `retries_done` counts the retries already made for this call; `streaks` the
+/// failures in a row across calls, this one included; `jitter` is a random number in
+/// `[0, 1)`.
 #[must_use]
 pub fn decide(
     policy: &RetryPolicy,
     error: &ProviderError,
     retries_done: u32,
-    unreachable_streak: u32,
+    streaks: Streaks,
     jitter: f64,
 ) -> Decision {
     let budget_left = retries_done < policy.max_retries;
     match error {
         ProviderError::QuotaExhausted(_)
         | ProviderError::AuthFailed(_)
-        | ProviderError::Misconfigured(_) => Decision::Trip,
+        | ProviderError::Misconfigured(_)
+        | ProviderError::Blocked(_) => Decision::Trip,
         ProviderError::BadRequest(_)
         | ProviderError::Malformed(_)
         | ProviderError::UnsupportedPair(_) => Decision::GiveUp,
-        ProviderError::Unreachable(_) if unreachable_streak >= UNREACHABLE_TRIP => Decision::Trip,
+        ProviderError::RateLimited {
+            retry_after: None, ..
+        } if policy.undocumented && streaks.bare_429 >= BARE_429_TRIP => Decision::Block,
+        ProviderError::Unreachable(_) if streaks.unreachable >= UNREACHABLE_TRIP => Decision::Trip,
         ProviderError::Unreachable(_) if budget_left => {
             Decision::Retry(policy.base.min(QUICK_RETRY))
         }
@@ -119,6 +148,14 @@ mod tests {
             max_retries: 2,
             base: Duration::from_millis(100),
             max: Duration::from_millis(1000),
+            undocumented: false,
+        }
+    }
+
+    fn streaks(unreachable: u32, bare_429: u32) -> Streaks {
+        Streaks {
+            unreachable,
+            bare_429,
         }
     }
 
@@ -143,6 +180,7 @@ mod tests {
             ProviderError::Transient(s()),
             ProviderError::Unreachable(s()),
             ProviderError::Malformed(s()),
+            ProviderError::Blocked(s()),
         ]
     }
 
@@ -166,21 +204,35 @@ mod tests {
         let mut table = String::new();
         for e in every_class() {
             for retries in 0..=2 {
-                let streaks: &[u32] = if matches!(e, ProviderError::Unreachable(_)) {
+                let unreachable: &[u32] = if matches!(e, ProviderError::Unreachable(_)) {
                     &[1, 2]
                 } else {
                     &[0]
                 };
-                for &streak in streaks {
-                    let d = decide(&policy(), &e, retries, streak, 0.5);
-                    let d = match d {
-                        Decision::Retry(w) => format!("Retry({}ms)", w.as_millis()),
-                        other => format!("{other:?}"),
-                    };
+                for &streak in unreachable {
+                    let d = show(decide(&policy(), &e, retries, streaks(streak, 0), 0.5));
                     writeln!(
                         table,
                         "{} retries={retries} streak={streak} -> {d}",
                         label(&e)
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        // An undocumented service: 429s without Retry-After, counted across calls.
+        let undocumented = RetryPolicy {
+            undocumented: true,
+            ..policy()
+        };
+        for e in &every_class()[..2] {
+            for retries in 0..=2 {
+                for bare in 1..=3 {
+                    let d = show(decide(&undocumented, e, retries, streaks(0, bare), 0.5));
+                    writeln!(
+                        table,
+                        "undocumented {} retries={retries} bare_429={bare} -> {d}",
+                        label(e)
                     )
                     .unwrap();
                 }
@@ -217,8 +269,36 @@ Unreachable retries=2 streak=2 -> Trip
 Malformed retries=0 streak=0 -> GiveUp
 Malformed retries=1 streak=0 -> GiveUp
 Malformed retries=2 streak=0 -> GiveUp
+Blocked retries=0 streak=0 -> Trip
+Blocked retries=1 streak=0 -> Trip
+Blocked retries=2 streak=0 -> Trip
+undocumented RateLimited(None) retries=0 bare_429=1 -> Retry(100ms)
+undocumented RateLimited(None) retries=0 bare_429=2 -> Retry(100ms)
+undocumented RateLimited(None) retries=0 bare_429=3 -> Block
+undocumented RateLimited(None) retries=1 bare_429=1 -> Retry(200ms)
+undocumented RateLimited(None) retries=1 bare_429=2 -> Retry(200ms)
+undocumented RateLimited(None) retries=1 bare_429=3 -> Block
+undocumented RateLimited(None) retries=2 bare_429=1 -> GiveUp
+undocumented RateLimited(None) retries=2 bare_429=2 -> GiveUp
+undocumented RateLimited(None) retries=2 bare_429=3 -> Block
+undocumented RateLimited(Some(300)) retries=0 bare_429=1 -> Retry(300ms)
+undocumented RateLimited(Some(300)) retries=0 bare_429=2 -> Retry(300ms)
+undocumented RateLimited(Some(300)) retries=0 bare_429=3 -> Retry(300ms)
+undocumented RateLimited(Some(300)) retries=1 bare_429=1 -> Retry(300ms)
+undocumented RateLimited(Some(300)) retries=1 bare_429=2 -> Retry(300ms)
+undocumented RateLimited(Some(300)) retries=1 bare_429=3 -> Retry(300ms)
+undocumented RateLimited(Some(300)) retries=2 bare_429=1 -> GiveUp
+undocumented RateLimited(Some(300)) retries=2 bare_429=2 -> GiveUp
+undocumented RateLimited(Some(300)) retries=2 bare_429=3 -> GiveUp
 ";
         assert_eq!(table, expected);
+    }
+
+    fn show(d: Decision) -> String {
+        match d {
+            Decision::Retry(w) => format!("Retry({}ms)", w.as_millis()),
+            other => format!("{other:?}"),
+        }
     }
 
     #[test]
@@ -244,7 +324,10 @@ Malformed retries=2 streak=0 -> GiveUp
             ..policy()
         };
         let e = ProviderError::Unreachable("127.0.0.1:9".into());
-        assert_eq!(decide(&slow, &e, 0, 1, 0.5), Decision::Retry(QUICK_RETRY));
+        assert_eq!(
+            decide(&slow, &e, 0, streaks(1, 0), 0.5),
+            Decision::Retry(QUICK_RETRY)
+        );
     }
 
     #[test]
@@ -255,7 +338,7 @@ Malformed retries=2 streak=0 -> GiveUp
         };
         for e in every_class() {
             assert_ne!(
-                std::mem::discriminant(&decide(&none, &e, 0, 1, 0.5)),
+                std::mem::discriminant(&decide(&none, &e, 0, streaks(1, 0), 0.5)),
                 std::mem::discriminant(&Decision::Retry(Duration::ZERO)),
                 "{e:?}"
             );

@@ -5,11 +5,14 @@
 //! ([`detect`]), serve what the [`cache`] holds, pack the rest into batches within the
 //! provider's limits ([`plan`]), send them concurrently through the [`limit`]er
 //! ([`send`]), check every reply ([`validate`]) before it is cached, then [`align`]
-//! and [`write`] each document as soon as it is complete ([`stream`]).
+//! and [`write`] each document as soon as it is complete ([`stream`]). A run may use
+//! a chain of providers, each taking over the paragraphs of the one before when it
+//! leaves ([`chain`]).
 //!
 //! `--offline` is built in, not checked here and there: an offline run never builds a
 //! provider at all, so nothing can be sent. `--dry-run` stops before the network and
-//! before any file is written, and returns an [`Estimate`].
+//! before any file is written, and returns an [`Estimate`], with a plan of how much
+//! each service of the chain is likely to take today.
 //!
 //! [`ingest`]: crate::ingest
 //! [`segment`]: crate::segment
@@ -19,6 +22,7 @@
 //! [`align`]: crate::align
 //! [`write`]: crate::write
 
+pub mod chain;
 pub mod plan;
 pub mod send;
 pub mod stream;
@@ -34,9 +38,10 @@ use crate::cache::{Cache, CacheKey, Lookup};
 use crate::config::ProviderSettings;
 use crate::error::{Error, Result};
 use crate::model::{FileError, InputFile, Paragraph, PreparedDoc, RunReport, SourceDoc};
-use crate::provider::{self, BatchLimits};
+use crate::provider::{self, Allowance, KeyNeed};
 use crate::write::{self, Format};
 use crate::{detect, ingest, segment};
+pub use chain::Service;
 use plan::{Packer, Piece, split};
 
 /// Everything a run needs, flags and config already merged.
@@ -48,10 +53,8 @@ pub struct RunOptions {
     pub to: String,
     /// Source language; `None` detects per document.
     pub from: Option<String>,
-    /// Provider config name.
-    pub provider_name: String,
-    /// Provider settings with overrides applied.
-    pub provider: ProviderSettings,
+    /// The providers to use, in order: a chain of one or more (overrides applied).
+    pub chain: Vec<Service>,
     /// Output directory.
     pub out_dir: PathBuf,
     /// Cache directory.
@@ -83,8 +86,29 @@ pub struct Estimate {
     pub characters: usize,
     /// Requests it would send.
     pub requests: usize,
-    /// How long the configured rate limit makes that take, at best.
+    /// How long the configured rate limit makes that take, at best (the first
+    /// service's).
     pub duration: Duration,
+    /// How many of those characters each service of the chain is likely to take
+    /// today, in chain order.
+    pub plan: Vec<PlanEntry>,
+}
+
+/// One service of the chain in a dry run's plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanEntry {
+    /// The `[providers.<name>]` table.
+    pub name: String,
+    /// Its documented free allowance.
+    pub allowance: Allowance,
+    /// An undocumented service (no guarantee it answers).
+    pub unofficial: bool,
+    /// It needs a key and none is set: it will take nothing.
+    pub no_key: bool,
+    /// Characters this cache sent it today (UTC).
+    pub sent_today: u64,
+    /// Characters it is likely to take.
+    pub takes: u64,
 }
 
 /// How a run went.
@@ -96,11 +120,16 @@ pub struct RunOutcome {
     pub estimate: Option<Estimate>,
     /// Untranslated content: `(doc, index, flag)`, in document order.
     pub missing: Vec<(String, usize, String)>,
-    /// Why the provider stopped being used, if it did (quota, unreachable, auth).
+    /// Why paragraphs were left untranslated, for the closing `error:` message:
+    /// when no service of the chain could take some, every service's state and the
+    /// ways to finish; otherwise the problem of the service that had them.
     pub provider_problem: Option<String>,
-    /// `(configured, worked)` requests per second when the server's 429s made the run
-    /// slow down.
-    pub adapted_rate: Option<(f64, f64)>,
+    /// Services that left the chain while others took over (shown as notes; the run
+    /// may still be complete).
+    pub notes: Vec<String>,
+    /// `(service, configured, worked)` requests per second when a server's 429s made
+    /// the run slow down.
+    pub adapted_rate: Option<(String, f64, f64)>,
 }
 
 /// Where a run stands, for the progress display.
@@ -146,10 +175,6 @@ impl Events for Silent {}
 pub struct Ctx<'a> {
     /// The options.
     pub opts: &'a RunOptions,
-    /// The provider's request limits.
-    pub limits: BatchLimits,
-    /// The provider options that are part of the cache key.
-    pub options: String,
     /// Output paths already written in this run, and by which input.
     claimed: RefCell<HashMap<PathBuf, String>>,
 }
@@ -173,10 +198,11 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
             inputs.join(", ")
         )));
     }
+    if opts.chain.is_empty() {
+        return Err(Error::Usage("no provider to translate with".into()));
+    }
     let ctx = Ctx {
         opts,
-        limits: provider::batch_limits(&opts.provider),
-        options: provider::cache_options(&opts.provider),
         claimed: RefCell::new(HashMap::new()),
     };
     if opts.dry_run {
@@ -197,15 +223,14 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     events.finish();
     let mut report = finished.report;
     let mut outcome = RunOutcome::default();
-    if let Some(sender) = &finished.sender {
-        let stats = sender.limiter.stats();
-        report.requests = stats.requests;
-        report.chars_sent = stats.chars_sent;
-        report.retries = stats.retries;
-        report.http_429 = stats.http_429;
-        outcome.provider_problem = sender.problem();
-        outcome.adapted_rate = sender.limiter.adapted_rate();
-    }
+    let chain = &finished.chain;
+    let stats = chain.stats();
+    report.requests = stats.requests;
+    report.chars_sent = stats.chars_sent;
+    report.retries = stats.retries;
+    report.http_429 = stats.http_429;
+    report.providers = chain.report();
+    outcome.adapted_rate = chain.adapted_rate();
     report.docs.sort_by(|a, b| a.doc.cmp(&b.doc));
     write::write_index(&opts.out_dir, &report.docs, &opts.to, &opts.formats)?;
     report.wall_ms = elapsed_ms(started);
@@ -215,6 +240,19 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     }
     let mut missing = finished.missing;
     missing.sort();
+    let (left, staying) = chain.problems();
+    outcome.provider_problem = match chain.closing(report.untranslated) {
+        Some(closing) => Some(closing),
+        None if report.untranslated > 0 => {
+            outcome.notes = left;
+            staying
+        }
+        // Complete: whatever a service said, another took over.
+        None => {
+            outcome.notes = left.into_iter().chain(staying).collect();
+            None
+        }
+    };
     outcome.missing = missing;
     outcome.report = report;
     Ok(outcome)
@@ -239,7 +277,10 @@ fn walk(opts: &RunOptions, events: &dyn Events) -> (Vec<InputFile>, Vec<FileErro
     (files, walk.errors)
 }
 
-/// The dry run: every step up to the network, counting instead of sending.
+/// The dry run: every step up to the network, counting instead of sending. Texts
+/// cached by any service of the chain count as cached; what is left is counted for
+/// the chain's first service (its pieces and requests), then planned across the
+/// chain ([`plan_chain`]).
 async fn dry_run(
     ctx: &Ctx<'_>,
     files: Vec<InputFile>,
@@ -249,21 +290,27 @@ async fn dry_run(
     started: Instant,
 ) -> Result<RunOutcome> {
     let opts = ctx.opts;
+    let first = &opts.chain[0];
+    let limits = provider::batch_limits(&first.settings);
     let mut est = Estimate::default();
     let mut seen: HashSet<[u8; 16]> = HashSet::new();
-    let mut packer = Packer::new(ctx.limits);
+    let mut packer = Packer::new(limits);
     let mut report = RunReport {
         errors,
         ..RunReport::default()
     };
-    let key = |from: &str, text: &str| {
-        CacheKey::new(&opts.provider_name, &ctx.options, from, &opts.to, text)
-    };
-    let lookup = |k: &CacheKey| -> Result<bool> {
-        Ok(match cache {
-            Some(c) => matches!(c.get(k)?, Lookup::Hit(_)),
-            None => false,
-        })
+    let services: Vec<(&str, String)> = (opts.chain.iter())
+        .map(|s| (s.name.as_str(), provider::cache_options(&s.settings)))
+        .collect();
+    let lookup = |from: &str, text: &str| -> Result<bool> {
+        let Some(c) = cache else { return Ok(false) };
+        for (name, options) in &services {
+            let key = CacheKey::new(name, options, from, &opts.to, text);
+            if matches!(c.get(&key)?, Lookup::Hit(_)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     };
     let mut docs = stream::spawn_reader(files, opts.from.clone(), opts.to.clone());
     while let Some((_, read)) = docs.recv().await {
@@ -286,15 +333,15 @@ async fn dry_run(
                 est.deduplicated_paragraphs += 1;
                 continue;
             }
-            if lookup(&key(&p.src_lang, &p.source))? {
+            if lookup(&p.src_lang, &p.source)? {
                 est.cached_paragraphs += 1;
                 continue;
             }
             est.paragraphs += 1;
-            let parts = split(&p.source, &ctx.limits);
+            let parts = split(&p.source, &limits);
             let several = parts.len() > 1;
             for part in parts {
-                if several && lookup(&key(&p.src_lang, &part))? {
+                if several && lookup(&p.src_lang, &part)? {
                     continue;
                 }
                 let piece = Piece::new(0, part);
@@ -306,13 +353,53 @@ async fn dry_run(
         }
     }
     est.requests += packer.flush().len();
-    est.duration = rate_duration(&opts.provider, est.requests, est.characters);
+    est.duration = rate_duration(&first.settings, est.requests, est.characters);
+    est.plan = plan_chain(&opts.chain, est.characters as u64, cache)?;
     report.wall_ms = elapsed_ms(started);
     Ok(RunOutcome {
         report,
         estimate: Some(est),
         ..RunOutcome::default()
     })
+}
+
+/// How many of `needed` characters each service of `chain` is likely to take today:
+/// in chain order, each takes what its documented allowance leaves (a daily one less
+/// what this cache sent it today; a monthly one whole, its use this month being
+/// unknown here), nothing when it needs a key and has none, everything left when it
+/// has no known limit.
+///
+/// # Errors
+/// The cache cannot be read.
+fn plan_chain(chain: &[Service], needed: u64, cache: Option<&Cache>) -> Result<Vec<PlanEntry>> {
+    let mut left = needed;
+    let mut plan = Vec::with_capacity(chain.len());
+    for s in chain {
+        let about = provider::about(&s.settings);
+        let no_key = about.key == KeyNeed::Required
+            && crate::secret::resolve(&s.name, s.settings.key_env()).is_none();
+        let sent_today = match cache {
+            Some(c) => c.chars_today(&s.name)?,
+            None => 0,
+        };
+        let can = match about.allowance {
+            _ if no_key => 0,
+            Allowance::Daily(n) => n.saturating_sub(sent_today),
+            Allowance::Monthly(n) => n,
+            Allowance::Unmetered | Allowance::Unknown => u64::MAX,
+        };
+        let takes = left.min(can);
+        left -= takes;
+        plan.push(PlanEntry {
+            name: s.name.clone(),
+            allowance: about.allowance,
+            unofficial: about.unofficial,
+            no_key,
+            sent_today,
+            takes,
+        });
+    }
+    Ok(plan)
 }
 
 /// A stable, compact identity of a text in a language, for counting repeats.

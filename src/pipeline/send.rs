@@ -1,5 +1,5 @@
-//! The network side of a run: one provider, its limiter, and the handling of a batch
-//! that comes back wrong.
+//! The network side of a run: one provider (a service of the chain), its limiter, and
+//! the handling of a batch that comes back wrong.
 
 use crate::error::Result;
 use crate::limit::Limiter;
@@ -8,43 +8,62 @@ use crate::provider::{Provider, ProviderError};
 use crate::secret;
 
 use super::plan::{Batch, Piece};
-use super::{RunOptions, validate};
+use super::validate;
+use crate::config::ProviderSettings;
 
 /// A piece's fate: its id and its translation or the flag saying why not.
 pub type PieceResult = (usize, Result<String, &'static str>);
 
-/// Sends batches for one run.
+/// Sends batches to one service of the chain.
 pub struct Sender {
     pub(super) provider: Provider,
     pub(super) limiter: Limiter,
     to: String,
     key_hint: String,
+    has_key: bool,
     /// The problem reported at the end, and whether it stopped the provider (such a
     /// problem replaces one that did not).
     problem: std::sync::Mutex<Option<(bool, String)>>,
+    /// Source languages checked, and whether the provider translates them.
+    checked: tokio::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
 
 impl Sender {
-    /// Resolve the key (environment, then keyring) and build the provider.
-    pub fn new(opts: &RunOptions) -> Result<Sender> {
-        let key = secret::resolve(&opts.provider_name, opts.provider.key_env());
+    /// Resolve the key of provider `name` (environment, then keyring) and build it,
+    /// translating into `to`.
+    ///
+    /// # Errors
+    /// The provider cannot be built (a bad endpoint).
+    pub fn new(name: &str, settings: &ProviderSettings, to: &str) -> Result<Sender> {
+        let key = secret::resolve(name, settings.key_env()).map(|(k, _)| k);
         let where_ = format!(
-            "the OS keyring (service `{}`, user `{}`)",
-            secret::KEYRING_SERVICE,
-            opts.provider_name
+            "the OS keyring (service `{}`, user `{name}`)",
+            secret::KEYRING_SERVICE
         );
-        let key_hint = match opts.provider.key_env() {
-            Some(v) => format!("the key is read from ${v}, then from {where_}"),
-            None => format!("the key is read from {where_}"),
+        let key_hint = match settings.key_env() {
+            Some(v) => format!(
+                "the key is read from ${v}, then from {where_}; `translate auth set {name}` stores one"
+            ),
+            None => {
+                format!("the key is read from {where_}; `translate auth set {name}` stores one")
+            }
         };
-        let provider = Provider::new(&opts.provider_name, &opts.provider, key.map(|(k, _)| k))?;
+        let has_key = key.as_ref().is_some_and(|k| !k.expose().is_empty());
+        let provider = Provider::new(name, settings, key)?;
         Ok(Sender {
             provider,
-            limiter: Limiter::new(&opts.provider),
-            to: opts.to.clone(),
+            limiter: Limiter::new(settings),
+            to: to.to_string(),
             key_hint,
+            has_key,
             problem: std::sync::Mutex::new(None),
+            checked: tokio::sync::Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    /// Whether a key was found for the provider.
+    pub fn has_key(&self) -> bool {
+        self.has_key
     }
 
     /// Why the provider stopped being used, if it did.
@@ -65,15 +84,31 @@ impl Sender {
         }
     }
 
-    /// Whether the provider translates `from` into the target. Asked through the
+    /// Whether the provider translates `from` into the target, asked once per
+    /// language (later calls wait for and reuse the answer). Asked through the
     /// limiter (it counts as a request, and a failing languages endpoint is retried);
     /// an endpoint that keeps failing is not a verdict: the translation requests then
     /// meet whatever is wrong and are handled as usual.
     pub async fn supports(&self, from: &str) -> bool {
-        let check = self
-            .limiter
-            .call(0, || self.provider.check_pair(from, &self.to));
-        match check.await {
+        let mut checked = self.checked.lock().await;
+        if let Some(&ok) = checked.get(from) {
+            return ok;
+        }
+        let ok = self.check(from).await;
+        checked.insert(from.to_string(), ok);
+        ok
+    }
+
+    async fn check(&self, from: &str) -> bool {
+        let check = if self.provider.checks_pairs_online() {
+            self.limiter
+                .call(0, || self.provider.check_pair(from, &self.to))
+                .await
+        } else {
+            // From a table: no request, nothing for the limiter to count.
+            self.provider.check_pair(from, &self.to).await
+        };
+        match check {
             Ok(()) => true,
             Err(e @ ProviderError::UnsupportedPair(_)) => {
                 self.note_problem(&e);
@@ -99,6 +134,9 @@ impl Sender {
                 "{name}: {e}; stopped sending to it. Rerun later (the cache keeps everything done so far) or use --provider NAME"
             ),
             ProviderError::AuthFailed(_) => format!("{name}: {e}; {}", self.key_hint),
+            ProviderError::Blocked(_) => format!(
+                "{name}: {e}; stopped sending to it for this run (such a block usually lifts within hours)"
+            ),
             ProviderError::Misconfigured(_) => {
                 format!("{name}: {e}; check [providers.{name}] in the config (or --endpoint)")
             }
@@ -165,8 +203,8 @@ impl Sender {
                                     false,
                                     format!(
                                         "{}: some replies were not translations (empty, the \
-                                         source echoed back, the wrong script or a warning text) \
-                                         and were not cached. Rerun to try again, or use \
+                                         source echoed back, the wrong script or a wildly wrong \
+                                         length) and were not cached. Rerun to try again, or use \
                                          --provider NAME",
                                         self.provider.name()
                                     ),

@@ -3,7 +3,7 @@
 //!
 //! One coordinator owns all run state and is the only one that changes it; the
 //! network work happens in batch futures that own nothing but the batch and a shared
-//! [`Sender`]. The loop:
+//! [`Sender`](super::send::Sender). The loop:
 //! 1. admit documents (read, segment, detect, look up the cache) while fewer than a
 //!    bounded number of paragraphs wait for a translation, packing what the cache
 //!    lacks into batches;
@@ -18,27 +18,43 @@
 //! document is written and dropped. Identical paragraphs share one in-flight request; a later
 //! occurrence of a text already fetched in this run reuses that answer. Partly
 //! filled batches are sent when the input is exhausted or nothing else is in flight.
+//!
+//! The chain ([`Chain`]) adds one idea to this loop, kept in a few places: every
+//! distinct text (a *unit*) is planned for one service of the chain, its pieces cut
+//! to that service's limits and packed by that service's packer. When a service
+//! leaves the chain (its breaker tripped) or refuses a language, the units it held
+//! are re-planned whole for the next service ([`Coordinator::replan`]): their pieces
+//! still queued or in flight are forgotten (a batch drops pieces it no longer owns
+//! before it is sent, and answers for them are ignored), and the unit is cut again
+//! for the next service's limits, so one paragraph is never translated by two
+//! services. Lookups try each service's cache key in chain order, and each
+//! translated paragraph remembers which service it came from, for JSONL `provider`.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
 use crate::align::{self, Outcome};
-use crate::cache::{Cache, CacheKey, Lookup, Origin};
+use crate::cache::{Cache, CacheKey, Hit, Lookup, Origin};
 use crate::error::{Error, Result};
-use crate::model::{AlignedDoc, DocCounts, FileError, InputFile, PreparedDoc, RunReport, flags};
+use crate::model::{
+    AlignedDoc, DocCounts, FileError, InputFile, PreparedDoc, Provenance, RunReport, flags,
+};
 use crate::{ingest, write};
 
+use super::chain::Chain;
 use super::plan::{Batch, Packer, Piece, split};
-use super::send::{PieceResult, Sender};
+use super::send::PieceResult;
 use super::{Ctx, Events, Snapshot, initial_outcome, prepare, seen_key};
 
 /// One document waiting for translations.
 struct DocState {
     doc: PreparedDoc,
     outcomes: Vec<Option<Outcome>>,
+    /// The service of the chain that translated each paragraph (0 for none).
+    by: Vec<usize>,
     waiting: usize,
 }
 
@@ -47,6 +63,10 @@ struct UnitState {
     from: String,
     text: String,
     waiters: Vec<(usize, usize)>,
+    /// The service of the chain its pieces are planned for.
+    service: usize,
+    /// Its pieces (those still out, and those back).
+    piece_ids: Vec<usize>,
     pieces_left: usize,
     split: bool,
     parts: Vec<(usize, std::result::Result<String, &'static str>)>,
@@ -58,8 +78,8 @@ pub struct Finished {
     pub report: RunReport,
     /// Untranslated content: `(doc, index, flag)`.
     pub missing: Vec<(String, usize, String)>,
-    /// The sender, when anything was sent: its counters and problems.
-    pub sender: Option<Arc<Sender>>,
+    /// The chain: its counters, states and messages.
+    pub(super) chain: Chain,
     /// Outputs that could not be written.
     pub write_errors: Vec<Error>,
 }
@@ -69,7 +89,7 @@ pub struct Coordinator<'a> {
     ctx: &'a Ctx<'a>,
     cache: &'a Cache,
     events: &'a dyn Events,
-    sender: Option<Arc<Sender>>,
+    chain: Chain,
     docs: HashMap<usize, DocState>,
     units: HashMap<(String, String), usize>,
     unit_state: HashMap<usize, UnitState>,
@@ -77,11 +97,13 @@ pub struct Coordinator<'a> {
     /// Piece id → (unit, piece text).
     pieces: HashMap<usize, (usize, String)>,
     next_piece: usize,
-    packer: Packer,
-    ready: VecDeque<Batch>,
-    supported: HashMap<String, bool>,
-    /// Texts fetched in this run: later occurrences reuse the answer.
-    fetched: HashMap<(String, String), String>,
+    /// One packer per service of the chain.
+    packers: Vec<Packer>,
+    /// Batches ready to go, with the service they are for.
+    ready: VecDeque<(usize, Batch)>,
+    /// Texts fetched in this run, and by which service: later occurrences reuse the
+    /// answer.
+    fetched: HashMap<(String, String), (String, usize)>,
     /// Every distinct text seen, to count what deduplication saved.
     seen: HashSet<[u8; 16]>,
     waiting_paragraphs: usize,
@@ -102,20 +124,23 @@ impl<'a> Coordinator<'a> {
         events: &'a dyn Events,
         errors: Vec<FileError>,
     ) -> Self {
+        let chain = Chain::new(&ctx.opts.chain, &ctx.opts.to);
+        let packers = (0..chain.len())
+            .map(|i| Packer::new(chain.limits(i)))
+            .collect();
         Coordinator {
             ctx,
             cache,
             events,
-            sender: None,
+            chain,
             docs: HashMap::new(),
             units: HashMap::new(),
             unit_state: HashMap::new(),
             next_unit: 0,
             pieces: HashMap::new(),
             next_piece: 0,
-            packer: Packer::new(ctx.limits),
+            packers,
             ready: VecDeque::new(),
-            supported: HashMap::new(),
             fetched: HashMap::new(),
             seen: HashSet::new(),
             waiting_paragraphs: 0,
@@ -138,15 +163,14 @@ impl<'a> Coordinator<'a> {
 
     /// Most paragraphs waiting for a translation before no more documents are read.
     fn backlog_cap(&self) -> usize {
-        let l = self.ctx.limits;
-        (4 * self.ctx.opts.provider.concurrency.max(1) * l.max_texts).max(2000)
+        (4 * self.chain.max_concurrency() * self.chain.max_texts()).max(2000)
     }
 
     /// Run over `files` to the end.
     pub async fn run(mut self, files: Vec<InputFile>) -> Result<Finished> {
         self.docs_total = files.len();
         self.events.start(files.len());
-        let concurrency = self.ctx.opts.provider.concurrency.max(1);
+        let concurrency = self.chain.max_concurrency();
         let mut docs = spawn_reader(files, self.ctx.opts.from.clone(), self.ctx.opts.to.clone());
         let mut exhausted = false;
         let mut in_flight = FuturesUnordered::new();
@@ -164,29 +188,33 @@ impl<'a> Coordinator<'a> {
             let blocked =
                 !self.can_admit(concurrency) && in_flight.is_empty() && self.ready.is_empty();
             if exhausted || blocked {
-                self.ready.extend(self.packer.flush());
+                self.flush_packers();
             }
             while in_flight.len() < concurrency
-                && let Some(batch) = self.ready.pop_front()
+                && let Some((service, batch)) = self.ready.pop_front()
             {
-                let Some(batch) = self.still_missing(batch)? else {
+                let Some(batch) = self.still_missing(service, batch)? else {
                     continue;
                 };
-                let sender = self.sender()?;
-                if !self.supports(&sender, &batch.from).await {
-                    let refused = batch
-                        .pieces
-                        .iter()
-                        .map(|p| (p.id, Err(flags::UNSUPPORTED_PAIR)))
-                        .collect();
-                    self.apply(refused)?;
+                if !self.chain.takes(service, &batch.from) {
+                    self.replan_batch(service, &batch)?;
                     continue;
                 }
-                in_flight.push(async move { sender.send_batch(batch).await });
+                // The pair check runs inside the batch's future, like the request: it
+                // goes through the service's limiter, whose permits the batches in
+                // flight may hold, and only the futures polled here give them back.
+                let sender = self.chain.sender(service)?;
+                in_flight.push(async move {
+                    if !sender.supports(&batch.from).await {
+                        return (service, Sent::Refused(batch));
+                    }
+                    (service, Sent::Done(sender.send_batch(batch).await))
+                });
             }
             let may_read = !exhausted && self.can_admit(concurrency);
             if in_flight.is_empty() {
-                if exhausted && self.ready.is_empty() && self.packer.is_empty() {
+                let idle = self.ready.is_empty() && self.packers.iter().all(Packer::is_empty);
+                if exhausted && idle {
                     break;
                 }
                 if may_read {
@@ -198,7 +226,13 @@ impl<'a> Coordinator<'a> {
                 continue;
             }
             tokio::select! {
-                Some(results) = in_flight.next() => self.apply(results)?,
+                Some((service, sent)) = in_flight.next() => match sent {
+                    Sent::Done(results) => self.apply(service, results)?,
+                    Sent::Refused(batch) => {
+                        self.chain.refuse(service, &batch.from);
+                        self.replan_batch(service, &batch)?;
+                    }
+                },
                 item = docs.recv(), if may_read => match item {
                     Some(item) => self.admit_read(item)?,
                     None => exhausted = true,
@@ -212,7 +246,7 @@ impl<'a> Coordinator<'a> {
         Ok(Finished {
             report: self.report,
             missing: self.missing,
-            sender: self.sender,
+            chain: self.chain,
             write_errors: self.write_errors,
         })
     }
@@ -223,23 +257,12 @@ impl<'a> Coordinator<'a> {
         self.waiting_paragraphs < self.backlog_cap() && self.ready.len() < 2 * concurrency
     }
 
-    /// The sender, built on first use (an offline run never builds one).
-    fn sender(&mut self) -> Result<Arc<Sender>> {
-        if let Some(s) = &self.sender {
-            return Ok(Arc::clone(s));
+    /// Hand over every service's partly filled batches.
+    fn flush_packers(&mut self) {
+        for (service, packer) in self.packers.iter_mut().enumerate() {
+            self.ready
+                .extend(packer.flush().into_iter().map(|b| (service, b)));
         }
-        let s = Arc::new(Sender::new(self.ctx.opts)?);
-        self.sender = Some(Arc::clone(&s));
-        Ok(s)
-    }
-
-    async fn supports(&mut self, sender: &Sender, from: &str) -> bool {
-        if let Some(&ok) = self.supported.get(from) {
-            return ok;
-        }
-        let ok = sender.supports(from).await;
-        self.supported.insert(from.to_string(), ok);
-        ok
     }
 
     fn admit_read(
@@ -257,14 +280,28 @@ impl<'a> Coordinator<'a> {
         }
     }
 
-    fn key(&self, from: &str, text: &str) -> CacheKey {
-        CacheKey::new(
-            &self.ctx.opts.provider_name,
-            &self.ctx.options,
-            from,
-            &self.ctx.opts.to,
-            text,
-        )
+    /// Look `texts` (`(from, text)`) up under each service's key in chain order; the
+    /// first hit wins (a reviewed entry matches under any). A damaged entry is
+    /// reported and counts as missing.
+    fn lookup(&self, texts: &[(&str, &str)]) -> Result<Vec<Option<(Hit, usize)>>> {
+        let mut found: Vec<Option<(Hit, usize)>> = vec![None; texts.len()];
+        for service in 0..self.chain.len() {
+            let open: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
+            if open.is_empty() {
+                break;
+            }
+            let keys: Vec<CacheKey> = (open.iter())
+                .map(|&i| self.chain.key(service, texts[i].0, texts[i].1))
+                .collect();
+            for (i, lookup) in open.into_iter().zip(self.cache.get_many(&keys)?) {
+                match lookup {
+                    Lookup::Hit(hit) => found[i] = Some((hit, service)),
+                    Lookup::Repaired(msg) => self.events.warn(&msg),
+                    Lookup::Miss => {}
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Decide every paragraph of a new document that can be decided now.
@@ -272,11 +309,13 @@ impl<'a> Coordinator<'a> {
         let n = doc.paragraphs.len();
         let mut state = DocState {
             outcomes: vec![None; n],
+            by: vec![0; n],
             waiting: 0,
             doc,
         };
         // First what needs no cache: fixed outcomes, texts in flight, texts fetched
-        // earlier in the run. The rest is looked up in one read transaction.
+        // earlier in the run. The rest is looked up in one read transaction per
+        // service of the chain.
         let mut lookups: Vec<(usize, bool)> = Vec::new();
         for i in 0..n {
             let p = &state.doc.paragraphs[i];
@@ -296,56 +335,60 @@ impl<'a> Coordinator<'a> {
                     .waiters
                     .push((d, i));
                 state.waiting += 1;
-            } else if let Some(target) = self.fetched.get(&key) {
+            } else if let Some((target, service)) = self.fetched.get(&key) {
                 state.outcomes[i] = Some(Outcome::Translated {
                     target: target.clone(),
                     cached: false,
                     reviewed: false,
                 });
+                state.by[i] = *service;
             } else {
                 lookups.push((i, repeated));
             }
         }
-        let keys: Vec<CacheKey> = lookups
-            .iter()
+        let texts: Vec<(&str, &str)> = (lookups.iter())
             .map(|&(i, _)| {
                 let p = &state.doc.paragraphs[i];
-                self.key(&p.src_lang, &p.source)
+                (p.src_lang.as_str(), p.source.as_str())
             })
             .collect();
-        let found = self.cache.get_many(&keys)?;
+        let found = self.lookup(&texts)?;
         let mut deferred = Vec::new();
-        for ((i, repeated), lookup) in lookups.into_iter().zip(found) {
+        for ((i, repeated), found) in lookups.into_iter().zip(found) {
             let p = &state.doc.paragraphs[i];
             let (from, text) = (p.src_lang.clone(), p.source.clone());
-            match lookup {
-                Lookup::Hit(hit) => {
-                    if !repeated {
-                        self.report.chars_from_cache += text.chars().count() as u64;
-                    }
-                    state.outcomes[i] = Some(Outcome::Translated {
-                        target: hit.target,
-                        cached: true,
-                        reviewed: hit.origin == Origin::Reviewed,
-                    });
-                    continue;
+            if let Some((hit, service)) = found {
+                if !repeated {
+                    self.report.chars_from_cache += text.chars().count() as u64;
                 }
-                Lookup::Repaired(msg) => self.events.warn(&msg),
-                Lookup::Miss => {}
+                let reviewed = hit.origin == Origin::Reviewed;
+                state.outcomes[i] = Some(Outcome::Translated {
+                    target: hit.target,
+                    cached: true,
+                    reviewed,
+                });
+                state.by[i] = if reviewed { 0 } else { service };
+                continue;
             }
             if self.ctx.opts.offline {
                 state.outcomes[i] = Some(Outcome::Failed(flags::OFFLINE_MISS));
                 continue;
             }
-            state.waiting += 1;
-            match self.units.get(&(from.clone(), text.clone())) {
-                Some(&u) => self
-                    .unit_state
+            if let Some(&u) = self.units.get(&(from.clone(), text.clone())) {
+                self.unit_state
                     .get_mut(&u)
                     .expect("unit")
                     .waiters
-                    .push((d, i)),
-                None => deferred.extend(self.new_unit(from, text, (d, i))?),
+                    .push((d, i));
+                state.waiting += 1;
+                continue;
+            }
+            match self.chain.service_for(&from) {
+                Some(service) => {
+                    state.waiting += 1;
+                    deferred.extend(self.new_unit(from, text, (d, i), service)?);
+                }
+                None => state.outcomes[i] = Some(Outcome::Failed(self.chain.give_up(&from))),
             }
         }
         self.waiting_paragraphs += state.waiting;
@@ -361,52 +404,144 @@ impl<'a> Coordinator<'a> {
         Ok(())
     }
 
-    /// Start fetching a distinct text: its pieces go to the packer, or come from the
-    /// cache when a previous run stored them (returned, to be applied once the
-    /// document is registered).
+    /// Start fetching a distinct text through `service` (see [`Coordinator::plan`]).
     fn new_unit(
         &mut self,
         from: String,
         text: String,
         waiter: (usize, usize),
+        service: usize,
     ) -> Result<Vec<PieceResult>> {
         let u = self.next_unit;
         self.next_unit += 1;
-        let parts = split(&text, &self.ctx.limits);
-        let split = parts.len() > 1;
         self.units.insert((from.clone(), text.clone()), u);
         self.unit_state.insert(
             u,
             UnitState {
-                from: from.clone(),
+                from,
                 text,
                 waiters: vec![waiter],
-                pieces_left: parts.len(),
-                split,
+                service,
+                piece_ids: Vec::new(),
+                pieces_left: 0,
+                split: false,
                 parts: Vec::new(),
             },
         );
+        self.plan(u, service)
+    }
+
+    /// Plan unit `u` for `service`: its pieces, cut to the service's limits, go to
+    /// the service's packer, or come from the cache when a previous run stored them
+    /// (returned, to be applied once the document is registered).
+    fn plan(&mut self, u: usize, service: usize) -> Result<Vec<PieceResult>> {
+        let (from, text) = {
+            let unit = &self.unit_state[&u];
+            (unit.from.clone(), unit.text.clone())
+        };
+        let parts = split(&text, &self.chain.limits(service));
+        let split = parts.len() > 1;
+        let mut ids = Vec::with_capacity(parts.len());
         let mut cached_parts = Vec::new();
         for part in parts {
             let id = self.next_piece;
             self.next_piece += 1;
-            if split && let Lookup::Hit(hit) = self.cache.get(&self.key(&from, &part))? {
+            ids.push(id);
+            if split
+                && let Lookup::Hit(hit) = self.cache.get(&self.chain.key(service, &from, &part))?
+            {
                 self.report.chars_from_cache += part.chars().count() as u64;
                 cached_parts.push((id, Ok(hit.target)));
                 self.pieces.insert(id, (u, part));
                 continue;
             }
             self.pieces.insert(id, (u, part.clone()));
-            if let Some(batch) = self.packer.push(&from, Piece::new(id, part)) {
-                self.ready.push_back(batch);
+            if let Some(batch) = self.packers[service].push(&from, Piece::new(id, part)) {
+                self.ready.push_back((service, batch));
             }
         }
+        let unit = self.unit_state.get_mut(&u).expect("unit");
+        unit.service = service;
+        unit.split = split;
+        unit.pieces_left = ids.len();
+        unit.piece_ids = ids;
         Ok(cached_parts)
     }
 
-    /// Apply a finished batch's results.
-    fn apply(&mut self, results: Vec<PieceResult>) -> Result<()> {
-        self.apply_inner(results, false)?;
+    /// The service of unit `u` left the chain or refused its language: plan it whole
+    /// for the next service that takes its language, or, when none is left, fail it
+    /// with the last service's reason. Its old pieces are forgotten.
+    fn replan(&mut self, u: usize) -> Result<()> {
+        let Some(unit) = self.unit_state.get_mut(&u) else {
+            return Ok(());
+        };
+        for id in unit.piece_ids.drain(..) {
+            self.pieces.remove(&id);
+        }
+        unit.parts.clear();
+        let from = unit.from.clone();
+        match self.chain.service_for(&from) {
+            Some(next) => {
+                tracing::debug!("re-planning a text for {}", self.chain.name(next));
+                let cached = self.plan(u, next)?;
+                if !cached.is_empty() {
+                    self.apply_inner(cached, true)?;
+                }
+            }
+            None => {
+                let flag = self.chain.give_up(&from);
+                let unit = self.unit_state.remove(&u).expect("unit");
+                self.units.remove(&(unit.from, unit.text));
+                self.hand_out(unit.waiters, &Outcome::Failed(flag), 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-plan the units of a batch that `service` will not send.
+    fn replan_batch(&mut self, service: usize, batch: &Batch) -> Result<()> {
+        let mut units: Vec<usize> = (batch.pieces.iter())
+            .filter_map(|p| self.pieces.get(&p.id).map(|&(u, _)| u))
+            .filter(|u| self.unit_state.get(u).is_some_and(|s| s.service == service))
+            .collect();
+        units.sort_unstable();
+        units.dedup();
+        for u in units {
+            self.replan(u)?;
+        }
+        Ok(())
+    }
+
+    /// Apply a finished batch of `service`: a failure that means the service is out
+    /// (its breaker tripped) or does not translate the language sends the unit to the
+    /// next service; everything else is applied as it came.
+    fn apply(&mut self, service: usize, results: Vec<PieceResult>) -> Result<()> {
+        self.chain.record_usage(service, self.cache)?;
+        let out = self.chain.note_batch(service);
+        let mut replan = Vec::new();
+        let mut done = Vec::with_capacity(results.len());
+        for (id, r) in results {
+            if let Err(flag) = r
+                && let Some(&(u, _)) = self.pieces.get(&id)
+                && let Some(unit) = self.unit_state.get(&u)
+                && unit.service == service
+                && passes_on(flag, out)
+            {
+                if flag == flags::UNSUPPORTED_PAIR {
+                    let from = unit.from.clone();
+                    self.chain.refuse(service, &from);
+                }
+                if !replan.contains(&u) {
+                    replan.push(u);
+                }
+                continue;
+            }
+            done.push((id, r));
+        }
+        self.apply_inner(done, false)?;
+        for u in replan {
+            self.replan(u)?;
+        }
         self.progress();
         Ok(())
     }
@@ -421,13 +556,7 @@ impl<'a> Coordinator<'a> {
                 && !from_cache
                 && let Ok(t) = &r
             {
-                let key = CacheKey::new(
-                    &self.ctx.opts.provider_name,
-                    &self.ctx.options,
-                    &unit.from,
-                    &self.ctx.opts.to,
-                    &text,
-                );
+                let key = self.chain.key(unit.service, &unit.from, &text);
                 self.cache.put(&key, t, Origin::Machine)?;
             }
             unit.parts.push((id, r));
@@ -441,11 +570,13 @@ impl<'a> Coordinator<'a> {
 
     /// The batch without the pieces that another run sharing the cache stored since
     /// they were looked up (when their document was admitted, possibly long before):
-    /// those are served from the cache now instead of being sent again. `None` when
-    /// nothing is left to send.
-    fn still_missing(&mut self, mut batch: Batch) -> Result<Option<Batch>> {
+    /// those are served from the cache now instead of being sent again; and without
+    /// the pieces of units re-planned for another service since. `None` when nothing
+    /// is left to send.
+    fn still_missing(&mut self, service: usize, mut batch: Batch) -> Result<Option<Batch>> {
+        batch.pieces.retain(|p| self.pieces.contains_key(&p.id));
         let keys: Vec<CacheKey> = (batch.pieces.iter())
-            .map(|p| self.key(&batch.from, &p.text))
+            .map(|p| self.chain.key(service, &batch.from, &p.text))
             .collect();
         let found = self.cache.get_many(&keys)?;
         let mut served = Vec::new();
@@ -466,12 +597,13 @@ impl<'a> Coordinator<'a> {
                 self.pieces.remove(&piece.id);
                 let unit = self.unit_state.remove(&u).expect("unit");
                 self.units.remove(&(unit.from, unit.text));
+                let reviewed = hit.origin == Origin::Reviewed;
                 let outcome = Outcome::Translated {
                     target: hit.target,
                     cached: true,
-                    reviewed: hit.origin == Origin::Reviewed,
+                    reviewed,
                 };
-                self.hand_out(unit.waiters, &outcome);
+                self.hand_out(unit.waiters, &outcome, if reviewed { 0 } else { service });
             } else {
                 self.apply_inner(vec![(piece.id, Ok(hit.target))], true)?;
             }
@@ -486,7 +618,8 @@ impl<'a> Coordinator<'a> {
         let mut unit = self.unit_state.remove(&u).expect("unit");
         self.units.remove(&(unit.from.clone(), unit.text.clone()));
         unit.parts.sort_by_key(|(id, _)| *id);
-        let outcome = match unit
+        let service = unit.service;
+        let (outcome, by) = match unit
             .parts
             .into_iter()
             .map(|(_, r)| r)
@@ -494,27 +627,30 @@ impl<'a> Coordinator<'a> {
         {
             Ok(texts) => {
                 let target = texts.join(" ");
-                self.cache
-                    .put(&self.key(&unit.from, &unit.text), &target, Origin::Machine)?;
-                self.fetched.insert((unit.from, unit.text), target.clone());
-                Outcome::Translated {
+                let key = self.chain.key(service, &unit.from, &unit.text);
+                self.cache.put(&key, &target, Origin::Machine)?;
+                self.fetched
+                    .insert((unit.from, unit.text), (target.clone(), service));
+                let outcome = Outcome::Translated {
                     target,
                     cached: false,
                     reviewed: false,
-                }
+                };
+                (outcome, service)
             }
-            Err(flag) => Outcome::Failed(flag),
+            Err(flag) => (Outcome::Failed(flag), 0),
         };
-        self.hand_out(unit.waiters, &outcome);
+        self.hand_out(unit.waiters, &outcome, by);
         Ok(())
     }
 
-    /// Give every paragraph waiting for a text its outcome; write the documents
-    /// that are now complete.
-    fn hand_out(&mut self, waiters: Vec<(usize, usize)>, outcome: &Outcome) {
+    /// Give every paragraph waiting for a text its outcome (and the service that
+    /// translated it); write the documents that are now complete.
+    fn hand_out(&mut self, waiters: Vec<(usize, usize)>, outcome: &Outcome, service: usize) {
         for (d, i) in waiters {
             let state = self.docs.get_mut(&d).expect("waiting document");
             state.outcomes[i] = Some(outcome.clone());
+            state.by[i] = service;
             state.waiting -= 1;
             self.waiting_paragraphs -= 1;
             if state.waiting == 0 {
@@ -532,7 +668,8 @@ impl<'a> Coordinator<'a> {
             .map(|o| o.expect("every paragraph decided"))
             .collect();
         let opts = self.ctx.opts;
-        let aligned = align::align(&state.doc, outcomes, &opts.to, &opts.provider_name);
+        let mut aligned = align::align(&state.doc, outcomes, &opts.to, self.chain.name(0));
+        aligned.provider = self.provenance(&aligned, &state.by);
         collect_missing(&aligned, &mut self.missing);
         self.docs_done += 1;
         self.paragraphs_done += aligned.rows.len();
@@ -547,6 +684,36 @@ impl<'a> Coordinator<'a> {
             }
         }
         self.progress();
+    }
+
+    /// Which service translated each row of `doc` (`by`, per paragraph), counted per
+    /// service for the report. A human correction is nobody's machine translation:
+    /// it keeps the first service's name, as a row without translation does.
+    fn provenance(&mut self, doc: &AlignedDoc, by: &[usize]) -> Provenance {
+        let mut rows = BTreeMap::new();
+        let mut used = vec![false; self.chain.len()];
+        for row in &doc.rows {
+            let reviewed = row.flags.iter().any(|f| f == flags::REVIEWED);
+            if row.target.is_none() || reviewed {
+                continue;
+            }
+            let service = by.get(row.index).copied().unwrap_or(0);
+            self.chain.add_row(service);
+            used[service] = true;
+            if service != 0 {
+                rows.insert(row.index, self.chain.name(service).to_string());
+            }
+        }
+        let names: Vec<&str> = (0..self.chain.len())
+            .filter(|&i| used[i])
+            .map(|i| self.chain.name(i))
+            .collect();
+        let shown = if names.is_empty() {
+            self.chain.name(0).to_string()
+        } else {
+            names.join(", ")
+        };
+        Provenance::new(shown, self.chain.name(0).to_string(), rows)
     }
 
     /// Report what the writer thread has finished.
@@ -582,11 +749,7 @@ impl<'a> Coordinator<'a> {
     fn progress(&mut self) {
         let done = self.writer.drain();
         self.drain_writes(done);
-        let stats = self
-            .sender
-            .as_ref()
-            .map(|s| s.limiter.stats())
-            .unwrap_or_default();
+        let stats = self.chain.stats();
         self.events.progress(&Snapshot {
             docs_done: self.docs_done,
             docs_total: self.docs_total,
@@ -596,6 +759,26 @@ impl<'a> Coordinator<'a> {
             chars_sent: stats.chars_sent,
             waiting: self.waiting_paragraphs,
         });
+    }
+}
+
+/// What became of a batch launched for a service.
+enum Sent {
+    /// Sent: each piece's translation or failure.
+    Done(Vec<PieceResult>),
+    /// Not sent: the service does not translate its language pair.
+    Refused(Batch),
+}
+
+/// Whether a piece that failed with `flag` goes to the next service: when its
+/// service is `out` of the chain (quota, key, block, unreachable), or does not
+/// translate the pair. A paragraph the service refused or answered badly stays
+/// failed: another service would not be asked because of it.
+fn passes_on(flag: &str, out: bool) -> bool {
+    match flag {
+        flags::BAD_REQUEST | flags::REJECTED_REPLY => false,
+        flags::UNSUPPORTED_PAIR => true,
+        _ => out,
     }
 }
 

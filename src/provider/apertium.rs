@@ -1,4 +1,4 @@
-//! Apertium APY `/translate`: one text per request, no key (PROVIDERS.md §6).
+//! Apertium APY `/translate`: one text per request, no key.
 //!
 //! Owns the request (`q`, `langpair=src|tgt` in ISO 639-3 codes, `markUnknown=no` so
 //! unknown words come back without APY's `*` mark, `format=txt` so the text is not
@@ -25,7 +25,10 @@
 
 use serde::Deserialize;
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply};
+use super::{
+    About, Allowance, BatchLimits, Health, Http, KeyNeed, Languages, ProviderError, Reply, Sent,
+    Service,
+};
 use crate::config::ProviderSettings;
 
 /// Our codes (ISO 639-1, a few with a region) → APY's ISO 639-3 codes. APY converts
@@ -105,37 +108,7 @@ struct Pair {
 }
 
 impl Apertium {
-    pub(super) fn new(_settings: &ProviderSettings) -> Apertium {
-        Apertium
-    }
-
-    /// One text per request, whatever the config says.
-    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits::capped(settings, 1, usize::MAX)
-    }
-
-    /// Options that change the output.
-    pub(super) fn cache_options(&self) -> String {
-        "markUnknown=no;format=txt".to_string()
-    }
-
-    /// APY's ISO 639-3 code for one of ours ([`CODE_TABLE`]); an unknown code (or one
-    /// already in three letters) is sent as is.
-    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
-        let lower = ours.to_ascii_lowercase();
-        CODE_TABLE
-            .iter()
-            .find(|(o, _)| *o == lower)
-            .map_or_else(|| ours.to_string(), |(_, theirs)| (*theirs).to_string())
-    }
-
-    /// `GET /listPairs`: the installed `(source, target)` pairs.
-    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
-        let pairs = self.pairs(http).await?;
-        Ok(Languages::Pairs(pairs.into_iter().collect()))
-    }
-
-    /// The pairs in the server's order.
+    /// `GET /listPairs`: the installed pairs in the server's order.
     async fn pairs(&self, http: &Http) -> Result<Vec<(String, String)>, ProviderError> {
         let reply = http
             .exchange(http.client.get(http.url("listPairs")))
@@ -154,9 +127,88 @@ impl Apertium {
             .map(|p| (p.source, p.target))
             .collect())
     }
+}
+
+impl Service for Apertium {
+    fn new(_settings: &ProviderSettings) -> Apertium {
+        Apertium
+    }
+
+    /// Self-hosted and free; a key only for a proxy in front of a public instance.
+    fn about(&self) -> About {
+        About {
+            unofficial: false,
+            key: KeyNeed::Optional,
+            allowance: Allowance::Unmetered,
+        }
+    }
+
+    /// One text per request, whatever the config says.
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+        BatchLimits::capped(settings, 1, usize::MAX)
+    }
+
+    /// Options that change the output.
+    fn cache_options(&self) -> String {
+        "markUnknown=no;format=txt".to_string()
+    }
+
+    /// APY's ISO 639-3 code for one of ours ([`CODE_TABLE`]); an unknown code (or one
+    /// already in three letters) is sent as is.
+    fn code(&self, ours: &str, _target: bool) -> String {
+        let lower = ours.to_ascii_lowercase();
+        CODE_TABLE
+            .iter()
+            .find(|(o, _)| *o == lower)
+            .map_or_else(|| ours.to_string(), |(_, theirs)| (*theirs).to_string())
+    }
+
+    /// One form-encoded `POST /translate` for the single text sent.
+    fn request(
+        &self,
+        http: &Http,
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let [text] = sent.texts else {
+            return Err(ProviderError::BadRequest(format!(
+                "Apertium takes one text per request, got {}",
+                sent.texts.len()
+            )));
+        };
+        let langpair = format!("{}|{}", sent.from, sent.to);
+        let form = [
+            ("q", text.as_str()),
+            ("langpair", &langpair),
+            ("markUnknown", "no"),
+            ("format", "txt"),
+        ];
+        Ok(http.client.post(http.url("translate")).form(&form))
+    }
+
+    fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        _sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError> {
+        if reply.status != 200 {
+            return Err(error(http, reply));
+        }
+        parse(http, &reply.body).map(|t| vec![t])
+    }
+
+    /// `GET /listPairs`: the installed `(source, target)` pairs.
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
+    async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        let pairs = self.pairs(http).await?;
+        Ok(Languages::Pairs(pairs.into_iter().collect()))
+    }
 
     /// `/listPairs`, with the first few pairs in the detail.
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+    async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
         const SHOWN: usize = 8;
         let pairs = self.pairs(http).await?;
         let mut shown: Vec<String> = (pairs.iter().take(SHOWN))
@@ -178,42 +230,15 @@ impl Apertium {
             quota: None,
         })
     }
-
-    /// One form-encoded `POST /translate` for the single text in `texts`.
-    pub(super) async fn translate(
-        &self,
-        http: &Http,
-        from: &str,
-        to: &str,
-        texts: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
-        let [text] = texts else {
-            return Err(ProviderError::BadRequest(format!(
-                "Apertium takes one text per request, got {}",
-                texts.len()
-            )));
-        };
-        let langpair = format!("{from}|{to}");
-        let form = [
-            ("q", text.as_str()),
-            ("langpair", &langpair),
-            ("markUnknown", "no"),
-            ("format", "txt"),
-        ];
-        let request = http.client.post(http.url("translate")).form(&form);
-        let reply = http.exchange(request).await?;
-        if reply.status != 200 {
-            return Err(error(http, &reply));
-        }
-        parse(http, &reply.body).map(|t| vec![t])
-    }
 }
 
 /// A 200 body: `responseData.translatedText`.
 fn parse(http: &Http, body: &str) -> Result<String, ProviderError> {
     let v: serde_json::Value = serde_json::from_str(body).map_err(|e| {
-        let start: String = http.scrub(body).chars().take(80).collect();
-        ProviderError::Malformed(http.scrub(&format!("HTTP 200 without JSON ({e}): {start}")))
+        ProviderError::Malformed(http.scrub(&format!(
+            "HTTP 200 without JSON ({e}): {}",
+            http.excerpt(body)
+        )))
     })?;
     match v.pointer("/responseData/translatedText") {
         Some(serde_json::Value::String(s)) => Ok(s.clone()),
@@ -258,20 +283,6 @@ fn error_text(body: &str) -> String {
 fn is_pair_refusal(text: &str) -> bool {
     let t = text.to_lowercase();
     t.contains("pair is not installed") || t.contains("pair is invalid")
-}
-
-/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
-#[doc(hidden)]
-pub fn fuzz_reply(
-    status: u16,
-    body: &str,
-    _texts: &[String],
-) -> Result<Vec<String>, ProviderError> {
-    let (http, reply) = super::fuzz::reply("apertium", status, body);
-    if status != 200 {
-        return Err(error(http, &reply));
-    }
-    parse(http, body).map(|t| vec![t])
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Azure AI Translator v3 `POST /translate?api-version=3.0`: a JSON array of texts,
-//! the key in a header (PROVIDERS.md §4).
+//! the key in a header.
 //!
 //! Owns the request (`from` always explicit, one `to`, body `[{"Text": …}]` with
 //! `Content-Type: application/json; charset=UTF-8`, `Ocp-Apim-Subscription-Key`, and
@@ -22,7 +22,7 @@
 //! - 408001 (system being prepared), 408002, 500000, 503000 and other 5xx →
 //!   `Transient`.
 //!
-//! `Retry-After` on 429 (UNCONFIRMED in PROVIDERS.md): the Translator status-code
+//! `Retry-After` on 429 (not documented): the Translator status-code
 //! reference (MicrosoftDocs/azure-ai-docs `status-response-codes.md`) documents the
 //! 429 codes but no header; the Document Translation service was changed to send
 //! `Retry-After` (Azure/azure-sdk-for-net#19442) and Azure's SDK pipelines honour it
@@ -39,7 +39,10 @@ use std::collections::BTreeSet;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply};
+use super::{
+    About, Allowance, BatchLimits, Health, Http, KeyNeed, Languages, ProviderError, Reply, Sent,
+    Service,
+};
 use crate::config::ProviderSettings;
 
 /// Azure's most array elements per `/translate` request.
@@ -188,37 +191,13 @@ struct LanguagesReply {
     translation: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+/// Characters a month on the free F0 tier.
+pub(super) const FREE_MONTHLY: u64 = 2_000_000;
+
 impl Azure {
-    pub(super) fn new(settings: &ProviderSettings) -> Azure {
-        Azure {
-            region: (settings.region.as_deref().map(str::trim))
-                .filter(|r| !r.is_empty())
-                .map(str::to_string),
-        }
-    }
-
-    /// The config's limits, never above Azure's 1,000 elements and 50,000 characters.
-    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits::capped(settings, MAX_ELEMENTS, MAX_REQUEST_CHARS)
-    }
-
-    /// Options that change the output: the API version and plain-text mode.
-    pub(super) fn cache_options(&self) -> String {
-        format!("api-version={API_VERSION};textType=plain")
-    }
-
-    /// Azure's spelling of one of our codes ([`CODE_TABLE`]), else the code as is.
-    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
-        let lower = ours.to_ascii_lowercase();
-        CODE_TABLE
-            .iter()
-            .find(|(o, _)| *o == lower)
-            .map_or_else(|| ours.to_string(), |(_, theirs)| (*theirs).to_string())
-    }
-
     /// `GET /languages?api-version=3.0&scope=translation` (no key needed): every
     /// listed language translates to every other.
-    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+    async fn language_list(&self, http: &Http) -> Result<Languages, ProviderError> {
         let query = [("api-version", API_VERSION), ("scope", "translation")];
         let request = http.client.get(http.url("languages")).query(&query);
         let reply = http.exchange(request).await?;
@@ -236,37 +215,55 @@ impl Azure {
             targets: codes,
         })
     }
+}
 
-    /// The languages call, then one five-character translation (`hello`, en → de)
-    /// to prove the key and region work. Azure reports no remaining quota.
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let n = match self.languages(http).await? {
-            Languages::Lists { sources, .. } => sources.len(),
-            _ => 0,
-        };
-        self.translate(http, "en", "de", &["hello".to_string()])
-            .await?;
-        Ok(Health {
-            detail: format!(
-                "GET /languages: {n} languages; POST /translate (5 characters, en → de): \
-                 answered; Azure does not report the remaining quota"
-            ),
-            quota: None,
-        })
+impl Service for Azure {
+    fn new(settings: &ProviderSettings) -> Azure {
+        Azure {
+            region: (settings.region.as_deref().map(str::trim))
+                .filter(|r| !r.is_empty())
+                .map(str::to_string),
+        }
+    }
+
+    /// Keyed; the free F0 tier gives 2,000,000 characters a month.
+    fn about(&self) -> About {
+        About {
+            unofficial: false,
+            key: KeyNeed::Required,
+            allowance: Allowance::Monthly(FREE_MONTHLY),
+        }
+    }
+
+    /// The config's limits, never above Azure's 1,000 elements and 50,000 characters.
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+        BatchLimits::capped(settings, MAX_ELEMENTS, MAX_REQUEST_CHARS)
+    }
+
+    /// Options that change the output: the API version and plain-text mode.
+    fn cache_options(&self) -> String {
+        format!("api-version={API_VERSION};textType=plain")
+    }
+
+    /// Azure's spelling of one of our codes ([`CODE_TABLE`]), else the code as is.
+    fn code(&self, ours: &str, _target: bool) -> String {
+        code(ours)
     }
 
     /// One `POST /translate` with every text as an array element.
-    pub(super) async fn translate(
+    fn request(
         &self,
         http: &Http,
-        from: &str,
-        to: &str,
-        texts: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
-        let body: Vec<Text<'_>> = texts.iter().map(|t| Text { text: t }).collect();
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let body: Vec<Text<'_>> = sent.texts.iter().map(|t| Text { text: t }).collect();
         let body = serde_json::to_vec(&body)
             .map_err(|e| ProviderError::BadRequest(format!("cannot encode the texts: {e}")))?;
-        let query = [("api-version", API_VERSION), ("from", from), ("to", to)];
+        let query = [
+            ("api-version", API_VERSION),
+            ("from", sent.from),
+            ("to", sent.to),
+        ];
         let mut request = (http.client.post(http.url("translate")))
             .query(&query)
             .header(
@@ -286,29 +283,79 @@ impl Azure {
         if let Some(region) = &self.region {
             request = request.header("Ocp-Apim-Subscription-Region", region.as_str());
         }
-        let reply = http.exchange(request).await?;
+        Ok(request)
+    }
+
+    fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError> {
         if reply.status != 200 {
-            return Err(error(http, &reply));
+            return Err(error(http, reply));
         }
-        let parsed = parse(http, &reply.body, texts.len(), to)?;
+        let parsed = parse(http, &reply.body, sent.texts.len(), sent.to)?;
         Ok(parsed
             .into_iter()
             .enumerate()
             .map(|(i, p)| {
                 if let Some(d) = p
                     .detected
-                    .filter(|d| !d.language.eq_ignore_ascii_case(from))
+                    .filter(|d| !d.language.eq_ignore_ascii_case(sent.from))
                 {
                     tracing::debug!(
-                        "azure detected `{}` (score {:?}) for text {i}, sent as `{from}`",
+                        "azure detected `{}` (score {:?}) for text {i}, sent as `{}`",
                         d.language,
-                        d.score
+                        d.score,
+                        sent.from
                     );
                 }
                 p.text
             })
             .collect())
     }
+
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
+    async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        self.language_list(http).await
+    }
+
+    /// The languages call, then one five-character translation (`hello`, en → de)
+    /// to prove the key and region work. Azure reports no remaining quota.
+    async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let n = match self.language_list(http).await? {
+            Languages::Lists { sources, .. } => sources.len(),
+            _ => 0,
+        };
+        let texts = ["hello".to_string()];
+        let sent = Sent {
+            from: "en",
+            to: "de",
+            texts: &texts,
+        };
+        super::send(self, http, &sent).await?;
+        Ok(Health {
+            detail: format!(
+                "GET /languages: {n} languages; POST /translate (5 characters, en → de): \
+                 answered; Azure does not report the remaining quota"
+            ),
+            quota: None,
+        })
+    }
+}
+
+/// Azure's spelling of one of our codes ([`CODE_TABLE`]), else the code as is; shared
+/// with the browser service `edge`, which is Microsoft's translator too.
+pub(super) fn code(ours: &str) -> String {
+    let lower = ours.to_ascii_lowercase();
+    CODE_TABLE
+        .iter()
+        .find(|(o, _)| *o == lower)
+        .map_or_else(|| ours.to_string(), |(_, theirs)| (*theirs).to_string())
 }
 
 /// A 200 body: one element per text sent, each with a translation into `to` (or
@@ -320,9 +367,9 @@ pub(super) fn parse(
     to: &str,
 ) -> Result<Vec<Parsed>, ProviderError> {
     let items: Vec<Item> = serde_json::from_str(body).map_err(|e| {
-        let start: String = http.scrub(body).chars().take(80).collect();
         ProviderError::Malformed(http.scrub(&format!(
-            "HTTP 200 without the documented array of translations ({e}): {start}"
+            "HTTP 200 without the documented array of translations ({e}): {}",
+            http.excerpt(body)
         )))
     })?;
     if items.len() != sent {
@@ -358,7 +405,7 @@ pub(super) fn parse(
 }
 
 /// A non-200 answer as an error class, with the server's message (scrubbed).
-fn error(http: &Http, reply: &Reply) -> ProviderError {
+pub(super) fn error(http: &Http, reply: &Reply) -> ProviderError {
     let (code, message) = error_body(&reply.body);
     let message = http.scrub(&message);
     let text = match code {
@@ -394,17 +441,6 @@ fn error_body(body: &str) -> (Option<u32>, String) {
         _ => body.to_string(),
     };
     (code, message)
-}
-
-/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does (translations into `en`).
-#[doc(hidden)]
-pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    let (http, reply) = super::fuzz::reply("azure", status, body);
-    if status != 200 {
-        return Err(error(http, &reply));
-    }
-    let parsed = parse(http, body, texts.len(), "en")?;
-    Ok(parsed.into_iter().map(|p| p.text).collect())
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! DeepL API v2 `POST /v2/translate`: a JSON `text` array of up to 50 texts.
 //!
 //! Owns the request shape, the key's one place on the wire, the batch limits, the
-//! language-code table and the sorting of answers into [`ProviderError`] classes
-//! (PROVIDERS.md §2):
+//! language-code table, the choice of host from the key (`endpoint = "auto"`) and
+//! the sorting of answers into [`ProviderError`] classes:
 //! - Request: `{"text": [...], "target_lang": "EN-US", "source_lang": "AR",
 //!   "split_sentences": "nonewlines", "preserve_formatting": false}`. The source is
 //!   always sent (the pipeline knows it; auto-detection would also switch DeepL to
@@ -45,13 +45,17 @@
 //!   more than 50 text parts", so 51 texts is 413 too, not 400.
 //! - A Free key (`:fx`) on the Pro host gets 403 `{"message": "Wrong endpoint. Use
 //!   https://api-free.deepl.com"}`; `endpoint = "auto"` avoids it
-//!   ([`resolve_endpoint`]).
+//!   ([`Deepl::endpoint`](Service::endpoint)).
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply, mask_endpoint};
-use crate::config::ProviderSettings;
+use super::{
+    About, Allowance, BatchLimits, Health, Http, KeyNeed, Languages, ProviderError, Reply, Sent,
+    Service, mask_endpoint,
+};
+use crate::config::{DEEPL_AUTO_ENDPOINT, ProviderSettings};
+use crate::secret::ApiKey;
 
 /// Texts per request (DeepL's documented maximum).
 pub(super) const MAX_TEXTS: usize = 50;
@@ -102,52 +106,10 @@ struct Usage {
     character_limit: u64,
 }
 
+/// Characters a month on DeepL API Free.
+pub(super) const FREE_MONTHLY: u64 = 500_000;
+
 impl Deepl {
-    pub(super) fn new(_settings: &ProviderSettings) -> Deepl {
-        Deepl
-    }
-
-    /// The config's limits, never above 50 texts and [`MAX_CHARS`] characters.
-    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits::capped(settings, MAX_TEXTS, MAX_CHARS)
-    }
-
-    /// Options that change the output (see the module doc for why these values).
-    pub(super) fn cache_options(&self) -> String {
-        format!("v2;split_sentences={SPLIT_SENTENCES};preserve_formatting={PRESERVE_FORMATTING}")
-    }
-
-    /// DeepL's code for one of ours: upper case; as a target, English is `EN-US`,
-    /// Portuguese `PT-BR` and Chinese `ZH-HANS` (the bare codes are deprecated
-    /// there); as a source, only the language (`EN`, `PT`, `ZH`). A config
-    /// `languages = { en = "EN-GB" }` is applied before this table.
-    pub(super) fn code(&self, ours: &str, target: bool) -> String {
-        let ours = ours.to_ascii_lowercase();
-        let base = ours.split(['-', '_']).next().unwrap_or_default();
-        if !target {
-            return match base {
-                "no" => "NB".to_string(),
-                other => other.to_ascii_uppercase(),
-            };
-        }
-        match ours.as_str() {
-            "en" => "EN-US".to_string(),
-            "pt" => "PT-BR".to_string(),
-            "zh" | "zh-hans" | "zh-cn" => "ZH-HANS".to_string(),
-            "zh-hant" | "zh-tw" => "ZH-HANT".to_string(),
-            "no" => "NB".to_string(),
-            other => other.replace('_', "-").to_ascii_uppercase(),
-        }
-    }
-
-    /// `GET /v2/languages?type=source` and `?type=target`.
-    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
-        Ok(Languages::Lists {
-            sources: self.language_list(http, "source").await?,
-            targets: self.language_list(http, "target").await?,
-        })
-    }
-
     async fn language_list(
         &self,
         http: &Http,
@@ -170,9 +132,120 @@ impl Deepl {
             .map(|l| l.language.to_ascii_uppercase())
             .collect())
     }
+}
+
+impl Service for Deepl {
+    fn new(_settings: &ProviderSettings) -> Deepl {
+        Deepl
+    }
+
+    /// Keyed; DeepL API Free gives 500,000 characters a month.
+    fn about(&self) -> About {
+        About {
+            unofficial: false,
+            key: KeyNeed::Required,
+            allowance: Allowance::Monthly(FREE_MONTHLY),
+        }
+    }
+
+    /// The config's limits, never above 50 texts and [`MAX_CHARS`] characters.
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+        BatchLimits::capped(settings, MAX_TEXTS, MAX_CHARS)
+    }
+
+    /// Options that change the output (see the module doc for why these values).
+    fn cache_options(&self) -> String {
+        format!("v2;split_sentences={SPLIT_SENTENCES};preserve_formatting={PRESERVE_FORMATTING}")
+    }
+
+    /// DeepL's code for one of ours: upper case; as a target, English is `EN-US`,
+    /// Portuguese `PT-BR` and Chinese `ZH-HANS` (the bare codes are deprecated
+    /// there); as a source, only the language (`EN`, `PT`, `ZH`). A config
+    /// `languages = { en = "EN-GB" }` is applied before this table.
+    fn code(&self, ours: &str, target: bool) -> String {
+        let ours = ours.to_ascii_lowercase();
+        let base = ours.split(['-', '_']).next().unwrap_or_default();
+        if !target {
+            return match base {
+                "no" => "NB".to_string(),
+                other => other.to_ascii_uppercase(),
+            };
+        }
+        match ours.as_str() {
+            "en" => "EN-US".to_string(),
+            "pt" => "PT-BR".to_string(),
+            "zh" | "zh-hans" | "zh-cn" => "ZH-HANS".to_string(),
+            "zh-hant" | "zh-tw" => "ZH-HANT".to_string(),
+            "no" => "NB".to_string(),
+            other => other.replace('_', "-").to_ascii_uppercase(),
+        }
+    }
+
+    /// `endpoint = "auto"` resolved from the key: the Free host for keys ending in
+    /// `:fx`, the Pro host otherwise (and with no key, where the call fails with an
+    /// auth error anyway). An explicit endpoint is kept.
+    fn endpoint(&self, settings: &ProviderSettings, key: Option<&ApiKey>) -> String {
+        if settings.endpoint != DEEPL_AUTO_ENDPOINT {
+            return settings.endpoint.clone();
+        }
+        let free = key.is_some_and(|k| k.expose().trim_end().ends_with(":fx"));
+        if free { FREE_HOST } else { PRO_HOST }.to_string()
+    }
+
+    fn endpoint_shown(&self, settings: &ProviderSettings) -> String {
+        if settings.endpoint == DEEPL_AUTO_ENDPOINT {
+            return "auto (api-free.deepl.com for keys ending in :fx, else api.deepl.com)".into();
+        }
+        mask_endpoint(&settings.endpoint)
+    }
+
+    /// One `POST /v2/translate` with every text in `text`.
+    fn request(
+        &self,
+        http: &Http,
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let texts = sent.texts;
+        if texts.len() > MAX_TEXTS {
+            return Err(ProviderError::BadRequest(format!(
+                "{} texts is over DeepL's {MAX_TEXTS} per request; the batch must be split",
+                texts.len()
+            )));
+        }
+        let body = Request {
+            text: texts,
+            target_lang: sent.to,
+            source_lang: sent.from,
+            split_sentences: SPLIT_SENTENCES,
+            preserve_formatting: PRESERVE_FORMATTING,
+        };
+        let request = http.post_json("v2/translate", &body, MAX_BODY_BYTES, "DeepL")?;
+        authorize(http, request)
+    }
+
+    fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError> {
+        classify(http, reply, sent.texts.len())
+    }
+
+    /// `GET /v2/languages?type=source` and `?type=target`.
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
+    async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        Ok(Languages::Lists {
+            sources: self.language_list(http, "source").await?,
+            targets: self.language_list(http, "target").await?,
+        })
+    }
 
     /// `GET /v2/usage`: characters used and allowed this billing period.
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+    async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
         let request = authorize(http, http.client.get(http.url("v2/usage")))?;
         let reply = http.exchange(request).await?;
         if reply.status != 200 {
@@ -192,32 +265,6 @@ impl Deepl {
             ),
             quota: Some((usage.character_count, usage.character_limit)),
         })
-    }
-
-    /// One `POST /v2/translate` with every text in `text`.
-    pub(super) async fn translate(
-        &self,
-        http: &Http,
-        from: &str,
-        to: &str,
-        texts: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
-        if texts.len() > MAX_TEXTS {
-            return Err(ProviderError::BadRequest(format!(
-                "{} texts is over DeepL's {MAX_TEXTS} per request; the batch must be split",
-                texts.len()
-            )));
-        }
-        let body = Request {
-            text: texts,
-            target_lang: to,
-            source_lang: from,
-            split_sentences: SPLIT_SENTENCES,
-            preserve_formatting: PRESERVE_FORMATTING,
-        };
-        let request = http.post_json("v2/translate", &body, MAX_BODY_BYTES, "DeepL")?;
-        let reply = http.exchange(authorize(http, request)?).await?;
-        classify(http, &reply, texts.len())
     }
 }
 
@@ -289,10 +336,9 @@ fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, Prov
 /// Parse a 200 body; the count must match what was sent.
 fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
     let response: Response = serde_json::from_str(body).map_err(|e| {
-        // Scrub before cutting: a cut through the key would hide it from the scrub.
-        let start: String = http.scrub(body).chars().take(80).collect();
         ProviderError::Malformed(http.scrub(&format!(
-            "HTTP 200 without a `translations` array of `text` strings ({e}): {start}"
+            "HTTP 200 without a `translations` array of `text` strings ({e}): {}",
+            http.excerpt(body)
         )))
     })?;
     if response.translations.len() != sent {
@@ -325,30 +371,6 @@ fn message(body: &str) -> String {
 pub(super) const PRO_HOST: &str = "https://api.deepl.com";
 /// DeepL's Free host (keys ending in `:fx`).
 pub(super) const FREE_HOST: &str = "https://api-free.deepl.com";
-
-/// Settings with `endpoint = "auto"` resolved from the key: Free host for keys ending
-/// in `:fx`, Pro host otherwise (and with no key, where the call fails with an auth
-/// error anyway). Other kinds and explicit endpoints pass through.
-pub(super) fn resolve_endpoint(
-    settings: &ProviderSettings,
-    key: Option<&crate::secret::ApiKey>,
-) -> ProviderSettings {
-    let mut s = settings.clone();
-    if s.kind == crate::config::ProviderKind::Deepl
-        && s.endpoint == crate::config::DEEPL_AUTO_ENDPOINT
-    {
-        let free = key.is_some_and(|k| k.expose().trim_end().ends_with(":fx"));
-        s.endpoint = if free { FREE_HOST } else { PRO_HOST }.to_string();
-    }
-    s
-}
-
-/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
-#[doc(hidden)]
-pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    let (http, reply) = super::fuzz::reply("deepl", status, body);
-    classify(http, &reply, texts.len())
-}
 
 #[cfg(test)]
 mod tests {

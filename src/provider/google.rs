@@ -2,8 +2,7 @@
 //! array of up to 128 segments, the API key in the query string.
 //!
 //! Owns the request shape, the batch limits, the language-code table, keeping the key
-//! out of every message, and the sorting of answers into [`ProviderError`] classes
-//! (PROVIDERS.md §3):
+//! out of every message, and the sorting of answers into [`ProviderError`] classes:
 //! - Request: `POST /language/translate/v2?key=<key>` with `{"q": [...], "target":
 //!   "en", "source": "ar", "format": "text"}`. `format` is always `text`: the API's
 //!   default is `html`, which would return `&#39;` for `'` and read `<` as markup.
@@ -52,7 +51,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply};
+use super::{
+    About, Allowance, BatchLimits, Health, Http, KeyNeed, Languages, ProviderError, Reply, Sent,
+    Service,
+};
 use crate::config::ProviderSettings;
 
 /// Segments per request (Google's documented maximum).
@@ -112,50 +114,21 @@ struct LanguageEntry {
     language: String,
 }
 
+/// Characters a month free (Basic and Advanced together), then billed.
+pub(super) const FREE_MONTHLY: u64 = 500_000;
+
 impl Google {
-    pub(super) fn new(_settings: &ProviderSettings) -> Google {
-        Google
-    }
-
-    /// The config's limits, never above 128 texts and [`MAX_CHARS`] characters.
-    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits::capped(settings, MAX_SEGMENTS, MAX_CHARS)
-    }
-
-    /// Options that change the output: the v2 API (its default `nmt` model) in plain
-    /// text mode.
-    pub(super) fn cache_options(&self) -> String {
-        "v2;format=text".to_string()
-    }
-
-    /// Google's code for one of ours: ISO 639-1 as ours (`ar`, `fa`, `en`); Chinese
-    /// scripts as `zh-CN` / `zh-TW`; a region upper case (`pt-PT`).
-    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
-        let ours = ours.to_ascii_lowercase().replace('_', "-");
-        match ours.as_str() {
-            "zh-hans" | "zh-cn" => "zh-CN".to_string(),
-            "zh-hant" | "zh-tw" => "zh-TW".to_string(),
-            _ => match ours.split_once('-') {
-                Some((lang, region)) if region.len() == 2 => {
-                    format!("{lang}-{}", region.to_ascii_uppercase())
-                }
-                _ => ours,
-            },
-        }
-    }
-
     /// `GET /language/translate/v2/languages`: one list, every language both ways.
-    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+    async fn language_list(&self, http: &Http) -> Result<Languages, ProviderError> {
         let request = with_key(http, http.client.get(http.url(LANGUAGES_PATH)))?;
         let reply = http.exchange(request).await?;
         if reply.status != 200 {
             return classify(http, &reply, 0).map(|_| Languages::Any);
         }
         let list: LanguagesResponse = serde_json::from_str(&reply.body).map_err(|e| {
-            ProviderError::Malformed(scrub(
-                http,
-                &format!("GET /{LANGUAGES_PATH} did not return `data.languages`: {e}"),
-            ))
+            ProviderError::Malformed(http.scrub(&format!(
+                "GET /{LANGUAGES_PATH} did not return `data.languages`: {e}"
+            )))
         })?;
         let codes: std::collections::BTreeSet<String> = list
             .data
@@ -168,10 +141,82 @@ impl Google {
             targets: codes,
         })
     }
+}
+
+impl Service for Google {
+    fn new(_settings: &ProviderSettings) -> Google {
+        Google
+    }
+
+    /// Keyed (a billing-enabled project); the first 500,000 characters a month free.
+    fn about(&self) -> About {
+        About {
+            unofficial: false,
+            key: KeyNeed::Required,
+            allowance: Allowance::Monthly(FREE_MONTHLY),
+        }
+    }
+
+    /// The config's limits, never above 128 texts and [`MAX_CHARS`] characters.
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+        BatchLimits::capped(settings, MAX_SEGMENTS, MAX_CHARS)
+    }
+
+    /// Options that change the output: the v2 API (its default `nmt` model) in plain
+    /// text mode.
+    fn cache_options(&self) -> String {
+        "v2;format=text".to_string()
+    }
+
+    /// Google's code for one of ours: ISO 639-1 as ours (`ar`, `fa`, `en`); Chinese
+    /// scripts as `zh-CN` / `zh-TW`; a region upper case (`pt-PT`).
+    fn code(&self, ours: &str, _target: bool) -> String {
+        code(ours)
+    }
+
+    /// One `POST /language/translate/v2` with every text in `q`.
+    fn request(
+        &self,
+        http: &Http,
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let texts = sent.texts;
+        if texts.len() > MAX_SEGMENTS {
+            return Err(ProviderError::BadRequest(format!(
+                "{} texts is over Google's {MAX_SEGMENTS} segments per request; the batch must be split",
+                texts.len()
+            )));
+        }
+        let body = Request {
+            q: texts,
+            target: sent.to,
+            source: sent.from,
+            format: "text",
+        };
+        let request = http.post_json(TRANSLATE_PATH, &body, MAX_BODY_BYTES, "Google")?;
+        with_key(http, request)
+    }
+
+    fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError> {
+        classify(http, reply, sent.texts.len())
+    }
+
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
+    async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        self.language_list(http).await
+    }
 
     /// The languages call: reachability, the key, and how many languages.
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let n = match self.languages(http).await? {
+    async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let n = match self.language_list(http).await? {
             Languages::Lists { sources, .. } => sources.len(),
             _ => 0,
         };
@@ -182,30 +227,21 @@ impl Google {
             quota: None,
         })
     }
+}
 
-    /// One `POST /language/translate/v2` with every text in `q`.
-    pub(super) async fn translate(
-        &self,
-        http: &Http,
-        from: &str,
-        to: &str,
-        texts: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
-        if texts.len() > MAX_SEGMENTS {
-            return Err(ProviderError::BadRequest(format!(
-                "{} texts is over Google's {MAX_SEGMENTS} segments per request; the batch must be split",
-                texts.len()
-            )));
-        }
-        let body = Request {
-            q: texts,
-            target: to,
-            source: from,
-            format: "text",
-        };
-        let request = http.post_json(TRANSLATE_PATH, &body, MAX_BODY_BYTES, "Google")?;
-        let reply = http.exchange(with_key(http, request)?).await?;
-        classify(http, &reply, texts.len())
+/// Google's code for one of ours (see [`Google::code`](Service::code)); shared with
+/// the browser service `google-web`, which takes the same codes.
+pub(super) fn code(ours: &str) -> String {
+    let ours = ours.to_ascii_lowercase().replace('_', "-");
+    match ours.as_str() {
+        "zh-hans" | "zh-cn" => "zh-CN".to_string(),
+        "zh-hant" | "zh-tw" => "zh-TW".to_string(),
+        _ => match ours.split_once('-') {
+            Some((lang, region)) if region.len() == 2 => {
+                format!("{lang}-{}", region.to_ascii_uppercase())
+            }
+            _ => ours,
+        },
     }
 }
 
@@ -222,20 +258,6 @@ fn with_key(
     }
 }
 
-/// A server text made safe: the key removed as sent (percent-encoded) and as is,
-/// then [`Http::scrub`] (one line, bounded, key removed again).
-fn scrub(http: &Http, text: &str) -> String {
-    let mut text = text.to_string();
-    if let Some(key) = &http.key {
-        let encoded: String =
-            url::form_urlencoded::byte_serialize(key.expose().as_bytes()).collect();
-        if !encoded.is_empty() {
-            text = text.replace(&encoded, "****");
-        }
-    }
-    http.scrub(&text)
-}
-
 /// Turn one answer into translations or an error class.
 fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, ProviderError> {
     let status = reply.status;
@@ -246,7 +268,7 @@ fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, Prov
     let message = format!(
         "HTTP {status}{}: {}",
         error.reasons_label(),
-        scrub(http, &error.message)
+        http.scrub(&error.message)
     );
     match status {
         403 | 429 if error.is_quota() => Err(ProviderError::QuotaExhausted(message)),
@@ -268,12 +290,10 @@ fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, Prov
 /// Parse a 200 body; the count must match what was sent.
 fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
     let response: Response = serde_json::from_str(body).map_err(|e| {
-        // Scrub before cutting: a cut through the key would hide it from the scrub.
-        let start: String = scrub(http, body).chars().take(80).collect();
-        ProviderError::Malformed(scrub(
-            http,
-            &format!("HTTP 200 without `data.translations[].translatedText` ({e}): {start}"),
-        ))
+        ProviderError::Malformed(http.scrub(&format!(
+            "HTTP 200 without `data.translations[].translatedText` ({e}): {}",
+            http.excerpt(body)
+        )))
     })?;
     let got = response.data.translations;
     if got.len() != sent {
@@ -364,13 +384,6 @@ impl ErrorBody {
             format!(" ({})", self.reasons.join(", "))
         }
     }
-}
-
-/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
-#[doc(hidden)]
-pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    let (http, reply) = super::fuzz::reply("google", status, body);
-    classify(http, &reply, texts.len())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Owns the request shape (`q`, `source`, `target`, `format`, and `api_key` only when
 //! a key is set, the only place the key goes) and the sorting of answers into
 //! [`ProviderError`] classes, following the server's `access_check` and error
-//! handlers (PROVIDERS.md §1):
+//! handlers (LibreTranslate's `app.py`):
 //! - 400 whose message asks for a key (a key-only server answers 400, not 401) →
 //!   `AuthFailed`; any other 400 (missing field, unsupported language, batch or
 //!   character limit) → `BadRequest`;
@@ -13,11 +13,14 @@
 //! - 5xx → `Transient`; a 200 that is not the expected JSON → `Malformed`.
 //!
 //! The source language is always explicit: with `auto` the server detects one
-//! language for the whole batch (PROVIDERS.md §1, detection quirk).
+//! language for the whole batch, not one per text.
 
 use serde::{Deserialize, Serialize};
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply, error_message};
+use super::{
+    About, Allowance, BatchLimits, Health, Http, KeyNeed, Languages, ProviderError, Reply, Sent,
+    Service, error_message,
+};
 use crate::config::ProviderSettings;
 
 /// The LibreTranslate wire format. It has no state of its own.
@@ -58,30 +61,9 @@ struct Response {
 }
 
 impl LibreTranslate {
-    /// Limits straight from the config (`max_bytes_per_text = 0`: none).
-    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        BatchLimits::capped(settings, usize::MAX, usize::MAX)
-    }
-
-    /// Options that change the output.
-    pub(super) fn cache_options(&self) -> String {
-        "format=text".to_string()
-    }
-
-    /// LibreTranslate uses ISO 639-1 codes like ours (`ar`, `fa`, `en`); its aliases
-    /// (`zh` for `zh-Hans`, `zt` for `zh-Hant`, `pb` for `pt-BR`) are its own.
-    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
-        match ours {
-            "zh-hant" | "zh-tw" => "zt".to_string(),
-            "pt-br" => "pb".to_string(),
-            "zh-hans" | "zh-cn" => "zh".to_string(),
-            other => other.to_string(),
-        }
-    }
-
     /// `GET /languages`: `[{"code", "name", "targets": [codes]}]`, exempt from rate
     /// limits.
-    pub(super) async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+    async fn pairs(&self, http: &Http) -> Result<Languages, ProviderError> {
         let reply = http
             .exchange(http.client.get(http.url("languages")))
             .await?;
@@ -102,10 +84,79 @@ impl LibreTranslate {
             .collect();
         Ok(Languages::Pairs(pairs))
     }
+}
+
+impl Service for LibreTranslate {
+    fn new(_settings: &ProviderSettings) -> LibreTranslate {
+        LibreTranslate
+    }
+
+    /// Self-hosted: no quota, no key (a hosted instance wants one).
+    fn about(&self) -> About {
+        About {
+            unofficial: false,
+            key: KeyNeed::SelfHosted,
+            allowance: Allowance::Unmetered,
+        }
+    }
+
+    /// Limits straight from the config (`max_bytes_per_text = 0`: none).
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+        BatchLimits::capped(settings, usize::MAX, usize::MAX)
+    }
+
+    /// Options that change the output.
+    fn cache_options(&self) -> String {
+        "format=text".to_string()
+    }
+
+    /// LibreTranslate uses ISO 639-1 codes like ours (`ar`, `fa`, `en`); its aliases
+    /// (`zh` for `zh-Hans`, `zt` for `zh-Hant`, `pb` for `pt-BR`) are its own.
+    fn code(&self, ours: &str, _target: bool) -> String {
+        match ours {
+            "zh-hant" | "zh-tw" => "zt".to_string(),
+            "pt-br" => "pb".to_string(),
+            "zh-hans" | "zh-cn" => "zh".to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// One `POST /translate` with every text in `q`.
+    fn request(
+        &self,
+        http: &Http,
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let body = Request {
+            q: sent.texts,
+            source: sent.from,
+            target: sent.to,
+            format: "text",
+            api_key: http.key.as_ref().map(|k| k.expose()),
+        };
+        Ok(http.client.post(http.url("translate")).json(&body))
+    }
+
+    fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError> {
+        classify(http, reply, sent.texts.len())
+    }
+
+    fn asks_languages(&self) -> bool {
+        true
+    }
+
+    async fn languages(&self, http: &Http) -> Result<Languages, ProviderError> {
+        self.pairs(http).await
+    }
 
     /// The languages call: reachability and the number of language pairs.
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let n = match self.languages(http).await? {
+    async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let n = match self.pairs(http).await? {
             Languages::Pairs(p) => p.len(),
             _ => 0,
         };
@@ -113,26 +164,6 @@ impl LibreTranslate {
             detail: format!("GET /languages: {n} language pairs"),
             quota: None,
         })
-    }
-
-    /// One `POST /translate` with every text in `q`.
-    pub(super) async fn translate(
-        &self,
-        http: &Http,
-        from: &str,
-        to: &str,
-        texts: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
-        let body = Request {
-            q: texts,
-            source: from,
-            target: to,
-            format: "text",
-            api_key: http.key.as_ref().map(|k| k.expose()),
-        };
-        let request = http.client.post(http.url("translate")).json(&body);
-        let reply = http.exchange(request).await?;
-        classify(http, &reply, texts.len())
     }
 }
 
@@ -158,10 +189,9 @@ fn classify(http: &Http, reply: &Reply, sent: usize) -> Result<Vec<String>, Prov
 /// Parse a 200 body; the count must match what was sent.
 fn parse(http: &Http, body: &str, sent: usize) -> Result<Vec<String>, ProviderError> {
     let response: Response = serde_json::from_str(body).map_err(|e| {
-        // Scrub before cutting: a key cut in half would no longer be recognised.
-        let start: String = http.scrub(body).chars().take(80).collect();
         ProviderError::Malformed(http.scrub(&format!(
-            "HTTP 200 without a `translatedText` string or array ({e}): {start}"
+            "HTTP 200 without a `translatedText` string or array ({e}): {}",
+            http.excerpt(body)
         )))
     })?;
     let texts = match response.translated_text {
@@ -195,13 +225,6 @@ fn asks_for_key(message: &str) -> bool {
 fn is_ban(message: &str) -> bool {
     let m = message.to_lowercase();
     m.contains("too many request") || m.contains("limits violations")
-}
-
-/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
-#[doc(hidden)]
-pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    let (http, reply) = super::fuzz::reply("libretranslate", status, body);
-    classify(http, &reply, texts.len())
 }
 
 #[cfg(test)]

@@ -1,20 +1,31 @@
-//! Provider: each translation API's wire format behind one type.
+//! Provider: each translation service's wire format behind one trait.
 //!
 //! A [`Provider`] turns one batch of texts into **one** HTTP exchange and sorts the
 //! answer into `Ok(translations)` or a [`ProviderError`] class. It never sleeps, loops
-//! or retries: when and how often to ask again is [`limit`](crate::limit)'s job.
+//! or retries: when and how often to ask again is [`limit`](crate::limit)'s job, and
+//! which service of a chain takes which paragraphs is the
+//! [`pipeline`](crate::pipeline)'s.
 //!
 //! Architecture:
-//! - [`Provider`] is a struct holding what every API shares (the name, the masked
+//! - The contract is one private trait, [`Service`]: what a service is ([`About`]:
+//!   official or not, whether it needs a key, its free allowance), its request
+//!   limits, the options that change its output (for the cache key), its language
+//!   codes, its endpoint (DeepL resolves `auto` from the key), **building** one
+//!   translate request, **classifying** one answer, its languages and a health check.
+//!   Each service is one file implementing it (`mymemory.rs`, `libretranslate.rs`,
+//!   `deepl.rs`, `google.rs`, `azure.rs`, `apertium.rs`, `openai.rs`, `edge.rs`,
+//!   `google_web.rs`); a new service is one new file and one enum variant.
+//! - Building and classifying are separate steps so that this file owns the HTTP
+//!   exchange in between: the client, transport-error classification, the body cap,
+//!   `Retry-After` parsing, the captcha pages that mean "blocked" whatever the
+//!   service, and scrubbing secrets out of every message. The fuzz entry point is
+//!   therefore just "classify this status and body" ([`fuzz`]).
+//! - [`Provider`] is a struct holding what every service shares (the name, the masked
 //!   endpoint, the [`BatchLimits`], one `reqwest::Client`, the key) and a private
-//!   `Api` enum with one variant per wire format. The set of APIs is closed and chosen
-//!   from the config's `kind`, so dispatch is a `match`, with no trait objects or
-//!   async-trait (STYLE example 3). A struct outside the enum keeps the public
-//!   signatures that other modules code against independent of which APIs exist.
-//! - `libretranslate.rs` and `mymemory.rs` own their API's URL, parameters, key
-//!   placement, limits and response classification; this file owns what they share:
-//!   the client, transport-error classification, `Retry-After` parsing and scrubbing
-//!   secrets out of every message.
+//!   `Api` enum with one variant per service. The set of services is closed and
+//!   chosen from the config's `kind`, so dispatch is a `match`, with no trait objects
+//!   or async-trait. A struct outside the enum keeps the public signatures that other
+//!   modules code against independent of which services exist.
 //! - Every reply body is read in chunks, after decompression, up to
 //!   [`MAX_REPLY_BYTES`]: a gzip bomb or an endless body is cut off, never buffered.
 //!   The client's `timeout_secs` covers the whole exchange, body included, so a
@@ -24,18 +35,22 @@
 //! parameter, as each API documents).
 //! reqwest's error `Display` includes the request URL, query string and all, so
 //! transport errors are stripped of their URL before they become messages, and every
-//! message is scrubbed of the key as a second line of defence.
+//! message is scrubbed of the key (as is and percent-encoded) as a second line of
+//! defence.
 
 mod apertium;
 mod azure;
 mod deepl;
+mod edge;
 mod google;
+mod google_web;
 mod libretranslate;
 mod mymemory;
 mod openai;
 
 use std::collections::BTreeSet;
 use std::error::Error as _;
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -94,6 +109,12 @@ pub enum ProviderError {
     /// translate reply that names the pair.
     #[error("unsupported language pair: {0}")]
     UnsupportedPair(String),
+    /// The service refuses automated use for now: a captcha or "unusual traffic"
+    /// page where JSON was expected (whatever the status), a `ShowCaptcha` reply, or
+    /// an undocumented service answering 429 without `Retry-After` again and again.
+    /// Retrying only prolongs such a block: no retry, the service is left.
+    #[error("blocked: {0}")]
+    Blocked(String),
 }
 
 /// Which language pairs a provider translates, in the provider's own codes.
@@ -166,6 +187,233 @@ impl BatchLimits {
     }
 }
 
+/// Whether a service needs a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyNeed {
+    /// Nothing is sent without one (DeepL, Google Cloud, Azure).
+    Required,
+    /// Works without; a key adds something (MyMemory, Apertium behind a proxy).
+    Optional,
+    /// Self-hosted servers need none; hosted ones do (LibreTranslate, OpenAI).
+    SelfHosted,
+    /// The service takes no key at all (the browser services).
+    NotUsed,
+}
+
+/// How many characters a service translates for free, as documented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Allowance {
+    /// Characters per UTC day (MyMemory).
+    Daily(u64),
+    /// Characters per month on the free tier (DeepL API Free, Azure F0, Google Cloud).
+    Monthly(u64),
+    /// Self-hosted or local: no quota but the machine's.
+    Unmetered,
+    /// Not documented (the browser services, OpenAI's billing).
+    Unknown,
+}
+
+/// What a service is, for `translate providers`, the chain's closing message and the
+/// dry-run plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct About {
+    /// An undocumented browser service with no guarantee (`edge`, `google-web`).
+    pub unofficial: bool,
+    /// Whether it needs a key.
+    pub key: KeyNeed,
+    /// Its free allowance.
+    pub allowance: Allowance,
+}
+
+/// One translate request as the service sees it: its own language codes.
+#[derive(Clone, Copy, Debug)]
+struct Sent<'a> {
+    /// Source language, the service's code.
+    from: &'a str,
+    /// Target language, the service's code.
+    to: &'a str,
+    /// The texts, in order.
+    texts: &'a [String],
+}
+
+/// The contract of one translation service (see the module doc). Implemented once
+/// per file; [`Provider`] dispatches to it through the private `Api` enum.
+trait Service: std::fmt::Debug + Send + Sync + Sized {
+    /// The service for a config table (cheap: no client, no key).
+    fn new(settings: &ProviderSettings) -> Self;
+
+    /// What the service is.
+    fn about(&self) -> About;
+
+    /// Request limits: the config's, capped at what the service takes.
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits;
+
+    /// Options that change the output, for the cache key (never a key or e-mail).
+    fn cache_options(&self) -> String;
+
+    /// The service's code for one of ours; `target` for the target side (DeepL wants
+    /// `EN-US`, not `EN`, as a target).
+    fn code(&self, ours: &str, target: bool) -> String;
+
+    /// The base URL requests go to: the config's, unless the service resolves it.
+    fn endpoint(&self, settings: &ProviderSettings, _key: Option<&ApiKey>) -> String {
+        settings.endpoint.clone()
+    }
+
+    /// The endpoint as `translate providers` shows it.
+    fn endpoint_shown(&self, settings: &ProviderSettings) -> String {
+        mask_endpoint(&settings.endpoint)
+    }
+
+    /// One translate request for `sent`, or why it cannot be sent (refused locally:
+    /// too big, no key), in which case nothing goes on the wire.
+    fn request(
+        &self,
+        http: &Http,
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError>;
+
+    /// One answer to [`Service::request`]: exactly one translation per text sent, or
+    /// the error class.
+    fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError>;
+
+    /// Whether [`Service::languages`] asks the service (a request) rather than
+    /// answering from a table.
+    fn asks_languages(&self) -> bool {
+        false
+    }
+
+    /// The pairs it translates: its languages endpoint, or its table.
+    fn languages(
+        &self,
+        _http: &Http,
+    ) -> impl Future<Output = Result<Languages, ProviderError>> + Send {
+        async { Ok(Languages::Any) }
+    }
+
+    /// One cheap call for `translate providers --check`.
+    fn health(&self, http: &Http) -> impl Future<Output = Result<Health, ProviderError>> + Send;
+
+    /// When a quota message of this service says how long until the quota is back.
+    fn quota_reset(&self, _message: &str) -> Option<Duration> {
+        None
+    }
+
+    /// What to tell a user whose run this service's quota stopped, beyond "rerun
+    /// later" (MyMemory: set `email`); `name` is the config table.
+    fn quota_hint(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Build, send and classify one translate request.
+async fn send<S: Service>(
+    service: &S,
+    http: &Http,
+    sent: &Sent<'_>,
+) -> Result<Vec<String>, ProviderError> {
+    let request = service.request(http, sent)?;
+    let reply = http.exchange(request).await?;
+    service.classify(http, &reply, sent)
+}
+
+/// One variant per service.
+#[derive(Debug)]
+enum Api {
+    LibreTranslate(libretranslate::LibreTranslate),
+    MyMemory(mymemory::MyMemory),
+    Deepl(deepl::Deepl),
+    Google(google::Google),
+    Azure(azure::Azure),
+    Apertium(apertium::Apertium),
+    Openai(openai::Openai),
+    Edge(edge::Edge),
+    GoogleWeb(google_web::GoogleWeb),
+}
+
+/// Call the same [`Service`] method on whichever service this is.
+macro_rules! dispatch {
+    ($api:expr, $a:ident => $call:expr) => {
+        match $api {
+            Api::LibreTranslate($a) => $call,
+            Api::MyMemory($a) => $call,
+            Api::Deepl($a) => $call,
+            Api::Google($a) => $call,
+            Api::Azure($a) => $call,
+            Api::Apertium($a) => $call,
+            Api::Openai($a) => $call,
+            Api::Edge($a) => $call,
+            Api::GoogleWeb($a) => $call,
+        }
+    };
+}
+
+impl Api {
+    fn of(settings: &ProviderSettings) -> Api {
+        match settings.kind {
+            ProviderKind::Libretranslate => Api::LibreTranslate(Service::new(settings)),
+            ProviderKind::Mymemory => Api::MyMemory(Service::new(settings)),
+            ProviderKind::Deepl => Api::Deepl(Service::new(settings)),
+            ProviderKind::Google => Api::Google(Service::new(settings)),
+            ProviderKind::Azure => Api::Azure(Service::new(settings)),
+            ProviderKind::Apertium => Api::Apertium(Service::new(settings)),
+            ProviderKind::Openai => Api::Openai(Service::new(settings)),
+            ProviderKind::Edge => Api::Edge(Service::new(settings)),
+            ProviderKind::GoogleWeb => Api::GoogleWeb(Service::new(settings)),
+        }
+    }
+}
+
+/// A provider's request limits from its settings alone (no client is built), e.g.
+/// MyMemory's one text of at most 500 bytes. Same as [`Provider::limits`].
+#[must_use]
+pub fn batch_limits(settings: &ProviderSettings) -> BatchLimits {
+    dispatch!(&Api::of(settings), a => a.limits(settings))
+}
+
+/// What the service of these settings is. Same as [`Provider::about`].
+#[must_use]
+pub fn about(settings: &ProviderSettings) -> About {
+    dispatch!(&Api::of(settings), a => a.about())
+}
+
+/// The endpoint as `translate providers` shows it: credentials masked, DeepL's `auto`
+/// explained.
+#[must_use]
+pub fn endpoint_shown(settings: &ProviderSettings) -> String {
+    dispatch!(&Api::of(settings), a => a.endpoint_shown(settings))
+}
+
+/// What to tell a user whose run the quota of provider `name` stopped, beyond "rerun
+/// later" (MyMemory without `email`: that an e-mail raises the day from 5,000 to
+/// 50,000 characters).
+#[must_use]
+pub fn quota_hint(name: &str, settings: &ProviderSettings) -> Option<String> {
+    dispatch!(&Api::of(settings), a => a.quota_hint(name))
+}
+
+/// Options that change the translation, for the cache key, from the settings alone (an
+/// offline run builds no provider): the API's fixed options (`format=text`, `mt=1`)
+/// and the language-code map when one is set. Never the key or the e-mail. Same as
+/// [`Provider::cache_options`].
+#[must_use]
+pub fn cache_options(settings: &ProviderSettings) -> String {
+    let mut options = dispatch!(&Api::of(settings), a => a.cache_options());
+    if !settings.languages.is_empty() {
+        let map: Vec<String> = (settings.languages.iter())
+            .map(|(ours, theirs)| format!("{ours}:{theirs}"))
+            .collect();
+        options.push_str(";languages=");
+        options.push_str(&map.join(","));
+    }
+    options
+}
+
 /// A configured provider.
 #[derive(Debug)]
 pub struct Provider {
@@ -181,85 +429,6 @@ pub struct Provider {
     languages: tokio::sync::OnceCell<Languages>,
 }
 
-/// One variant per wire format.
-#[derive(Debug)]
-enum Api {
-    LibreTranslate(libretranslate::LibreTranslate),
-    MyMemory(mymemory::MyMemory),
-    Deepl(deepl::Deepl),
-    Google(google::Google),
-    Azure(azure::Azure),
-    Apertium(apertium::Apertium),
-    Openai(openai::Openai),
-}
-
-/// Call the same method on whichever API this is.
-macro_rules! dispatch {
-    ($api:expr, $a:ident => $call:expr) => {
-        match $api {
-            Api::LibreTranslate($a) => $call,
-            Api::MyMemory($a) => $call,
-            Api::Deepl($a) => $call,
-            Api::Google($a) => $call,
-            Api::Azure($a) => $call,
-            Api::Apertium($a) => $call,
-            Api::Openai($a) => $call,
-        }
-    };
-}
-
-impl Api {
-    fn of(settings: &ProviderSettings) -> Api {
-        match settings.kind {
-            ProviderKind::Libretranslate => Api::LibreTranslate(libretranslate::LibreTranslate),
-            ProviderKind::Mymemory => Api::MyMemory(mymemory::MyMemory::new(settings)),
-            ProviderKind::Deepl => Api::Deepl(deepl::Deepl::new(settings)),
-            ProviderKind::Google => Api::Google(google::Google::new(settings)),
-            ProviderKind::Azure => Api::Azure(azure::Azure::new(settings)),
-            ProviderKind::Apertium => Api::Apertium(apertium::Apertium::new(settings)),
-            ProviderKind::Openai => Api::Openai(openai::Openai::new(settings)),
-        }
-    }
-
-    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
-        dispatch!(self, a => a.limits(settings))
-    }
-
-    fn cache_options(&self) -> String {
-        dispatch!(self, a => a.cache_options())
-    }
-
-    /// The API's own code for one of ours (its mapping table); `target` for the
-    /// target side (DeepL wants `EN-US`, not `EN`, as a target).
-    fn code(&self, ours: &str, target: bool) -> String {
-        dispatch!(self, a => a.code(ours, target))
-    }
-}
-
-/// A provider's request limits from its settings alone (no client is built), e.g.
-/// MyMemory's one text of at most 500 bytes. Same as [`Provider::limits`].
-#[must_use]
-pub fn batch_limits(settings: &ProviderSettings) -> BatchLimits {
-    Api::of(settings).limits(settings)
-}
-
-/// Options that change the translation, for the cache key, from the settings alone (an
-/// offline run builds no provider): the API's fixed options (`format=text`, `mt=1`)
-/// and the language-code map when one is set. Never the key or the e-mail. Same as
-/// [`Provider::cache_options`].
-#[must_use]
-pub fn cache_options(settings: &ProviderSettings) -> String {
-    let mut options = Api::of(settings).cache_options();
-    if !settings.languages.is_empty() {
-        let map: Vec<String> = (settings.languages.iter())
-            .map(|(ours, theirs)| format!("{ours}:{theirs}"))
-            .collect();
-        options.push_str(";languages=");
-        options.push_str(&map.join(","));
-    }
-    options
-}
-
 impl Provider {
     /// Build a provider from its config table and key.
     ///
@@ -270,16 +439,17 @@ impl Provider {
         settings: &ProviderSettings,
         key: Option<ApiKey>,
     ) -> Result<Provider, crate::error::Error> {
-        let settings = &deepl::resolve_endpoint(settings, key.as_ref());
-        let http = Http::new(name, settings, key)?;
         let api = Api::of(settings);
-        let limits = api.limits(settings);
+        let mut resolved = settings.clone();
+        resolved.endpoint = dispatch!(&api, a => a.endpoint(settings, key.as_ref()));
+        let http = Http::new(name, &resolved, key)?;
+        let limits = dispatch!(&api, a => a.limits(&resolved));
         Ok(Provider {
             name: name.to_string(),
-            kind: settings.kind,
-            endpoint: mask_endpoint(&settings.endpoint),
+            kind: resolved.kind,
+            endpoint: mask_endpoint(&resolved.endpoint),
             limits,
-            settings: settings.clone(),
+            settings: resolved,
             http,
             api,
             languages: tokio::sync::OnceCell::new(),
@@ -310,12 +480,24 @@ impl Provider {
         self.limits
     }
 
+    /// What the service is.
+    #[must_use]
+    pub fn about(&self) -> About {
+        dispatch!(&self.api, a => a.about())
+    }
+
     /// Options that change the translation, for the cache key: the API's fixed
     /// options (`format=text`, `mt=1`) and the language-code map when one is set.
     /// Never the key or the e-mail.
     #[must_use]
     pub fn cache_options(&self) -> String {
         cache_options(&self.settings)
+    }
+
+    /// How long until the quota is back, when the service's quota message says.
+    #[must_use]
+    pub fn quota_reset(&self, message: &str) -> Option<Duration> {
+        dispatch!(&self.api, a => a.quota_reset(message))
     }
 
     /// Translate `texts` (our language codes `from`, `to`) in one request.
@@ -335,8 +517,13 @@ impl Provider {
             return Ok(Vec::new());
         }
         let (from, to) = (self.code(from, false), self.code(to, true));
+        let sent = Sent {
+            from: &from,
+            to: &to,
+            texts,
+        };
         let http = &self.http;
-        dispatch!(&self.api, a => a.translate(http, &from, &to, texts).await)
+        dispatch!(&self.api, a => send(a, http, &sent).await)
     }
 
     /// The provider's code for one of our language codes: the config's `languages`
@@ -345,8 +532,15 @@ impl Provider {
     pub fn code(&self, ours: &str, target: bool) -> String {
         match self.settings.languages.get(ours) {
             Some(theirs) => theirs.clone(),
-            None => self.api.code(ours, target),
+            None => dispatch!(&self.api, a => a.code(ours, target)),
         }
+    }
+
+    /// Whether [`Provider::check_pair`] makes a request (the first time): the service
+    /// has a languages endpoint to ask.
+    #[must_use]
+    pub fn checks_pairs_online(&self) -> bool {
+        self.languages.get().is_none() && dispatch!(&self.api, a => a.asks_languages())
     }
 
     /// Fail before any text is sent when the provider does not translate
@@ -468,11 +662,15 @@ impl Http {
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers(), SystemTime::now());
         let body = self.read_capped(response, MAX_REPLY_BYTES).await?;
-        Ok(Reply {
+        let reply = Reply {
             status,
             retry_after,
             body,
-        })
+        };
+        match blocked(self, &reply) {
+            Some(e) => Err(e),
+            None => Ok(reply),
+        }
     }
 
     /// The body as text (invalid UTF-8 replaced), read chunk by chunk after
@@ -524,66 +722,117 @@ impl Http {
         }
     }
 
-    /// A server-supplied or error text made safe for a message: no key, one line,
-    /// bounded length.
+    /// A server-supplied or error text made safe for a message: no key (neither as
+    /// is nor percent-encoded as a query string carries it), one line, bounded
+    /// length.
     fn scrub(&self, text: &str) -> String {
         let mut s: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if let Some(k) = &self.key {
             s = s.replace(k.expose(), "****");
+            let encoded: String =
+                url::form_urlencoded::byte_serialize(k.expose().as_bytes()).collect();
+            if !encoded.is_empty() {
+                s = s.replace(&encoded, "****");
+            }
         }
         if s.chars().count() > MAX_MESSAGE_CHARS {
             s = s.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
         }
         s
     }
+
+    /// The first characters of a body that is not what was expected, for a
+    /// `Malformed` message. Scrubbed before cutting: a key cut in half would no
+    /// longer be recognised.
+    fn excerpt(&self, body: &str) -> String {
+        self.scrub(body).chars().take(80).collect()
+    }
 }
 
-/// Entry points for the fuzz targets in `fuzz/`, not an API: each provider's
-/// `fuzz_reply(status, body, texts sent)` classifies one answer exactly as its
-/// `translate` does, with a client whose key is [`fuzz::KEY`](self::fuzz::KEY).
+/// Entry points for the fuzz targets in `fuzz/`, not an API: each service's answer
+/// classified exactly as [`Provider::translate`] classifies it (`fuzz::deepl(status,
+/// body, texts sent)`), with a client whose key is [`KEY`], texts sent from `ar` to
+/// the service's code for `en`.
 #[doc(hidden)]
 pub mod fuzz {
-    pub use super::apertium::fuzz_reply as apertium;
-    pub use super::azure::fuzz_reply as azure;
-    pub use super::deepl::fuzz_reply as deepl;
-    pub use super::google::fuzz_reply as google;
-    pub use super::libretranslate::fuzz_reply as libretranslate;
-    pub use super::mymemory::fuzz_reply as mymemory;
-    pub use super::openai::fuzz_reply as openai;
+    use super::{Api, ProviderError, Reply, Sent};
 
     /// The key the fuzzing clients hold: no message may ever contain it.
     pub const KEY: &str = "fuzz-key-0123456789abcdef";
 
-    /// The fuzzing client of provider `name` (its built-in settings with a local
-    /// endpoint and [`KEY`], built once and kept for the process) and `status` and
-    /// `body` as the answer it received.
-    pub(super) fn reply(
+    /// Classify `status` and `body` as the answer of the built-in service `name` to
+    /// a request carrying `texts`.
+    ///
+    /// # Panics
+    /// `name` is not a table of the built-in config.
+    pub fn reply(
         name: &'static str,
         status: u16,
         body: &str,
-    ) -> (&'static super::Http, super::Reply) {
-        static CLIENTS: std::sync::Mutex<
-            std::collections::BTreeMap<&'static str, &'static super::Http>,
-        > = std::sync::Mutex::new(std::collections::BTreeMap::new());
-        let http = *CLIENTS
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(name)
-            .or_insert_with(|| Box::leak(Box::new(http(name))));
-        let reply = super::Reply {
+        texts: &[String],
+    ) -> Result<Vec<String>, ProviderError> {
+        let (http, api) = client(name);
+        let reply = Reply {
             status,
             retry_after: None,
             body: body.to_owned(),
         };
-        (http, reply)
+        if let Some(e) = super::blocked(http, &reply) {
+            return Err(e);
+        }
+        let to = dispatch!(api, a => super::Service::code(a, "en", true));
+        let from = dispatch!(api, a => super::Service::code(a, "ar", false));
+        let sent = Sent {
+            from: &from,
+            to: &to,
+            texts,
+        };
+        dispatch!(api, a => super::Service::classify(a, http, &reply, &sent))
     }
 
-    /// The built-in settings of provider `name` with a local endpoint and [`KEY`].
-    fn http(name: &str) -> super::Http {
-        let mut settings = crate::config::Config::builtin().providers[name].clone();
-        settings.endpoint = "http://127.0.0.1:9".to_owned();
-        let key = Some(crate::secret::ApiKey::new(KEY));
-        super::Http::new(name, &settings, key).expect("the built-in settings are valid")
+    /// The fuzzing client of service `name` (its built-in settings with a local
+    /// endpoint and [`KEY`], built once and kept for the process).
+    fn client(name: &'static str) -> (&'static super::Http, &'static Api) {
+        type Clients =
+            std::collections::BTreeMap<&'static str, (&'static super::Http, &'static Api)>;
+        static CLIENTS: std::sync::Mutex<Clients> = std::sync::Mutex::new(Clients::new());
+        *CLIENTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(name)
+            .or_insert_with(|| {
+                let mut settings = crate::config::Config::builtin().providers[name].clone();
+                settings.endpoint = "http://127.0.0.1:9".to_owned();
+                let key = Some(crate::secret::ApiKey::new(KEY));
+                let http = super::Http::new(name, &settings, key)
+                    .expect("the built-in settings are valid");
+                (
+                    Box::leak(Box::new(http)),
+                    Box::leak(Box::new(Api::of(&settings))),
+                )
+            })
+    }
+
+    /// One named entry point per service, for the fuzz targets.
+    macro_rules! entry {
+        ($($f:ident => $name:literal),* $(,)?) => {$(
+            #[doc = concat!("`", $name, "`'s answer classified (see [`reply`]).")]
+            pub fn $f(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
+                reply($name, status, body, texts)
+            }
+        )*};
+    }
+
+    entry! {
+        apertium => "apertium",
+        azure => "azure",
+        deepl => "deepl",
+        edge => "edge",
+        google => "google",
+        google_web => "google-web",
+        libretranslate => "libretranslate",
+        mymemory => "mymemory",
+        openai => "openai",
     }
 }
 
@@ -593,6 +842,53 @@ struct Reply {
     status: u16,
     retry_after: Option<Duration>,
     body: String,
+}
+
+/// Words of the pages a service serves instead of an answer when it has decided that
+/// the traffic is automated: Google's "Sorry…" page ("Our systems have detected
+/// unusual traffic from your computer network", a `captcha-form`), Bing's and
+/// others' captcha pages. Compared case-insensitively.
+const BLOCK_PAGE_MARKERS: &[&str] = &[
+    "unusual traffic",
+    "automated queries",
+    "captcha",
+    "<title>sorry",
+    "/sorry/index",
+];
+
+/// The [`ProviderError::Blocked`] an answer means, whatever its status and whichever
+/// service sent it: a captcha or "unusual traffic" HTML page where JSON was
+/// expected, or a JSON `ShowCaptcha: true` (Bing's and Edge's throttling answer).
+fn blocked(http: &Http, reply: &Reply) -> Option<ProviderError> {
+    let body = reply.body.trim_start();
+    let head: String = body.chars().take(4096).collect::<String>().to_lowercase();
+    let html = head.starts_with('<') || head.contains("<html");
+    if html && BLOCK_PAGE_MARKERS.iter().any(|m| head.contains(m)) {
+        let title = head
+            .split_once("<title>")
+            .and_then(|(_, t)| t.split_once("</title>"))
+            .map_or("a captcha page", |(t, _)| t.trim());
+        return Some(ProviderError::Blocked(http.scrub(&format!(
+            "HTTP {} with a page saying the traffic looks automated (\"{title}\") instead of a translation",
+            reply.status
+        ))));
+    }
+    let captcha = (body.starts_with('{'))
+        .then(|| serde_json::from_str::<serde_json::Value>(body).ok())
+        .flatten()
+        .and_then(|v| {
+            v.as_object()?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("showcaptcha"))
+                .map(|(_, v)| v.as_bool() == Some(true))
+        })
+        .unwrap_or(false);
+    captcha.then(|| {
+        ProviderError::Blocked(format!(
+            "HTTP {} asking for a captcha (ShowCaptcha) instead of a translation",
+            reply.status
+        ))
+    })
 }
 
 /// A reqwest error and its sources, joined with `: `.
@@ -732,6 +1028,49 @@ mod tests {
         );
     }
 
+    /// Captcha pages and `ShowCaptcha` are blocks whatever the status; other HTML
+    /// (a proxy's error page) and JSON are left to the service's classifier.
+    #[test]
+    fn block_pages_are_recognised_whatever_the_status() {
+        let settings = crate::config::Config::builtin().providers["libretranslate"].clone();
+        let http = Http::new("t", &settings, None).unwrap();
+        let sorry = "<html><head><title>Sorry...</title></head><body><div>Our systems have detected unusual traffic from your computer network.</div><form id=\"captcha-form\"></form></body></html>";
+        let cases = [
+            (429, sorry, true),
+            (200, sorry, true),
+            (503, sorry, true),
+            (
+                200,
+                "<!DOCTYPE html><html><body>Please solve this CAPTCHA</body></html>",
+                true,
+            ),
+            (200, r#"{"StatusCode":429,"ShowCaptcha":true}"#, true),
+            (429, r#"{"statusCode":429,"showCaptcha":true}"#, true),
+            (200, r#"{"ShowCaptcha":false}"#, false),
+            (502, "<html><body>Bad Gateway</body></html>", false),
+            (200, r#"["unusual traffic"]"#, false),
+            (200, r#"[{"translations":[{"text":"captcha"}]}]"#, false),
+        ];
+        for (status, body, expected) in cases {
+            let reply = Reply {
+                status,
+                retry_after: None,
+                body: body.to_owned(),
+            };
+            let got = blocked(&http, &reply);
+            assert_eq!(got.is_some(), expected, "{status} {body}: {got:?}");
+        }
+        let reply = Reply {
+            status: 429,
+            retry_after: None,
+            body: sorry.to_owned(),
+        };
+        assert_eq!(
+            blocked(&http, &reply).unwrap().to_string(),
+            "blocked: HTTP 429 with a page saying the traffic looks automated (\"sorry...\") instead of a translation"
+        );
+    }
+
     #[test]
     fn error_field_is_extracted() {
         assert_eq!(
@@ -742,5 +1081,32 @@ mod tests {
             error_message("<html>bad gateway</html>"),
             "<html>bad gateway</html>"
         );
+    }
+
+    /// The facts `translate providers`, the chain and the dry-run plan read, per
+    /// built-in service. Edit on purpose.
+    #[test]
+    fn about_every_service() {
+        let config = crate::config::Config::builtin();
+        let mut table = String::new();
+        for (name, settings) in &config.providers {
+            let a = about(settings);
+            table.push_str(&format!(
+                "{name}: unofficial={} key={:?} allowance={:?}\n",
+                a.unofficial, a.key, a.allowance
+            ));
+        }
+        let expected = "\
+apertium: unofficial=false key=Optional allowance=Unmetered
+azure: unofficial=false key=Required allowance=Monthly(2000000)
+deepl: unofficial=false key=Required allowance=Monthly(500000)
+edge: unofficial=true key=NotUsed allowance=Unknown
+google: unofficial=false key=Required allowance=Monthly(500000)
+google-web: unofficial=true key=NotUsed allowance=Unknown
+libretranslate: unofficial=false key=SelfHosted allowance=Unmetered
+mymemory: unofficial=false key=Optional allowance=Daily(5000)
+openai: unofficial=false key=SelfHosted allowance=Unknown
+";
+        assert_eq!(table, expected);
     }
 }

@@ -3,24 +3,42 @@
 //! Owns the query (`q`, `langpair=from|to`, `de=` when an e-mail is set, `key=` when
 //! a key is set), the 500-byte cap (a longer text is refused locally, never sent) and
 //! the classification of answers. MyMemory reports most failures **inside** the JSON
-//! body, often with HTTP 200 (PROVIDERS.md §5), so the body decides first:
-//! - `quotaFinished: true`, a `MYMEMORY WARNING…` text, or body `responseStatus` 429
-//!   → `QuotaExhausted`, whatever the HTTP status;
-//! - `QUERY LENGTH LIMIT EXCEEDED`, `INVALID LANGUAGE PAIR`, body `responseStatus` 403
-//!   → `BadRequest`;
+//! body, often with HTTP 200 (see docs/providers.md), so the body decides first:
+//! - `quotaFinished: true`, a text or details holding a quota warning
+//!   ([`QUOTA_WARNINGS`]: `MYMEMORY WARNING: YOU USED ALL AVAILABLE FREE
+//!   TRANSLATIONS FOR TODAY. NEXT AVAILABLE IN …`), or body `responseStatus` 429 →
+//!   `QuotaExhausted`, whatever the HTTP status; the warning's "NEXT AVAILABLE IN 10
+//!   HOURS 20 MINUTES" is read as the time until the quota is back;
+//! - a refusal in place of the translation ([`REFUSALS`]: `QUERY LENGTH LIMIT
+//!   EXCEEDED`, `INVALID LANGUAGE PAIR` …) or body `responseStatus` 403 →
+//!   `BadRequest`.
+//!
+//!   These texts arrive where the translation belongs, often with HTTP 200 and
+//!   `responseStatus` 200, so they are recognised anywhere in the text and in any
+//!   case: a warning must never be taken, or cached, as a translation;
 //! - HTTP 429 without a quota body → `RateLimited`; 5xx → `Transient`;
 //! - `responseStatus` may be a number or a string; anything not `200` is a failure.
 //!
 //! The key and the e-mail travel in the query string, so no message built here or in
 //! the transport layer contains the URL.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply};
+use super::{
+    About, Allowance, BatchLimits, Health, Http, KeyNeed, ProviderError, Reply, Sent, Service,
+};
 use crate::config::ProviderSettings;
 
 /// MyMemory's documented cap on `q`, in UTF-8 bytes.
 pub(super) const MAX_QUERY_BYTES: usize = 500;
+
+/// Characters a day without an e-mail, and with one (`de`), per MyMemory's usage
+/// limits page.
+pub(super) const DAILY_ANONYMOUS: u64 = 5_000;
+/// See [`DAILY_ANONYMOUS`].
+pub(super) const DAILY_WITH_EMAIL: u64 = 50_000;
 
 /// The MyMemory wire format.
 #[derive(Debug)]
@@ -31,8 +49,8 @@ pub(super) struct MyMemory {
     max_bytes: usize,
 }
 
-impl MyMemory {
-    pub(super) fn new(settings: &ProviderSettings) -> MyMemory {
+impl Service for MyMemory {
+    fn new(settings: &ProviderSettings) -> MyMemory {
         let configured = settings.max_bytes_per_text;
         MyMemory {
             email: (settings.email.as_deref().map(str::trim))
@@ -46,8 +64,21 @@ impl MyMemory {
         }
     }
 
+    /// Keyless; 5,000 characters a day, 50,000 with `email` set.
+    fn about(&self) -> About {
+        About {
+            unofficial: false,
+            key: KeyNeed::Optional,
+            allowance: Allowance::Daily(if self.email.is_some() {
+                DAILY_WITH_EMAIL
+            } else {
+                DAILY_ANONYMOUS
+            }),
+        }
+    }
+
     /// One text per request, at most 500 bytes, whatever the config says.
-    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
         BatchLimits {
             max_texts: 1,
             max_chars: settings.max_chars.min(self.max_bytes),
@@ -56,45 +87,26 @@ impl MyMemory {
     }
 
     /// Options that change the output: machine translation is on (the default).
-    pub(super) fn cache_options(&self) -> String {
+    fn cache_options(&self) -> String {
         "mt=1".to_string()
     }
 
     /// MyMemory takes ISO 639-1 or RFC 3066 codes as they are (`ar`, `fa`, `fa-IR`).
-    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
+    fn code(&self, ours: &str, _target: bool) -> String {
         ours.to_string()
     }
 
-    /// MyMemory has no languages endpoint; an unsupported pair comes back as an
-    /// in-body `INVALID LANGUAGE PAIR` error for the first text, classified
-    /// `BadRequest`.
-    pub(super) async fn languages(&self, _http: &Http) -> Result<Languages, ProviderError> {
-        Ok(Languages::Any)
-    }
-
-    /// MyMemory has no usage endpoint: one five-character translation (`hello`,
-    /// en → it) shows reachability and whether today's quota is already used up.
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let texts = ["hello".to_string()];
-        self.translate(http, "en", "it", &texts).await?;
-        Ok(Health {
-            detail: "GET /get (5 characters, en → it): answered; MyMemory does not report the remaining quota".into(),
-            quota: None,
-        })
-    }
-
-    /// One `GET /get` for the single text in `texts`.
-    pub(super) async fn translate(
+    /// One `GET /get` for the single text sent: `q`, `langpair`, `de` when an
+    /// e-mail is set, `key` when a key is set.
+    fn request(
         &self,
         http: &Http,
-        from: &str,
-        to: &str,
-        texts: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
-        let [text] = texts else {
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let [text] = sent.texts else {
             return Err(ProviderError::BadRequest(format!(
                 "MyMemory takes one text per request, got {}",
-                texts.len()
+                sent.texts.len()
             )));
         };
         if text.len() > self.max_bytes {
@@ -105,7 +117,7 @@ impl MyMemory {
             )));
         }
         let mut query: Vec<(&str, &str)> = Vec::with_capacity(4);
-        let langpair = format!("{from}|{to}");
+        let langpair = format!("{}|{}", sent.from, sent.to);
         query.push(("q", text));
         query.push(("langpair", &langpair));
         if let Some(email) = &self.email {
@@ -114,9 +126,51 @@ impl MyMemory {
         if let Some(key) = &http.key {
             query.push(("key", key.expose()));
         }
-        let request = http.client.get(http.url("get")).query(&query);
-        let reply = http.exchange(request).await?;
-        classify(http, &reply).map(|t| vec![t])
+        Ok(http.client.get(http.url("get")).query(&query))
+    }
+
+    fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        _sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError> {
+        classify(http, reply).map(|t| vec![t])
+    }
+
+    /// The warning's "NEXT AVAILABLE IN 10 HOURS 20 MINUTES 30 SECONDS".
+    fn quota_reset(&self, message: &str) -> Option<Duration> {
+        next_available(message)
+    }
+
+    /// Without `email`, the day is 5,000 characters; with one, 50,000.
+    fn quota_hint(&self, name: &str) -> Option<String> {
+        self.email.is_none().then(|| {
+            format!(
+                "set `email = \"you@example.org\"` in [providers.{name}]: MyMemory then allows \
+                 {} characters a day instead of {}",
+                thousands(DAILY_WITH_EMAIL),
+                thousands(DAILY_ANONYMOUS)
+            )
+        })
+    }
+
+    /// MyMemory has no usage endpoint: one five-character translation (`hello`,
+    /// en → it) shows reachability and whether today's quota is already used up.
+    /// (No languages endpoint either: an unsupported pair comes back as an in-body
+    /// `INVALID LANGUAGE PAIR` for the first text, classified `BadRequest`.)
+    async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let texts = ["hello".to_string()];
+        let sent = Sent {
+            from: "en",
+            to: "it",
+            texts: &texts,
+        };
+        super::send(self, http, &sent).await?;
+        Ok(Health {
+            detail: "GET /get (5 characters, en → it): answered; MyMemory does not report the remaining quota".into(),
+            quota: None,
+        })
     }
 }
 
@@ -203,8 +257,7 @@ impl<'a> Body<'a> {
 
     /// The daily quota is used up.
     fn is_quota(&self) -> bool {
-        let warns =
-            |s: Option<&str>| s.is_some_and(|s| s.trim_start().starts_with("MYMEMORY WARNING"));
+        let warns = |s: Option<&str>| s.is_some_and(|s| says(s, QUOTA_WARNINGS));
         self.quota_finished || warns(self.text) || warns(self.details) || self.status == Some(429)
     }
 
@@ -250,24 +303,167 @@ impl<'a> Body<'a> {
     }
 }
 
-/// In-body refusals that have been seen with `responseStatus` 200.
-fn is_refusal(text: &str) -> bool {
-    const REFUSALS: [&str; 3] = [
-        "QUERY LENGTH LIMIT EXCEEDED",
-        "INVALID LANGUAGE PAIR",
-        "NO QUERY SPECIFIED",
-    ];
-    let t = text.trim_start();
-    REFUSALS.iter().any(|r| t.starts_with(r))
+/// The quota warnings MyMemory puts where the translation belongs.
+const QUOTA_WARNINGS: &[&str] = &[
+    "MYMEMORY WARNING",
+    "YOU USED ALL AVAILABLE FREE TRANSLATIONS",
+];
+
+/// In-body refusals that have been seen in place of a translation, with
+/// `responseStatus` 200.
+const REFUSALS: &[&str] = &[
+    "QUERY LENGTH LIMIT EXCEEDED",
+    "INVALID LANGUAGE PAIR",
+    "NO QUERY SPECIFIED",
+    "PLEASE SELECT TWO DISTINCT LANGUAGES",
+];
+
+/// Whether `text` holds one of `markers`, in any case.
+fn says(text: &str, markers: &[&str]) -> bool {
+    let upper = text.to_uppercase();
+    markers.iter().any(|m| upper.contains(m))
 }
 
-/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does.
-#[doc(hidden)]
-pub fn fuzz_reply(
-    status: u16,
-    body: &str,
-    _texts: &[String],
-) -> Result<Vec<String>, ProviderError> {
-    let (http, reply) = super::fuzz::reply("mymemory", status, body);
-    classify(http, &reply).map(|t| vec![t])
+/// A refusal in place of the translation.
+fn is_refusal(text: &str) -> bool {
+    says(text, REFUSALS)
+}
+
+/// How long until the quota is back, from the warning's `NEXT AVAILABLE IN 10 HOURS
+/// 20 MINUTES 30 SECONDS` (any of the three parts may be missing).
+fn next_available(message: &str) -> Option<Duration> {
+    let upper = message.to_uppercase();
+    let (_, rest) = upper.split_once("NEXT AVAILABLE IN")?;
+    let mut secs = 0u64;
+    let mut found = false;
+    let mut words = rest.split_whitespace().peekable();
+    while let Some(word) = words.next() {
+        let Ok(n) = word.parse::<u64>() else { break };
+        let unit = match words.next().unwrap_or_default() {
+            u if u.starts_with("HOUR") => 3600,
+            u if u.starts_with("MINUTE") => 60,
+            u if u.starts_with("SECOND") => 1,
+            _ => break,
+        };
+        secs = secs.saturating_add(n.saturating_mul(unit));
+        found = true;
+    }
+    found.then(|| Duration::from_secs(secs))
+}
+
+/// `50,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(body: serde_json::Value) -> Result<String, ProviderError> {
+        let settings = crate::config::Config::builtin().providers["mymemory"].clone();
+        let http = Http::new("mymemory", &settings, None).unwrap();
+        let reply = Reply {
+            status: 200,
+            retry_after: None,
+            body: body.to_string(),
+        };
+        super::classify(&http, &reply)
+    }
+
+    fn ok(text: &str) -> serde_json::Value {
+        serde_json::json!({
+            "responseData": {"translatedText": text, "match": 1},
+            "quotaFinished": false, "responseDetails": "", "responseStatus": 200
+        })
+    }
+
+    /// Warnings and refusals in place of a translation, anywhere in the text and in
+    /// any case, are never a translation (they used to be caught only later, by the
+    /// pipeline's reply check).
+    #[test]
+    fn warnings_in_place_of_a_translation_are_not_translations() {
+        let warn = "MYMEMORY WARNING: YOU USED ALL AVAILABLE FREE TRANSLATIONS FOR TODAY. NEXT AVAILABLE IN 23 HOURS";
+        let cases = [
+            (warn, "QuotaExhausted"),
+            (
+                "  mymemory warning: you used all available free translations",
+                "QuotaExhausted",
+            ),
+            (
+                "Note: YOU USED ALL AVAILABLE FREE TRANSLATIONS FOR TODAY",
+                "QuotaExhausted",
+            ),
+            (
+                "QUERY LENGTH LIMIT EXCEEDED. MAX ALLOWED QUERY : 500 CHARS",
+                "BadRequest",
+            ),
+            ("'AR' INVALID LANGUAGE PAIR SPECIFIED", "BadRequest"),
+            ("PLEASE SELECT TWO DISTINCT LANGUAGES", "BadRequest"),
+            (
+                "NO QUERY SPECIFIED. EXAMPLE REQUEST: GET?Q=HELLO&LANGPAIR=EN|IT",
+                "BadRequest",
+            ),
+            ("Russia announced that it accepted a new ambassador", "Ok"),
+        ];
+        for (text, want) in cases {
+            let got = match classify(ok(text)) {
+                Ok(_) => "Ok".to_string(),
+                Err(e) => format!("{e:?}").split('(').next().unwrap().to_string(),
+            };
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn next_available_is_read_from_the_warning() {
+        let cases = [
+            (
+                "MYMEMORY WARNING: YOU USED ALL AVAILABLE FREE TRANSLATIONS FOR TODAY. NEXT AVAILABLE IN  10 HOURS 20 MINUTES 30 SECONDS VISIT HTTPS://MYMEMORY.TRANSLATED.NET/DOC/USAGELIMITS.PHP TO TRANSLATE MORE",
+                Some(37_230),
+            ),
+            (
+                "quota exhausted: MYMEMORY WARNING: … NEXT AVAILABLE IN 23 HOURS",
+                Some(82_800),
+            ),
+            ("NEXT AVAILABLE IN 1 HOUR 1 MINUTE 1 SECOND", Some(3_661)),
+            ("next available in 45 minutes", Some(2_700)),
+            (
+                "MYMEMORY WARNING: YOU USED ALL AVAILABLE FREE TRANSLATIONS FOR TODAY.",
+                None,
+            ),
+            ("NEXT AVAILABLE IN SOME HOURS", None),
+        ];
+        for (message, secs) in cases {
+            assert_eq!(
+                next_available(message),
+                secs.map(Duration::from_secs),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_quota_hint_is_for_a_missing_email_only() {
+        let mut settings = crate::config::Config::builtin().providers["mymemory"].clone();
+        let hint = MyMemory::new(&settings).quota_hint("mymemory").unwrap();
+        assert_eq!(
+            hint,
+            "set `email = \"you@example.org\"` in [providers.mymemory]: MyMemory then allows 50,000 characters a day instead of 5,000"
+        );
+        settings.email = Some("desk@example.org".into());
+        assert_eq!(MyMemory::new(&settings).quota_hint("mymemory"), None);
+        assert_eq!(
+            MyMemory::new(&settings).about().allowance,
+            Allowance::Daily(50_000)
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! OpenAI-compatible `POST {endpoint}/chat/completions`: OpenAI, Ollama, llama.cpp
-//! server and vLLM (PROVIDERS.md §7).
+//! server and vLLM.
 //!
 //! A chat model has no batch field, so a batch travels as **numbered items** in one
 //! user message, and the answer is parsed back into items:
@@ -49,7 +49,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{BatchLimits, Health, Http, Languages, ProviderError, Reply, error_message};
+use super::{
+    About, Allowance, BatchLimits, Health, Http, KeyNeed, ProviderError, Reply, Sent, Service,
+    error_message,
+};
 use crate::config::ProviderSettings;
 
 /// Version of the prompt and fixed request parameters; part of the cache key. Bump it
@@ -93,7 +96,7 @@ const END: &str = "END";
 #[cfg(test)]
 const FIXED_PARAMETERS: &str = "temperature=0;max_tokens=tokens_for;no seed";
 
-/// OpenAI's error `type`s and `code`s for a used-up balance (PROVIDERS.md §7): stop.
+/// OpenAI's error `type`s and `code`s for a used-up balance: stop.
 const QUOTA_CODES: &[&str] = &[
     "insufficient_quota",
     "billing_hard_limit_reached",
@@ -204,13 +207,22 @@ struct ModelEntry {
     id: String,
 }
 
-impl Openai {
-    pub(super) fn new(settings: &ProviderSettings) -> Openai {
+impl Service for Openai {
+    fn new(settings: &ProviderSettings) -> Openai {
         Openai {
             model: (settings.model.as_deref().map(str::trim))
                 .filter(|m| !m.is_empty())
                 .map(str::to_string),
             glossary: settings.glossary.clone(),
+        }
+    }
+
+    /// OpenAI bills tokens; local servers are free and need no key.
+    fn about(&self) -> About {
+        About {
+            unofficial: false,
+            key: KeyNeed::SelfHosted,
+            allowance: Allowance::Unknown,
         }
     }
 
@@ -222,12 +234,12 @@ impl Openai {
     /// is cut by Ollama (whose default context is small) and refused by vLLM, and a
     /// shorter item list is also easier for a small model to answer with the right
     /// count. A refused or miscounted batch is split by the pipeline anyway.
-    pub(super) fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
+    fn limits(&self, settings: &ProviderSettings) -> BatchLimits {
         BatchLimits::capped(settings, usize::MAX, usize::MAX)
     }
 
     /// `model=<model>;prompt=<PROMPT_VERSION>;glossary=<hash or empty>`.
-    pub(super) fn cache_options(&self) -> String {
+    fn cache_options(&self) -> String {
         format!(
             "model={};prompt={PROMPT_VERSION};glossary={}",
             self.model.as_deref().unwrap_or_default(),
@@ -235,43 +247,21 @@ impl Openai {
         )
     }
 
-    /// Our code: the prompt names the language in words ([`language_name`]).
-    pub(super) fn code(&self, ours: &str, _target: bool) -> String {
+    /// Our code: the prompt names the language in words ([`language_name`]). A chat
+    /// model translates between any languages it knows, so there is no languages
+    /// call.
+    fn code(&self, ours: &str, _target: bool) -> String {
         ours.to_string()
     }
 
-    /// A chat model translates between any languages it knows; nothing to ask.
-    pub(super) async fn languages(&self, _http: &Http) -> Result<Languages, ProviderError> {
-        Ok(Languages::Any)
-    }
-
-    /// `GET /models` (with the key: OpenAI refuses it without one): whether the
-    /// configured model is listed. A 404 is not fatal
-    /// (some gateways have no such endpoint): the server is reachable.
-    pub(super) async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
-        let reply = http
-            .exchange(authorized(http, http.client.get(http.url("models"))))
-            .await?;
-        let detail = match reply.status {
-            200 => self.models_detail(&reply.body)?,
-            404 => "reachable (GET /models: 404, this server does not list models)".into(),
-            _ => return self.classify(http, &reply, &[]).map(|_| Health::default()),
-        };
-        Ok(Health {
-            detail,
-            quota: None,
-        })
-    }
-
     /// One `POST /chat/completions` with every text as a numbered item.
-    pub(super) async fn translate(
+    fn request(
         &self,
         http: &Http,
-        from: &str,
-        to: &str,
-        texts: &[String],
-    ) -> Result<Vec<String>, ProviderError> {
-        let (from, to) = (language_name(from), language_name(to));
+        sent: &Sent<'_>,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let texts = sent.texts;
+        let (from, to) = (language_name(sent.from), language_name(sent.to));
         let system = system_prompt(&from, &to, &self.glossary);
         let user = user_message(&from, &to, texts);
         let body = Request {
@@ -290,12 +280,40 @@ impl Openai {
             ],
         };
         let request = http.client.post(http.url("chat/completions")).json(&body);
-        let reply = http.exchange(authorized(http, request)).await?;
-        self.classify(http, &reply, texts)
+        Ok(authorized(http, request))
     }
 
-    /// Turn one answer into translations or an error class (see the module table).
     fn classify(
+        &self,
+        http: &Http,
+        reply: &Reply,
+        sent: &Sent<'_>,
+    ) -> Result<Vec<String>, ProviderError> {
+        self.answer(http, reply, sent.texts)
+    }
+
+    /// `GET /models` (with the key: OpenAI refuses it without one): whether the
+    /// configured model is listed. A 404 is not fatal
+    /// (some gateways have no such endpoint): the server is reachable.
+    async fn health(&self, http: &Http) -> Result<Health, ProviderError> {
+        let reply = http
+            .exchange(authorized(http, http.client.get(http.url("models"))))
+            .await?;
+        let detail = match reply.status {
+            200 => self.models_detail(&reply.body)?,
+            404 => "reachable (GET /models: 404, this server does not list models)".into(),
+            _ => return self.answer(http, &reply, &[]).map(|_| Health::default()),
+        };
+        Ok(Health {
+            detail,
+            quota: None,
+        })
+    }
+}
+
+impl Openai {
+    /// Turn one answer into translations or an error class (see the module table).
+    fn answer(
         &self,
         http: &Http,
         reply: &Reply,
@@ -548,8 +566,10 @@ impl ApiError {
 fn parse(http: &Http, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
     let malformed = |what: String| ProviderError::Malformed(http.scrub(&what));
     let completion: Completion = serde_json::from_str(body).map_err(|e| {
-        let start: String = http.scrub(body).chars().take(80).collect();
-        malformed(format!("HTTP 200 without a chat completion ({e}): {start}"))
+        malformed(format!(
+            "HTTP 200 without a chat completion ({e}): {}",
+            http.excerpt(body)
+        ))
     })?;
     let Some(choice) = completion.choices.into_iter().next() else {
         return Err(malformed("a chat completion without choices".into()));
@@ -699,16 +719,6 @@ fn clean(text: &str, source: &str) -> String {
     } else {
         one_line(t)
     }
-}
-
-/// Fuzzing entry point (see [`super::fuzz`]): the answer classified as `translate` does, with the built-in model.
-#[doc(hidden)]
-pub fn fuzz_reply(status: u16, body: &str, texts: &[String]) -> Result<Vec<String>, ProviderError> {
-    let (http, reply) = super::fuzz::reply("openai", status, body);
-    static API: std::sync::LazyLock<Openai> = std::sync::LazyLock::new(|| {
-        Openai::new(&crate::config::Config::builtin().providers["openai"])
-    });
-    API.classify(http, &reply, texts)
 }
 
 #[cfg(test)]

@@ -28,7 +28,8 @@ pub struct Record<'a> {
     pub source: &'a str,
     /// Translation, `null` when untranslated.
     pub target: Option<&'a str>,
-    /// Provider name.
+    /// The provider (config table name) that translated this row; the chain's first
+    /// for a row without a machine translation.
     pub provider: &'a str,
     /// Served from the cache.
     pub cached: bool,
@@ -50,7 +51,7 @@ impl<'a> Record<'a> {
             tgt_lang: &doc.tgt_lang,
             source: &row.source,
             target: row.target.as_deref(),
-            provider: &doc.provider,
+            provider: doc.provider.of_row(row.index),
             cached: row.cached,
             flags: &row.flags,
             sentences: &row.sentences,

@@ -1,4 +1,4 @@
-//! A local emulator of Apertium APY (PROVIDERS.md §6, checked against APY 0.11.7),
+//! A local emulator of Apertium APY (checked against APY 0.11.7),
 //! in the style of [`super::emulator`]: a [`Server`] (axum on `127.0.0.1:0`, scripted
 //! behaviours, a request log) speaking the [`Apertium`] protocol.
 //!

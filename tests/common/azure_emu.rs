@@ -1,4 +1,4 @@
-//! A local emulator of Azure AI Translator v3 (PROVIDERS.md §4), in the style of
+//! A local emulator of Azure AI Translator v3, in the style of
 //! [`super::emulator`]: a [`Server`] (axum on `127.0.0.1:0`, scripted behaviours, a
 //! request log) speaking the [`Azure`] protocol.
 //!

@@ -1,4 +1,4 @@
-//! A local emulator of the DeepL API v2, following `../shared/PROVIDERS.md` §2.
+//! A local emulator of the DeepL API v2, following its documented wire format.
 //!
 //! An axum server on `127.0.0.1:0` speaking:
 //! - `POST /v2/translate`, JSON `{"text": [...], "target_lang", "source_lang"?, …}`

@@ -1,4 +1,5 @@
-//! Local emulators of the translation APIs, following `../shared/PROVIDERS.md`.
+//! Local emulators of LibreTranslate and MyMemory, following their documented wire
+//! formats (see docs/providers.md).
 //!
 //! One [`Emulator`] is an axum server on `127.0.0.1:0` speaking one API:
 //! - [`Api::LibreTranslate`]: `POST /translate` (JSON or form; `q` string or array;
@@ -8,7 +9,10 @@
 //!   wrong), parameters and `--batch-limit`, then translation.
 //! - [`Api::MyMemory`]: `GET /get?q=&langpair=a|b[&de=][&key=]`, with errors inside
 //!   HTTP 200 bodies (`responseStatus` 403 for bad pairs and over-500-byte queries,
-//!   `quotaFinished` + `MYMEMORY WARNING…` for the daily quota).
+//!   `quotaFinished` + `MYMEMORY WARNING…` for the daily quota). With
+//!   [`Emulator::set_daily_limit`] it enforces MyMemory's day: 5,000 characters
+//!   anonymous, 50,000 for requests carrying an e-mail (`de`); a text that would go
+//!   past it gets the quota answer.
 //!
 //! The "translation" is [`fake_translate`]: a deterministic transliteration of
 //! Arabic and Persian letters into Latin letters, of similar length; Latin text comes
@@ -215,6 +219,16 @@ pub struct Settings {
     delay: Duration,
     bucket: Option<Bucket>,
     stats_endpoint: bool,
+    daily: Option<Daily>,
+}
+
+/// MyMemory's day: characters allowed without and with an e-mail, and used so far.
+struct Daily {
+    anonymous: u64,
+    with_email: u64,
+    used: u64,
+    /// Quota answers given.
+    refused: u64,
 }
 
 impl Emulator {
@@ -229,6 +243,7 @@ impl Emulator {
             delay: Duration::ZERO,
             bucket: None,
             stats_endpoint: false,
+            daily: None,
         };
         (wire, Behaviour::Normal, settings)
     }
@@ -280,6 +295,28 @@ impl Emulator {
     /// is then a 404 like any unknown path).
     pub fn serve_stats(&self, on: bool) {
         self.core().script().settings.stats_endpoint = on;
+    }
+
+    /// MyMemory: allow `anonymous` characters a day, `with_email` for requests that
+    /// carry `de`; a text that would go past the day gets the quota answer (HTTP 200,
+    /// `quotaFinished`, the `MYMEMORY WARNING`).
+    pub fn set_daily_limit(&self, anonymous: u64, with_email: u64) {
+        self.core().script().settings.daily = Some(Daily {
+            anonymous,
+            with_email,
+            used: 0,
+            refused: 0,
+        });
+    }
+
+    /// MyMemory: characters translated today under [`Emulator::set_daily_limit`].
+    pub fn characters_today(&self) -> u64 {
+        (self.core().script().settings.daily.as_ref()).map_or(0, |d| d.used)
+    }
+
+    /// MyMemory: quota answers given under [`Emulator::set_daily_limit`].
+    pub fn quota_answers(&self) -> u64 {
+        (self.core().script().settings.daily.as_ref()).map_or(0, |d| d.refused)
     }
 
     /// Counters of translate requests so far.
@@ -552,7 +589,7 @@ async fn lt_translate(s: &Core<Wire>, b: Behaviour, req: &Logged) -> Response {
         );
     }
     if source == "auto" {
-        // One detection for the whole batch, repeated (PROVIDERS.md §1).
+        // One detection for the whole batch, repeated.
         let detected = json!({"confidence": 90.0, "language": "ar"});
         let value = if batch {
             json!(vec![detected; q.len()])
@@ -606,6 +643,35 @@ fn mm_lang_ok(code: &str) -> bool {
             && parts.next().is_none())
 }
 
+/// MyMemory's quota answer: HTTP 200, `quotaFinished`, the warning as the text.
+fn mm_quota() -> Response {
+    mm_reply(
+        200,
+        mm_body(
+            Some(MYMEMORY_QUOTA_WARNING),
+            429,
+            MYMEMORY_QUOTA_WARNING,
+            true,
+        ),
+    )
+}
+
+/// Count `q` against the day when one is set; false when it would go past it.
+fn mm_within_day(s: &Core<Wire>, q: &str, email: bool) -> bool {
+    let mut script = s.script();
+    let Some(day) = script.settings.daily.as_mut() else {
+        return true;
+    };
+    let limit = if email { day.with_email } else { day.anonymous };
+    let chars = q.chars().count() as u64;
+    if day.used + chars > limit {
+        day.refused += 1;
+        return false;
+    }
+    day.used += chars;
+    true
+}
+
 async fn mm_get(s: &Core<Wire>, b: Behaviour, req: &Logged) -> Response {
     match &b {
         Behaviour::Hang => {
@@ -623,17 +689,7 @@ async fn mm_get(s: &Core<Wire>, b: Behaviour, req: &Logged) -> Response {
         Behaviour::Status { code, message } => {
             return mm_reply(*code, mm_body(None, *code, message, false));
         }
-        Behaviour::QuotaExhausted => {
-            return mm_reply(
-                200,
-                mm_body(
-                    Some(MYMEMORY_QUOTA_WARNING),
-                    429,
-                    MYMEMORY_QUOTA_WARNING,
-                    true,
-                ),
-            );
-        }
+        Behaviour::QuotaExhausted => return mm_quota(),
         Behaviour::QuotaExhaustedHttp429 => {
             return mm_reply(
                 429,
@@ -664,6 +720,9 @@ async fn mm_get(s: &Core<Wire>, b: Behaviour, req: &Logged) -> Response {
     }
     if q.len() > 500 {
         return mm_refusal("QUERY LENGTH LIMIT EXCEEDED. MAX ALLOWED QUERY : 500 CHARS");
+    }
+    if !mm_within_day(s, q, req.query_param("de").is_some()) {
+        return mm_quota();
     }
     match b {
         Behaviour::WrongCount => mm_reply(

@@ -1,5 +1,5 @@
-//! A local emulator of Google Cloud Translation Basic (v2), following
-//! `../shared/PROVIDERS.md` §3.
+//! A local emulator of Google Cloud Translation Basic (v2), following its
+//! documented wire format.
 //!
 //! An axum server on `127.0.0.1:0` speaking:
 //! - `POST /language/translate/v2?key=…`, JSON `{"q": [...] | "…", "target",

@@ -1,4 +1,4 @@
-//! A local emulator of an OpenAI-compatible server (PROVIDERS.md §7): OpenAI, Ollama,
+//! A local emulator of an OpenAI-compatible server: OpenAI, Ollama,
 //! llama.cpp and vLLM share its shapes.
 //!
 //! An [`OpenaiEmu`] is an axum server on `127.0.0.1:0` serving
