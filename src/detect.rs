@@ -4,15 +4,19 @@
 //! `en`, another ISO 639-1 code when the detector is confident, or `und`.
 //!
 //! - **Arabic-script text** (at least half of its letters) is decided by script
-//!   evidence, because statistical detectors confuse Arabic and Persian on short or
-//!   loan-word-heavy paragraphs. Letters only Persian uses (پ چ ژ گ, Persian kaf ک,
-//!   Farsi yeh ی, Persian digits) and frequent Persian-only words (است، این، را، از
-//!   ...) count for `fa`; letters only Arabic uses (ة ي ك ى, Arabic-Indic digits) and
-//!   Arabic-only function words (الذي، التي، في، هذا ...) count for `ar`. Words are
-//!   matched with ي/ك/ى folded to ی/ک, so Persian typed on an Arabic keyboard is still
-//!   recognised by its words. Letters only Urdu (ٹ ڈ ڑ ں ے ہ) or only Pashto
-//!   (ټ ډ ړ ږ ښ ګ ڼ ې ۍ) uses give `ur` / `ps`. On a tie `whatlang` decides, and
-//!   when it does not name an Arabic-script language the answer is `ar`.
+//!   evidence ([`evidence`]), because statistical detectors confuse Arabic and Persian
+//!   on short or loan-word-heavy paragraphs. Letters only Persian uses (پ چ ژ گ,
+//!   Persian kaf ک, Farsi yeh ی, Persian digits) and frequent Persian-only words (است،
+//!   این، را، از، می ...) count for `fa`; teh marbuta ة and Arabic-only function words
+//!   (الذي، التي، في، هذا ...) count for `ar`. Arabic yeh, alef maksura and kaf
+//!   (ي ى ك) and Arabic-Indic digits are what a Persian writer on an Arabic keyboard
+//!   or in windows-1256 types too, so they count for `ar` only when nothing at all
+//!   speaks for Persian: Persian written with them is still `fa`. Words are matched
+//!   with ي/ك/ى folded to ی/ک. Urdu needs letters only Urdu uses (ٹ ڈ ڑ ں ے ۓ) and
+//!   Pashto letters only Pashto uses (ټ ډ ړ ږ ښ ګ ڼ ې ۍ), at 2% of the letters or
+//!   more; a statistical guess never makes a paragraph Urdu. On a tie `whatlang`
+//!   decides between Persian and Arabic, and the answer is `ar` unless it says
+//!   Persian.
 //! - **Other text** goes to `whatlang` and its answer is kept at a confidence of
 //!   [`MIN_CONFIDENCE`] or more. Short Latin fragments it cannot place (at most
 //!   [`SHORT_WORDS`] words, ASCII only: "Smiley face", "banquemisr", "AFP") are `en`:
@@ -152,8 +156,11 @@ fn is_arabic_script_lang(lang: &str) -> bool {
 
 /// Letters (and digits) used by one Arabic-script language and not by the others.
 const PERSIAN_CHARS: &str = "پچژگکی۰۱۲۳۴۵۶۷۸۹";
-const ARABIC_CHARS: &str = "ةيكى٠١٢٣٤٥٦٧٨٩";
-const URDU_CHARS: &str = "ٹڈڑںےۓہ";
+/// Only Arabic writes these.
+const ARABIC_CHARS: &str = "ة";
+/// Arabic's letters and digits, which Persian typed on an Arabic keyboard uses too.
+const ARABIC_KEYBOARD_CHARS: &str = "يكى٠١٢٣٤٥٦٧٨٩";
+const URDU_CHARS: &str = "ٹڈڑںےۓ";
 const PASHTO_CHARS: &str = "ټډړږښګڼېۍ";
 
 /// Frequent words of one language only, spelled with ی and ک (see [`fold_word`]).
@@ -202,15 +209,42 @@ fn fold_word(word: &str) -> String {
         .collect()
 }
 
+/// Evidence for Persian and for Arabic in an Arabic-script text: letters one of the
+/// two languages uses and the other does not, plus [`WORD_WEIGHT`] per frequent word
+/// of one language only. Arabic yeh, alef maksura and kaf are not evidence (Persian
+/// typed on an Arabic keyboard uses them); see the module doc.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// Persian-only letters and words.
+    pub persian: usize,
+    /// Arabic-only letters and words.
+    pub arabic: usize,
+    /// Letters of an Arabic keyboard (ي ى ك, Arabic-Indic digits): Arabic when
+    /// nothing speaks for Persian.
+    pub arabic_keyboard: usize,
+}
+
+/// The [`Evidence`] of a text.
+#[must_use]
+pub fn evidence(text: &str) -> Evidence {
+    let mut e = Evidence::default();
+    for c in text.chars().filter(|&c| is_arabic_script(c)) {
+        e.persian += usize::from(PERSIAN_CHARS.contains(c));
+        e.arabic += usize::from(ARABIC_CHARS.contains(c));
+        e.arabic_keyboard += usize::from(ARABIC_KEYBOARD_CHARS.contains(c));
+    }
+    let (fa_words, ar_words) = word_evidence(text);
+    e.persian += WORD_WEIGHT * fa_words;
+    e.arabic += WORD_WEIGHT * ar_words;
+    e
+}
+
 /// ar, fa, ur or ps for text that is mostly Arabic-script.
 fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
-    // One pass over the text for the four letter sets.
-    let (mut ps, mut ur, mut fa_letters, mut ar_letters) = (0, 0, 0, 0);
+    let (mut ps, mut ur) = (0, 0);
     for c in text.chars().filter(|&c| is_arabic_script(c)) {
         ps += usize::from(PASHTO_CHARS.contains(c));
         ur += usize::from(URDU_CHARS.contains(c));
-        fa_letters += usize::from(PERSIAN_CHARS.contains(c));
-        ar_letters += usize::from(ARABIC_CHARS.contains(c));
     }
     // Urdu and Pashto letters decide when they are 2 % of the letters or more.
     let marked = |n: usize| n > 0 && n * 50 >= arabic_letters;
@@ -220,10 +254,13 @@ fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
     if marked(ur) {
         return "ur";
     }
-    let (fa_words, ar_words) = word_evidence(text);
-    let fa = fa_letters + WORD_WEIGHT * fa_words;
-    let ar = ar_letters + WORD_WEIGHT * ar_words;
-    match fa.cmp(&ar) {
+    let e = evidence(text);
+    let arabic = if e.persian == 0 {
+        e.arabic + e.arabic_keyboard
+    } else {
+        e.arabic
+    };
+    match e.persian.cmp(&arabic) {
         std::cmp::Ordering::Greater => "fa",
         std::cmp::Ordering::Less => "ar",
         std::cmp::Ordering::Equal => whatlang_arabic_script(text),
@@ -244,11 +281,11 @@ fn word_evidence(text: &str) -> (usize, usize) {
     (fa, ar)
 }
 
-/// The tie-breaker: whatlang's Arabic-script answer, `ar` if it has none.
+/// The tie-breaker: whatlang's answer between Persian and Arabic, `ar` unless it
+/// says Persian (its Urdu guess on text without Urdu letters is no evidence).
 fn whatlang_arabic_script(text: &str) -> &'static str {
     match whatlang::detect_lang(text) {
         Some(Lang::Pes) => "fa",
-        Some(Lang::Urd) => "ur",
         _ => "ar",
     }
 }
@@ -315,6 +352,17 @@ mod tests {
         for lang in Lang::all() {
             assert_eq!(iso639_1(*lang).len(), 2, "{lang:?}");
         }
+    }
+
+    #[test]
+    fn arabic_keyboard_persian_is_persian_and_urdu_needs_its_letters() {
+        // Persian typed with Arabic yeh and kaf.
+        assert_eq!(detect("اين يك شبكه است كه كار مي كند"), "fa");
+        assert_eq!(detect("اين شبكه‌ها را مي‌بينيم"), "fa");
+        // Arabic with heh goal or a stray Urdu-looking guess is not Urdu.
+        assert_eq!(detect("هذا كتاب جميل في المكتبة"), "ar");
+        assert_eq!(detect("یہ ایک کتاب ہے اور وہ بڑی ہے"), "ur");
+        assert_eq!(detect("مدينة كبيرة"), "ar");
     }
 
     #[test]
