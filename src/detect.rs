@@ -5,14 +5,14 @@
 //!
 //! - **Arabic-script text** (at least half of its letters) is decided by script
 //!   evidence ([`evidence`]), because statistical detectors confuse Arabic and Persian
-//!   on short or loan-word-heavy paragraphs. Letters only Persian uses (پ چ ژ گ,
-//!   Persian kaf ک, Farsi yeh ی, Persian digits) and frequent Persian-only words (است،
-//!   این، را، از، می ...) count for `fa`; teh marbuta ة and Arabic-only function words
-//!   (الذي، التي، في، هذا ...) count for `ar`. Arabic yeh, alef maksura and kaf
-//!   (ي ى ك) and Arabic-Indic digits are what a Persian writer on an Arabic keyboard
-//!   or in windows-1256 types too, so they count for `ar` only when nothing at all
-//!   speaks for Persian: Persian written with them is still `fa`. Words are matched
-//!   with ي/ك/ى folded to ی/ک. Urdu needs letters only Urdu uses (ٹ ڈ ڑ ں ے ۓ) and
+//!   on short or loan-word-heavy paragraphs. Letters only Persian uses (پ چ ژ گ) and
+//!   frequent Persian-only words (است، این، را، از، می ...) count for `fa`; teh
+//!   marbuta ة and Arabic-only function words (الذي، التي، في، هذا ...) count for
+//!   `ar`. The yeh, kaf and digits of either keyboard (ي ى ك and Arabic-Indic digits;
+//!   ی ک and Persian digits) are what a Persian writer on an Arabic keyboard, or in
+//!   windows-1256, types too, and the other way round, so they decide only when no
+//!   letter or word above does: Persian written with ي/ك is still `fa`, Arabic
+//!   written with ی is still `ar`. Words are matched with ي/ك/ى folded to ی/ک. Urdu needs letters only Urdu uses (ٹ ڈ ڑ ں ے ۓ) and
 //!   Pashto letters only Pashto uses (ټ ډ ړ ږ ښ ګ ڼ ې ۍ), at 2% of the letters or
 //!   more; a statistical guess never makes a paragraph Urdu. On a tie `whatlang`
 //!   decides between Persian and Arabic, and the answer is `ar` unless it says
@@ -23,7 +23,10 @@
 //!   in Arabic and Persian press pages they are English UI strings, credits and brand
 //!   names, and `en` lets the pipeline treat them as already English rather than send
 //!   them. Longer text it cannot place is `und`.
-//! - Text without letters (digits, punctuation, dates) is `und`.
+//! - Text without letters (digits, punctuation, dates) is `und`, and so is a short
+//!   Arabic-script fragment (three words or fewer) with no evidence either way
+//!   (`قسمت الف`): the pipeline gives such a paragraph its document's language. A
+//!   document made only of those is decided by `whatlang` over their text.
 
 use whatlang::Lang;
 
@@ -68,10 +71,15 @@ pub fn document_language_of<'a>(detected: impl IntoIterator<Item = (&'a str, &'a
     let mut arabic_votes = Votes::default();
     let mut paragraph_votes = Votes::default();
     let (mut arabic, mut total) = (0, 0);
+    let mut all = String::new();
     for (text, lang) in detected {
         let letters = Letters::count(text);
         arabic += letters.arabic;
         total += letters.total;
+        if lang == "und" && letters.arabic > 0 {
+            all.push_str(text);
+            all.push(' ');
+        }
         if is_arabic_script_lang(lang) {
             arabic_votes.add(lang, letters.arabic);
         }
@@ -84,7 +92,13 @@ pub fn document_language_of<'a>(detected: impl IntoIterator<Item = (&'a str, &'a
     } else {
         paragraph_votes.winner()
     };
-    winner.unwrap_or_else(|| "und".to_owned())
+    winner.unwrap_or_else(|| {
+        if arabic * 2 > total {
+            whatlang_arabic_script(&all).to_owned()
+        } else {
+            "und".to_owned()
+        }
+    })
 }
 
 /// Letter counts of a text.
@@ -155,7 +169,10 @@ fn is_arabic_script_lang(lang: &str) -> bool {
 }
 
 /// Letters (and digits) used by one Arabic-script language and not by the others.
-const PERSIAN_CHARS: &str = "پچژگکی۰۱۲۳۴۵۶۷۸۹";
+/// Only Persian writes these.
+const PERSIAN_CHARS: &str = "پچژگۀ\u{0654}";
+/// Persian's yeh, kaf and digits, which Arabic typed on a Persian keyboard uses too.
+const PERSIAN_KEYBOARD_CHARS: &str = "کی۰۱۲۳۴۵۶۷۸۹";
 /// Only Arabic writes these.
 const ARABIC_CHARS: &str = "ة";
 /// Arabic's letters and digits, which Persian typed on an Arabic keyboard uses too.
@@ -219,8 +236,11 @@ pub struct Evidence {
     pub persian: usize,
     /// Arabic-only letters and words.
     pub arabic: usize,
+    /// Letters of a Persian keyboard (ی ک, Persian digits): Persian when nothing
+    /// else decides.
+    pub persian_keyboard: usize,
     /// Letters of an Arabic keyboard (ي ى ك, Arabic-Indic digits): Arabic when
-    /// nothing speaks for Persian.
+    /// nothing else decides.
     pub arabic_keyboard: usize,
 }
 
@@ -231,6 +251,7 @@ pub fn evidence(text: &str) -> Evidence {
     for c in text.chars().filter(|&c| is_arabic_script(c)) {
         e.persian += usize::from(PERSIAN_CHARS.contains(c));
         e.arabic += usize::from(ARABIC_CHARS.contains(c));
+        e.persian_keyboard += usize::from(PERSIAN_KEYBOARD_CHARS.contains(c));
         e.arabic_keyboard += usize::from(ARABIC_KEYBOARD_CHARS.contains(c));
     }
     let (fa_words, ar_words) = word_evidence(text);
@@ -255,12 +276,18 @@ fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
         return "ur";
     }
     let e = evidence(text);
-    let arabic = if e.persian == 0 {
-        e.arabic + e.arabic_keyboard
+    if e.persian + e.arabic + e.persian_keyboard + e.arabic_keyboard == 0
+        && text.split_whitespace().count() <= SHORT_WORDS
+    {
+        // `قسمت الف`: nothing to go on; the paragraph takes its document's language.
+        return "und";
+    }
+    let (persian, arabic) = if e.persian + e.arabic == 0 {
+        (e.persian_keyboard, e.arabic_keyboard)
     } else {
-        e.arabic
+        (e.persian, e.arabic)
     };
-    match e.persian.cmp(&arabic) {
+    match persian.cmp(&arabic) {
         std::cmp::Ordering::Greater => "fa",
         std::cmp::Ordering::Less => "ar",
         std::cmp::Ordering::Equal => whatlang_arabic_script(text),
@@ -363,6 +390,10 @@ mod tests {
         assert_eq!(detect("هذا كتاب جميل في المكتبة"), "ar");
         assert_eq!(detect("یہ ایک کتاب ہے اور وہ بڑی ہے"), "ur");
         assert_eq!(detect("مدينة كبيرة"), "ar");
+        // Arabic typed with Farsi yeh.
+        assert_eq!(detect("یهدف مشروع الخط إلى إحیاء تقالید الطباعة العربیة"), "ar");
+        assert_eq!(detect("روسیه و طالبان"), "fa");
+        assert_eq!(detect("روسيا تدعم طالبان"), "ar");
     }
 
     #[test]

@@ -4,9 +4,14 @@
 //! text. The root is the first of these that holds a fair share (a fifth or more) of
 //! the page's text: `article`, `[itemprop=articleBody]`, common content classes
 //! (`.entry-content`, `.article-body` ...), `main` / `[role=main]`; else `body`.
+//! On a page with none of these (a saved page without semantic markup), the root is
+//! `body` from the headline (first `h1`) on, when nothing before it is prose: what
+//! precedes the headline there is the site's masthead and menus.
 //! Inside it, page furniture is dropped (scripts, styles, navigation, headers,
 //! footers, asides, forms, embeds, hidden elements, and elements whose role, class
 //! or id marks them as share bars, menus, comments, breadcrumbs, related links, ads).
+//! A `header` holding prose (a paragraph of a dozen words or more) is an article's or
+//! section's own header, as HTML allows, and is kept.
 //!
 //! Every block element (`p`, `h1`–`h6`, `li`, `blockquote`, `figcaption`, `pre`,
 //! `tr`, `div` ...) is a paragraph of its own, paragraphs are separated by a blank
@@ -155,7 +160,7 @@ pub fn extract_text(html: &str) -> String {
     let doc = Html::parse_document(&html);
     let page = paragraphs(page_root(&doc));
     let page_len = text_len(&page);
-    let mut paras = best_root(&doc, page_len).unwrap_or(page);
+    let mut paras = best_root(&doc, page_len).unwrap_or_else(|| after_headline(&doc, page));
     if let Some(headline) = headline(&doc)
         && !paras.iter().any(|p| p.contains(&headline))
     {
@@ -352,6 +357,41 @@ fn best_root(doc: &Html, page_len: usize) -> Option<Vec<String>> {
     })
 }
 
+/// Below `body` (no article root found): the page from its headline (first `h1`) on.
+/// What comes before it on such a page is the site's masthead and menus, as long as
+/// it holds no prose (no paragraph of [`PROSE_MIN_WORDS`] words or more).
+fn after_headline(doc: &Html, page: Vec<String>) -> Vec<String> {
+    let selector = Selector::parse("h1").expect("valid selector");
+    let Some(h1) = doc
+        .select(&selector)
+        .map(|el| collapse(&el.text().collect::<String>()))
+        .find(|t| !t.is_empty())
+    else {
+        return page;
+    };
+    match page.iter().position(|p| *p == h1) {
+        Some(at) if page[..at].iter().all(|p| p.split_whitespace().count() < PROSE_MIN_WORDS) => {
+            page[at..].to_vec()
+        }
+        _ => page,
+    }
+}
+
+/// A paragraph this long is prose, not a menu item.
+const PROSE_MIN_WORDS: usize = 12;
+
+/// Whether a `header` element is an article's own header holding prose (HTML allows
+/// a header in any section), rather than a site banner: it has a `p` of
+/// [`PROSE_MIN_WORDS`] words or more.
+fn is_prose_header(node: NodeRef<'_, Node>) -> bool {
+    node.descendants().any(|d| {
+        d.value().as_element().is_some_and(|e| e.name() == "p")
+            && ElementRef::wrap(d).is_some_and(|p| {
+                p.text().flat_map(str::split_whitespace).count() >= PROSE_MIN_WORDS
+            })
+    })
+}
+
 /// Characters in a list of paragraphs.
 fn text_len(paras: &[String]) -> usize {
     paras.iter().map(|p| p.chars().count()).sum()
@@ -408,7 +448,11 @@ fn paragraphs(root: ElementRef<'_>) -> Vec<String> {
     for edge in root.traverse() {
         match edge {
             Edge::Open(node) if skip.is_none() => {
-                if node.id() != root.id() && node.value().as_element().is_some_and(is_dropped) {
+                if node.id() != root.id()
+                    && node.value().as_element().is_some_and(is_dropped)
+                    && !(node.value().as_element().is_some_and(|e| e.name() == "header")
+                        && is_prose_header(node))
+                {
                     skip = Some(node.id());
                 } else {
                     out.open(node);

@@ -41,6 +41,14 @@ const WIDGET_MEMBER_MAX_WORDS: usize = 3;
 const NOTICE_MAX_WORDS: usize = 25;
 /// Section labels are one or a few words.
 const SECTION_LABEL_MAX_WORDS: usize = 4;
+/// Bylines are a label and a name or two.
+const BYLINE_MAX_WORDS: usize = 8;
+/// Items of a `|`-separated link bar are this short.
+const LINK_BAR_ITEM_MAX_WORDS: usize = 6;
+/// Tag lists: this many short lines or more after the last body paragraph.
+const TAG_LIST_MIN_LINES: usize = 2;
+/// A tag is one to three words.
+const TAG_MAX_WORDS: usize = 3;
 /// How far back from the end a photo credit may open.
 const CREDIT_WINDOW_CHARS: usize = 40;
 
@@ -51,7 +59,9 @@ pub fn classify(paras: &[Para]) -> Vec<Kind> {
     let mut kinds: Vec<Kind> = paras.iter().map(|p| on_its_own(p, arabic_page)).collect();
     settle_questions(paras, &mut kinds);
     section_labels_at_top(paras, &mut kinds);
+    bylines_under_title(paras, &mut kinds);
     furniture_at_bottom(paras, &mut kinds);
+    tag_lists(paras, &mut kinds);
     widget_members(paras, &mut kinds);
     mark_duplicates(paras, &mut kinds);
     kinds
@@ -61,7 +71,7 @@ pub fn classify(paras: &[Para]) -> Vec<Kind> {
 
 fn on_its_own(p: &Para, arabic_page: bool) -> Kind {
     let t = p.text.as_str();
-    if is_machinery(t) || is_furniture(p, arabic_page) {
+    if p.markup || is_machinery(t) || is_furniture(p, arabic_page) {
         Kind::Boilerplate
     } else if is_caption(t) {
         Kind::Caption
@@ -76,7 +86,27 @@ fn on_its_own(p: &Para, arabic_page: bool) -> Kind {
 
 /// Not prose at all: no letters, script code, copyright notices.
 fn is_machinery(t: &str) -> bool {
-    !t.chars().any(crate::detect::is_letter) || looks_like_code(t) || is_copyright(t)
+    !t.chars().any(crate::detect::is_letter)
+        || looks_like_code(t)
+        || is_copyright(t)
+        || is_markdown_markup(t)
+}
+
+/// Markdown that is markup, not text: a link reference definition
+/// (`[1]: http://… "title"`), a setext underline or a rule (`====`, `----`, `***`).
+fn is_markdown_markup(t: &str) -> bool {
+    let t = t.trim();
+    let link_definition = t.starts_with('[')
+        && t.split_once("]:").is_some_and(|(label, rest)| {
+            !label.contains(']') && rest.trim_start().split_whitespace().next().is_some_and(is_url)
+        });
+    let rule = t.len() >= 3 && t.chars().all(|c| matches!(c, '=' | '-' | '*' | '_' | ' '));
+    link_definition || rule
+}
+
+fn is_url(w: &str) -> bool {
+    let w = w.trim_matches(|c| c == '<' || c == '>');
+    w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.")
 }
 
 /// Longest paragraph the furniture tests look at: widgets, share bars, tag lists,
@@ -93,6 +123,10 @@ fn is_furniture(p: &Para, arabic_page: bool) -> bool {
     let words = letter_words(t);
     let bare = !ends_with_sentence_punct(t);
     is_calendar_line(t)
+        || is_dateline(&words, t)
+        || is_byline(&words, t)
+        || is_link_bar(t)
+        || is_site_notice(&words)
         || made_of(&words, &FURNITURE)
         || made_of(&words, &WIDGETS)
         || is_share_bar(&words)
@@ -149,6 +183,42 @@ fn is_calendar_line(t: &str) -> bool {
             .all(|w| is_number(w) || CALENDAR.contains(&fold(w)))
 }
 
+/// A date line with its labels: `الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00
+/// (GMT+0400)`, `Updated: 3 May 2025`, `تاریخ انتشار: ۱۴ فروردین ۱۴۰۳`: only numbers,
+/// calendar words and publishing labels, with a number.
+fn is_dateline(words: &[String], t: &str) -> bool {
+    t.split_whitespace().any(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).chars().any(|c| c.is_numeric()))
+        && words.iter().any(|w| DATELINE.contains(w))
+        && words
+            .iter()
+            .all(|w| DATELINE.contains(w) || CALENDAR.contains(w) || w.chars().count() == 1)
+}
+
+/// A byline: a writer's or translator's label opening a short line (`بقلم: …`,
+/// `كتب - …`, `نویسنده: …`, `By …`).
+fn is_byline(words: &[String], t: &str) -> bool {
+    word_count(t) <= BYLINE_MAX_WORDS
+        && !ends_with_sentence_punct(t)
+        && words.first().is_some_and(|w| BYLINE.contains(w))
+}
+
+/// A row of links separated by `|` (a menu or a footer): two separators or more and
+/// every item a few words.
+fn is_link_bar(t: &str) -> bool {
+    let items: Vec<&str> = t.split('|').map(str::trim).collect();
+    items.len() >= 3
+        && items
+            .iter()
+            .all(|i| word_count(i) <= LINK_BAR_ITEM_MAX_WORDS)
+}
+
+/// A site's notice about comments, privacy or the views of readers: a paragraph
+/// naming two of those things, or a disclaimer of the site's views.
+fn is_site_notice(words: &[String]) -> bool {
+    let named = SITE_NOTICE.iter().filter(|p| contains_phrase(words, std::slice::from_ref(p))).count();
+    named >= 2 || contains_phrase(words, &DISCLAIMER)
+}
+
 /// Digits with date/time separators: `1446`, `22:56`, `24/11/2024`, `۱۴۰۳`.
 fn is_number(w: &str) -> bool {
     w.chars().any(char::is_numeric) && w.chars().all(|c| c.is_numeric() || ":/.-".contains(c))
@@ -181,7 +251,7 @@ fn is_caption(t: &str) -> bool {
 
 /// Ends with a bracketed or quoted agency/photo credit: `(أ.ف.ب)`, `” أ.ب”أ )`,
 /// `(رويترز)`, `(Getty Images)`.
-fn ends_with_credit(t: &str) -> bool {
+pub(crate) fn ends_with_credit(t: &str) -> bool {
     let t = t.trim_end();
     if !t.chars().next_back().is_some_and(is_closer) {
         return false;
@@ -263,6 +333,45 @@ fn is_section_word(w: &str) -> bool {
         .unwrap_or(w);
     let bare = bare.strip_prefix("ال").unwrap_or(bare);
     SECTIONS.contains(w) || SECTIONS.contains(bare)
+}
+
+/// Between the title and the first body paragraph, a line of one to three words
+/// without punctuation (an author's name alone), or a place and an agency
+/// (`دمشق (CNN)`, `طهران - ایرنا`), is a byline or dateline, not a heading.
+fn bylines_under_title(paras: &[Para], kinds: &mut [Kind]) {
+    let Some(first_text) = kinds.iter().position(|&k| k == Kind::Text) else {
+        return;
+    };
+    let Some(title) = kinds[..first_text].iter().position(|&k| k == Kind::Heading) else {
+        return;
+    };
+    for i in title + 1..first_text {
+        let t = paras[i].text.as_str();
+        if kinds[i] != Kind::Heading || ends_with_sentence_punct(t) || t.ends_with(':') {
+            continue;
+        }
+        let words = letter_words(t);
+        let name_alone = (2..=TAG_MAX_WORDS).contains(&words.len()) && !t.contains(['?', '؟', '«', '"']);
+        let agency = words.len() <= SECTION_LABEL_MAX_WORDS + 1 && words.iter().any(|w| CREDITS.contains(w));
+        if name_alone || agency {
+            kinds[i] = Kind::Boilerplate;
+        }
+    }
+}
+
+/// Several short lines in a row after the last body paragraph (even punctuated
+/// ones: `تگ‌ها: ایران،`) are a tag list.
+fn tag_lists(paras: &[Para], kinds: &mut [Kind]) {
+    let Some(last_text) = kinds.iter().rposition(|&k| k == Kind::Text) else {
+        return;
+    };
+    let short = |i: usize| kinds[i].is_content() && (1..=TAG_MAX_WORDS).contains(&letter_words(&paras[i].text).len());
+    let run: Vec<usize> = (last_text + 1..kinds.len()).filter(|&i| short(i)).collect();
+    if run.len() >= TAG_LIST_MIN_LINES && run.len() + last_text + 1 == kinds.len() {
+        for i in run {
+            kinds[i] = Kind::Boilerplate;
+        }
+    }
 }
 
 /// After the last body paragraph, unpunctuated heading-shaped lines head nothing:
@@ -414,11 +523,45 @@ static FURNITURE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
     "ادامه مطلب", "بیشتر بخوانید", "صفحه اصلی",
 ]));
 
+/// Labels of date lines (published, updated).
+#[rustfmt::skip]
+static DATELINE: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "تحديث", "التحديث", "نشر", "النشر", "تاريخ", "بتاريخ", "منشور", "محدث",
+    "انتشار", "بروزرسانی", "بهروزرسانی", "تاریخ", "منتشر", "شده", "آخرین",
+    "updated", "published", "posted", "last", "update", "on", "at",
+]));
+
+/// Labels that open a byline.
+#[rustfmt::skip]
+static BYLINE: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "بقلم", "كتب", "كتبت", "كتبه", "إعداد", "اعداد", "تحرير", "ترجمة", "بواسطة", "المحرر",
+    "نویسنده", "نوشته", "گزارش", "گزارشگر", "خبرنگار", "مترجم", "ترجمه", "به‌قلم",
+    "by", "author", "written", "reporter",
+]));
+
+/// What a site's notice names: comments, privacy, terms of use.
+#[rustfmt::skip]
+static SITE_NOTICE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "التعليقات", "تعليقك", "تعليقات", "سياسة الخصوصية", "شروط الاستخدام", "شروط استخدام",
+    "إرشادات الاستخدام", "قواعد النشر",
+    "نظرات", "دیدگاه", "حریم خصوصی", "قوانین", "شرایط استفاده",
+    "comments", "privacy policy", "terms of use", "terms of service",
+]));
+
+/// A site disclaiming the views of its readers or writers.
+#[rustfmt::skip]
+static DISCLAIMER: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "لا تعبر عن رأي", "لا تعبر بالضرورة عن", "الآراء الواردة", "لا يعبر عن رأي",
+    "منعکس کننده دیدگاه", "لزوما بیانگر", "بیانگر دیدگاه",
+    "do not necessarily reflect", "does not necessarily reflect",
+]));
+
 /// Widget titles (weather, markets, prayer times, most-read boxes).
 #[rustfmt::skip]
 static WIDGETS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
     "مواقيت الصلاة", "أوقات الصلاة", "حالة الطقس", "الطقس", "أسواق عالمية", "أسعار العملات",
-    "الأكثر قراءة", "الأكثر مشاهدة", "الأكثر تداولا",
+    "الأكثر قراءة", "الأكثر مشاهدة", "الأكثر تداولا", "الأكثر تصفحا", "الأكثر تعليقا",
+    "الأكثر شعبية", "پربیننده‌ترین", "پربحث‌ترین",
     "اوقات شرعی", "پربازدیدترین", "most read", "most popular", "weather",
 ]));
 
@@ -532,6 +675,7 @@ mod tests {
             .map(|t| Para {
                 text: (*t).to_owned(),
                 columns: false,
+                markup: false,
             })
             .collect();
         classify(&paras)

@@ -12,6 +12,22 @@
 //!   across blank lines (broken copies insert them mid-sentence). Short unpunctuated
 //!   lines (headlines, mastheads) never reach the width, so they stay alone.
 //!
+//! In either layout a line that does not end a sentence is also joined to the line
+//! right after it (no blank line between) when the break is plainly inside a
+//! sentence: the next line opens with a lowercase Latin letter or with clause
+//! punctuation (`،` `,` `؛` `)`), the line ends with clause punctuation or a word
+//! that cannot end a sentence (a preposition or conjunction: `في`, `من`, `و`, `از`,
+//! `به`, `که` …), or the line is at least half as long as the document's long lines
+//! (its 90th percentile width), which headings and captions are not. Never joined:
+//! a line ending with `. ! ? ؟ … ۔ :`, a heading (`#`), a list item (`-`, `*`, `•`,
+//! `1.`), a line ending with a photo credit, and Markdown markup.
+//!
+//! **Markdown markup** is kept in one paragraph per block and flagged, so that
+//! classification marks it as not to be sent: front matter (`---` … `---` at the
+//! top), fenced code blocks with their info strings (```` ```js header="…" ````, `~~~`),
+//! HTML blocks (a line opening with a tag, to the next blank line) and git
+//! merge-conflict markers (`<<<<<<<`, `|||||||`, `=======`, `>>>>>>>`).
+//!
 //! Whitespace inside a paragraph is collapsed (NBSP runs included); nothing but
 //! whitespace is ever removed, so every other character survives in order.
 
@@ -25,6 +41,9 @@ pub struct Para {
     /// A source line had a wide gap (3+ whitespace characters) between words: a row
     /// of side-by-side labels (a UI bar), not prose.
     pub columns: bool,
+    /// Markdown markup (front matter, a fenced code block, an HTML block, a merge
+    /// conflict marker): kept, never sent.
+    pub markup: bool,
 }
 
 /// A share of lines, as a fraction of all non-blank lines.
@@ -38,22 +57,161 @@ const BAND_TOP: f64 = 1.15;
 const OVERLONG: f64 = 1.25;
 /// Too few lines say nothing about a layout.
 const MIN_LINES_FOR_WRAP: usize = 3;
+/// A line at least this share of the document's long-line width runs on into the
+/// line right after it when it does not end a sentence.
+const RUN_ON_LENGTH: f64 = 0.5;
+/// Front matter is short.
+const FRONT_MATTER_MAX_LINES: usize = 60;
+
+/// Words that cannot end a sentence: a line ending with one breaks a sentence.
+const OPEN_WORDS: &[&str] = &[
+    "و", "في", "من", "إلى", "الى", "على", "عن", "أن", "إن", "مع", "ثم", "أو", "الذي", "التي", "لكن",
+    "بين", "حتى", "منذ", "قد", "لم", "لن", "ب", "در", "از", "به", "با", "که", "را", "برای", "یا",
+    "تا", "اگر", "این", "آن", "بر", "چون", "اما", "the", "a", "an", "of", "to", "and", "or", "in",
+    "on", "for", "with", "by", "from", "that",
+];
+
+/// One line of the document, classified for the joiner.
+struct Line<'a> {
+    text: &'a str,
+    /// Blank lines before it.
+    after_blank: bool,
+    /// Part of a Markdown markup block (the block number).
+    markup: Option<usize>,
+}
 
 /// Cut a normalized document into paragraphs (see the module doc).
 #[must_use]
 pub fn split(text: &str) -> Vec<Para> {
-    let lines: Vec<&str> = text.split('\n').filter(|l| !l.trim().is_empty()).collect();
-    let wrap = wrap_width(&lines);
+    let lines = lines(text);
+    let plain: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.markup.is_none())
+        .map(|l| l.text)
+        .collect();
+    let wrap = wrap_width(&plain);
+    let long = long_width(&plain);
     let mut paras = Vec::new();
     let mut start = 0;
     for i in 0..lines.len() {
-        let next = lines.get(i + 1);
-        if !next.is_some_and(|n| wrap.is_some_and(|w| continues(lines[i], n, w))) {
+        let joined = match (lines[i].markup, lines.get(i + 1)) {
+            (Some(block), Some(next)) => next.markup == Some(block),
+            (None, Some(next)) if next.markup.is_none() => continues(&lines[i], next, wrap, long),
+            _ => false,
+        };
+        if !joined {
             paras.push(make_para(&lines[start..=i]));
             start = i + 1;
         }
     }
     paras
+}
+
+/// The non-blank lines, with blank-line and Markdown markup information.
+fn lines(text: &str) -> Vec<Line<'_>> {
+    let raw: Vec<&str> = text.split('\n').collect();
+    let blocks = markup_blocks(&raw);
+    let mut out = Vec::new();
+    let mut after_blank = false;
+    for (i, line) in raw.iter().enumerate() {
+        if line.trim().is_empty() && blocks[i].is_none() {
+            after_blank = true;
+            continue;
+        }
+        if line.trim().is_empty() {
+            continue; // a blank line inside a code block
+        }
+        out.push(Line {
+            text: line,
+            after_blank: std::mem::take(&mut after_blank),
+            markup: blocks[i],
+        });
+    }
+    out
+}
+
+/// For each raw line, the Markdown markup block it belongs to, if any.
+fn markup_blocks(raw: &[&str]) -> Vec<Option<usize>> {
+    let mut blocks = vec![None; raw.len()];
+    let mut block = 0;
+    let mut i = 0;
+    // Front matter: `---` on the first line, closed by `---` or `...`.
+    if raw.first().is_some_and(|l| l.trim_end() == "---")
+        && let Some(end) = raw
+            .iter()
+            .take(FRONT_MATTER_MAX_LINES)
+            .skip(1)
+            .position(|l| matches!(l.trim_end(), "---" | "..."))
+    {
+        blocks[..=end + 1].fill(Some(block));
+        block += 1;
+        i = end + 2;
+    }
+    while i < raw.len() {
+        let line = raw[i];
+        if let Some(fence) = fence_of(line) {
+            let close = raw[i + 1..]
+                .iter()
+                .position(|l| l.trim_start().starts_with(fence) && l.trim().trim_start_matches(fence.chars().next().unwrap_or('`')).is_empty())
+                .map_or(raw.len() - 1, |p| i + 1 + p);
+            blocks[i..=close].fill(Some(block));
+            block += 1;
+            i = close + 1;
+        } else if is_conflict_marker(line) {
+            blocks[i] = Some(block);
+            block += 1;
+            i += 1;
+        } else if is_html_block_start(line) && (i == 0 || raw[i - 1].trim().is_empty()) {
+            let end = raw[i..]
+                .iter()
+                .position(|l| l.trim().is_empty())
+                .map_or(raw.len(), |p| i + p);
+            blocks[i..end].fill(Some(block));
+            block += 1;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    blocks
+}
+
+/// The fence (```` ``` ```` or `~~~`, three or more) opening a code block, if `line`
+/// opens one (up to three spaces of indentation, any info string after it).
+fn fence_of(line: &str) -> Option<&'static str> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let t = line.trim_start_matches(' ');
+    if indent > 3 {
+        return None;
+    }
+    if t.starts_with("```") {
+        Some("```")
+    } else if t.starts_with("~~~") {
+        Some("~~~")
+    } else {
+        None
+    }
+}
+
+/// A git merge-conflict marker line.
+fn is_conflict_marker(line: &str) -> bool {
+    let t = line.trim_end();
+    t == "======="
+        || ["<<<<<<<", ">>>>>>>", "|||||||"]
+            .iter()
+            .any(|m| t == *m || t.strip_prefix(m).is_some_and(|r| r.starts_with(' ')))
+}
+
+/// A line opening an HTML block: `<tag`, `</tag` or `<!--` at its start.
+fn is_html_block_start(line: &str) -> bool {
+    let t = line.trim_start();
+    let Some(rest) = t.strip_prefix('<') else {
+        return false;
+    };
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    rest.starts_with("!--") || rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && rest.chars().take_while(char::is_ascii_alphanumeric).count() > 0
+        && t.contains('>')
 }
 
 /// The document's wrap width in characters when it is hard-wrapped, else `None`.
@@ -77,12 +235,49 @@ pub fn wrap_width(lines: &[&str]) -> Option<usize> {
     (in_band >= WRAPPED_MIN_IN_BAND && overlong <= WRAPPED_MAX_OVERLONG).then_some(w as usize)
 }
 
-/// In a hard-wrapped document, whether `line` runs on into `next`: it is
-/// wrap-length, does not end a sentence, and is not a repeat of `next`.
-fn continues(line: &str, next: &str, wrap: usize) -> bool {
-    width(line) as f64 >= WRAP_LENGTH * wrap as f64
-        && !ends_with_sentence_punct(line)
-        && line.trim() != next.trim()
+/// The width of the document's long lines: the 90th percentile of line widths.
+fn long_width(lines: &[&str]) -> usize {
+    let mut lens: Vec<usize> = lines.iter().map(|l| width(l)).collect();
+    lens.sort_unstable();
+    lens.get(lens.len() * 9 / 10).copied().unwrap_or(0)
+}
+
+/// Whether `line` runs on into `next` (see the module doc).
+fn continues(line: &Line<'_>, next: &Line<'_>, wrap: Option<usize>, long: usize) -> bool {
+    let (a, b) = (line.text.trim(), next.text.trim());
+    if ends_with_sentence_punct(a)
+        || a == b
+        || is_block_start(a)
+        || is_block_start(b)
+        || super::classify::ends_with_credit(a)
+    {
+        return false;
+    }
+    let w = width(a) as f64;
+    if wrap.is_some_and(|wrap| w >= WRAP_LENGTH * wrap as f64) {
+        return true;
+    }
+    if next.after_blank {
+        return false;
+    }
+    let next_continues = b.chars().next().is_some_and(|c| {
+        c.is_ascii_lowercase() || matches!(c, '،' | ',' | '؛' | ';' | ')' | ']' | '»')
+    });
+    let open_end = a.ends_with(['،', ',', '؛', ';', '-', '–', '(']) || {
+        let last = a.rsplit(char::is_whitespace).next().unwrap_or_default();
+        OPEN_WORDS.contains(&last.to_lowercase().as_str())
+    };
+    next_continues || open_end || w >= RUN_ON_LENGTH * long as f64
+}
+
+/// A Markdown heading or a list item: it starts a block of its own.
+fn is_block_start(t: &str) -> bool {
+    let first = t.split_whitespace().next().unwrap_or_default();
+    t.starts_with('#')
+        || matches!(first, "-" | "*" | "+" | "•" | "–" | ">")
+        || (first.len() <= 4
+            && first.ends_with(['.', ')'])
+            && first[..first.len() - 1].chars().all(|c| c.is_numeric()))
 }
 
 /// Characters in a trimmed line.
@@ -90,10 +285,12 @@ fn width(line: &str) -> usize {
     line.trim().chars().count()
 }
 
-fn make_para(lines: &[&str]) -> Para {
+fn make_para(lines: &[Line<'_>]) -> Para {
+    let texts: Vec<&str> = lines.iter().map(|l| l.text).collect();
     Para {
-        text: collapse_whitespace(&lines.join(" ")),
-        columns: lines.iter().any(|l| has_wide_gap(l.trim())),
+        text: collapse_whitespace(&texts.join(" ")),
+        columns: texts.iter().any(|l| has_wide_gap(l.trim())),
+        markup: lines.iter().any(|l| l.markup.is_some()),
     }
 }
 
@@ -134,6 +331,41 @@ mod tests {
         assert!(paras[1].starts_with("word") && paras[1].ends_with("more end."));
         assert!(paras[2].ends_with("word."));
         assert!(paras[3].ends_with("last."));
+    }
+
+    #[test]
+    fn sentences_broken_inside_a_layout_of_one_line_per_paragraph_are_joined() {
+        let body = ["جملة طويلة بما يكفي لتكون فقرة من المقال"; 4].join(" ") + ".";
+        let doc = format!("عنوان\n{body}\nثم قال الوزير إن الحكومة ستعمل في\nالأسابيع المقبلة.\n\n{body}");
+        let paras = texts(&doc);
+        assert!(paras.contains(&"ثم قال الوزير إن الحكومة ستعمل في الأسابيع المقبلة.".to_owned()), "{paras:?}");
+        assert_eq!(paras[0], "عنوان");
+        // Lists, headings and a colon are never joined onto body text.
+        assert_eq!(texts("- بند أول في\n- بند ثان"), ["- بند أول في", "- بند ثان"]);
+        assert_eq!(texts("# عنوان في\nنص"), ["# عنوان في", "نص"]);
+        assert_eq!(texts("قال في بيان:\nنص"), ["قال في بيان:", "نص"]);
+    }
+
+    #[test]
+    fn markdown_markup_blocks_are_flagged_and_kept() {
+        let doc = "---\ntitle: x\n---\nمتن.\n\n```js header=\"a b\"\nlet x = 1;\n\nx += 2;\n```\nنص.\n<<<<<<< HEAD\nأ\n=======\nب\n>>>>>>> branch\n\n<div class=\"x\">\n<b>y</b>\n</div>";
+        let paras = split(doc);
+        let markup: Vec<(&str, bool)> = paras.iter().map(|p| (p.text.as_str(), p.markup)).collect();
+        assert_eq!(
+            markup,
+            [
+                ("--- title: x ---", true),
+                ("متن.", false),
+                ("```js header=\"a b\" let x = 1; x += 2; ```", true),
+                ("نص.", false),
+                ("<<<<<<< HEAD", true),
+                ("أ", false),
+                ("=======", true),
+                ("ب", false),
+                (">>>>>>> branch", true),
+                ("<div class=\"x\"> <b>y</b> </div>", true),
+            ]
+        );
     }
 
     #[test]
