@@ -24,14 +24,21 @@
 //!   names, and `en` lets the pipeline treat them as already English rather than send
 //!   them. Longer text it cannot place is `und`.
 //! - Text without letters (digits, punctuation, dates) is `und`, and so is a short
-//!   Arabic-script fragment (three words or fewer) with no evidence either way
-//!   (`قسمت الف`): the pipeline gives such a paragraph its document's language. A
-//!   document made only of those is decided by `whatlang` over their text.
+//!   Arabic-script fragment (four words or fewer) with no letter or word of one
+//!   language only (`قسمت الف`, `التنوین`): the pipeline gives such a paragraph its
+//!   document's language. A document made only of those is decided by `whatlang`
+//!   over their text.
+//! - Text is Arabic-script when a third of its letters are, URLs not counted: an
+//!   Arabic line naming `OS/2.usWinAscent` or a link is still Arabic.
 
 use whatlang::Lang;
 
 /// Confidence `whatlang` must reach for its answer to be used on non-Arabic text.
 pub const MIN_CONFIDENCE: f64 = 0.5;
+
+/// Up to this many words (of two letters or more), an Arabic-script fragment with nothing but shared letters
+/// and keyboard letters is `und` (it takes its document's language).
+pub const SHORT_FRAGMENT_WORDS: usize = 4;
 
 /// Up to this many words, unplaceable ASCII text is labelled `en` (see module doc).
 pub const SHORT_WORDS: usize = 3;
@@ -39,10 +46,10 @@ pub const SHORT_WORDS: usize = 3;
 /// Language of one paragraph: `ar`, `fa`, `en`, another ISO 639-1 code, or `und`.
 #[must_use]
 pub fn detect(text: &str) -> String {
-    let letters = Letters::count(text);
+    let letters = Letters::count(&without_urls(text));
     let code = if letters.total == 0 {
         "und"
-    } else if letters.arabic * 2 >= letters.total {
+    } else if letters.arabic * 3 >= letters.total {
         arabic_script(text, letters.arabic)
     } else {
         other_script(text, &letters)
@@ -99,6 +106,19 @@ pub fn document_language_of<'a>(detected: impl IntoIterator<Item = (&'a str, &'a
             "und".to_owned()
         }
     })
+}
+
+/// The text without its URLs (words with `://` or starting with `www.`).
+fn without_urls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") && !text.contains("www.") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.split_whitespace()
+            .filter(|w| !w.contains("://") && !w.starts_with("www."))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Letter counts of a text.
@@ -276,10 +296,13 @@ fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
         return "ur";
     }
     let e = evidence(text);
-    if e.persian + e.arabic + e.persian_keyboard + e.arabic_keyboard == 0
-        && text.split_whitespace().count() <= SHORT_WORDS
-    {
-        // `قسمت الف`: nothing to go on; the paragraph takes its document's language.
+    let words = text
+        .split(|c: char| !is_letter(c))
+        .filter(|w| w.chars().count() >= 2)
+        .count();
+    if e.persian + e.arabic == 0 && words <= SHORT_FRAGMENT_WORDS {
+        // `قسمت الف`, `التنوین`: no letter or word of one language only; the
+        // paragraph takes its document's language.
         return "und";
     }
     let (persian, arabic) = if e.persian + e.arabic == 0 {
@@ -391,7 +414,10 @@ mod tests {
         assert_eq!(detect("یہ ایک کتاب ہے اور وہ بڑی ہے"), "ur");
         assert_eq!(detect("مدينة كبيرة"), "ar");
         // Arabic typed with Farsi yeh.
-        assert_eq!(detect("یهدف مشروع الخط إلى إحیاء تقالید الطباعة العربیة"), "ar");
+        assert_eq!(
+            detect("یهدف مشروع الخط إلى إحیاء تقالید الطباعة العربیة"),
+            "ar"
+        );
         assert_eq!(detect("روسیه و طالبان"), "fa");
         assert_eq!(detect("روسيا تدعم طالبان"), "ar");
     }

@@ -58,7 +58,10 @@ struct Truth {
 fn truth() -> BTreeMap<String, Truth> {
     let text = fs_err::read_to_string(dir().join("truth.tsv")).unwrap();
     let mut docs: BTreeMap<String, Truth> = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         let t = docs.entry(cols[0].to_owned()).or_default();
         let (label, lang) = cols[1]
@@ -118,7 +121,10 @@ fn score(name: &str, t: &Truth, doc: &PreparedDoc, report: &mut Vec<String>) -> 
         ..Score::default()
     };
     for (line, _) in &t.content {
-        if rows.iter().any(|(r, content, _)| *content && r.contains(line.as_str())) {
+        if rows
+            .iter()
+            .any(|(r, content, _)| *content && r.contains(line.as_str()))
+        {
             s.kept += 1;
         } else {
             report.push(format!("  {name}: content not kept: {line}"));
@@ -194,8 +200,14 @@ fn real_documents_keep_content_drop_furniture_join_sentences_and_name_languages(
     }
     eprintln!(
         "{:<34} {:>4}/{:<3} {:>10} {:>3}/{:<3} {:>4}/{:<4}",
-        "total", total.kept, total.content, total.furniture_sent, total.joined, total.joins,
-        total.rows_right, total.rows
+        "total",
+        total.kept,
+        total.content,
+        total.furniture_sent,
+        total.joined,
+        total.joins,
+        total.rows_right,
+        total.rows
     );
     eprintln!(
         "content recall {:.1}%, furniture lines sent {}, broken sentences joined {} of {}, \
@@ -211,7 +223,10 @@ fn real_documents_keep_content_drop_furniture_join_sentences_and_name_languages(
     }
     assert_eq!(total.kept, total.content, "content lost");
     assert!(total.furniture_sent <= 3, "furniture sent");
-    assert!(total.joined * 5 >= total.joins * 4, "too few broken sentences joined");
+    assert!(
+        total.joined * 5 >= total.joins * 4,
+        "too few broken sentences joined"
+    );
     assert!(
         wrong_language_docs.is_empty(),
         "documents with rows in the wrong language: {wrong_language_docs:?}"
@@ -260,4 +275,19 @@ fn zwnj_repair_precision_and_recall_on_real_persian() {
     );
     assert!(precision >= 0.95, "precision {precision:.3}");
     assert!(recall >= 0.80, "recall {recall:.3}");
+}
+
+#[test]
+#[ignore = "debugging aid: prints one document's rows"]
+fn show_rows() {
+    let name = std::env::var("DOC").unwrap_or_default();
+    for p in prepare(&name).paragraphs {
+        eprintln!(
+            "{:>3} {:<11} {:<3} {}",
+            p.index,
+            p.kind.as_str(),
+            p.src_lang,
+            p.source
+        );
+    }
 }

@@ -357,20 +357,37 @@ fn best_root(doc: &Html, page_len: usize) -> Option<Vec<String>> {
     })
 }
 
-/// Below `body` (no article root found): the page from its headline (first `h1`) on.
+/// Below `body` (no article root found): the page from its headline on: the `h1`
+/// whose text the `<title>` contains (pages put their logo in an `h1` too), else the
+/// longest `h1`.
 /// What comes before it on such a page is the site's masthead and menus, as long as
 /// it holds no prose (no paragraph of [`PROSE_MIN_WORDS`] words or more).
 fn after_headline(doc: &Html, page: Vec<String>) -> Vec<String> {
     let selector = Selector::parse("h1").expect("valid selector");
-    let Some(h1) = doc
+    let title = Selector::parse("title").expect("valid selector");
+    let title: String = doc
+        .select(&title)
+        .next()
+        .map(|t| collapse(&t.text().collect::<String>()))
+        .unwrap_or_default();
+    let h1s: Vec<String> = doc
         .select(&selector)
         .map(|el| collapse(&el.text().collect::<String>()))
-        .find(|t| !t.is_empty())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let Some(h1) = h1s
+        .iter()
+        .find(|h| h.chars().count() > 3 && title.contains(h.as_str()))
+        .or_else(|| h1s.iter().max_by_key(|h| h.chars().count()))
     else {
         return page;
     };
-    match page.iter().position(|p| *p == h1) {
-        Some(at) if page[..at].iter().all(|p| p.split_whitespace().count() < PROSE_MIN_WORDS) => {
+    match page.iter().position(|p| p == h1) {
+        Some(at)
+            if page[..at]
+                .iter()
+                .all(|p| p.split_whitespace().count() < PROSE_MIN_WORDS) =>
+        {
             page[at..].to_vec()
         }
         _ => page,
@@ -450,7 +467,10 @@ fn paragraphs(root: ElementRef<'_>) -> Vec<String> {
             Edge::Open(node) if skip.is_none() => {
                 if node.id() != root.id()
                     && node.value().as_element().is_some_and(is_dropped)
-                    && !(node.value().as_element().is_some_and(|e| e.name() == "header")
+                    && !(node
+                        .value()
+                        .as_element()
+                        .is_some_and(|e| e.name() == "header")
                         && is_prose_header(node))
                 {
                     skip = Some(node.id());

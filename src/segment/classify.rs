@@ -41,6 +41,8 @@ const WIDGET_MEMBER_MAX_WORDS: usize = 3;
 const NOTICE_MAX_WORDS: usize = 25;
 /// Section labels are one or a few words.
 const SECTION_LABEL_MAX_WORDS: usize = 4;
+/// A site's notice about comments and privacy is a paragraph, not an essay.
+const SITE_NOTICE_MAX_WORDS: usize = 80;
 /// Bylines are a label and a name or two.
 const BYLINE_MAX_WORDS: usize = 8;
 /// Items of a `|`-separated link bar are this short.
@@ -98,7 +100,12 @@ fn is_markdown_markup(t: &str) -> bool {
     let t = t.trim();
     let link_definition = t.starts_with('[')
         && t.split_once("]:").is_some_and(|(label, rest)| {
-            !label.contains(']') && rest.trim_start().split_whitespace().next().is_some_and(is_url)
+            !label.contains(']')
+                && rest
+                    .trim_start()
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(is_url)
         });
     let rule = t.len() >= 3 && t.chars().all(|c| matches!(c, '=' | '-' | '*' | '_' | ' '));
     link_definition || rule
@@ -117,6 +124,9 @@ const FURNITURE_MAX_WORDS: usize = 40;
 /// Page furniture recognisable on its own.
 fn is_furniture(p: &Para, arabic_page: bool) -> bool {
     let t = p.text.as_str();
+    if word_count(t) <= SITE_NOTICE_MAX_WORDS && is_site_notice(&letter_words(t)) {
+        return true;
+    }
     if word_count(t) > FURNITURE_MAX_WORDS {
         return false;
     }
@@ -126,7 +136,6 @@ fn is_furniture(p: &Para, arabic_page: bool) -> bool {
         || is_dateline(&words, t)
         || is_byline(&words, t)
         || is_link_bar(t)
-        || is_site_notice(&words)
         || made_of(&words, &FURNITURE)
         || made_of(&words, &WIDGETS)
         || is_share_bar(&words)
@@ -187,8 +196,11 @@ fn is_calendar_line(t: &str) -> bool {
 /// (GMT+0400)`, `Updated: 3 May 2025`, `تاریخ انتشار: ۱۴ فروردین ۱۴۰۳`: only numbers,
 /// calendar words and publishing labels, with a number.
 fn is_dateline(words: &[String], t: &str) -> bool {
-    t.split_whitespace().any(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).chars().any(|c| c.is_numeric()))
-        && words.iter().any(|w| DATELINE.contains(w))
+    t.split_whitespace().any(|w| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .chars()
+            .any(|c| c.is_numeric())
+    }) && words.iter().any(|w| DATELINE.contains(w))
         && words
             .iter()
             .all(|w| DATELINE.contains(w) || CALENDAR.contains(w) || w.chars().count() == 1)
@@ -215,7 +227,10 @@ fn is_link_bar(t: &str) -> bool {
 /// A site's notice about comments, privacy or the views of readers: a paragraph
 /// naming two of those things, or a disclaimer of the site's views.
 fn is_site_notice(words: &[String]) -> bool {
-    let named = SITE_NOTICE.iter().filter(|p| contains_phrase(words, std::slice::from_ref(p))).count();
+    let named = SITE_NOTICE
+        .iter()
+        .filter(|p| contains_phrase(words, std::slice::from_ref(p)))
+        .count();
     named >= 2 || contains_phrase(words, &DISCLAIMER)
 }
 
@@ -351,8 +366,13 @@ fn bylines_under_title(paras: &[Para], kinds: &mut [Kind]) {
             continue;
         }
         let words = letter_words(t);
-        let name_alone = (2..=TAG_MAX_WORDS).contains(&words.len()) && !t.contains(['?', '؟', '«', '"']);
-        let agency = words.len() <= SECTION_LABEL_MAX_WORDS + 1 && words.iter().any(|w| CREDITS.contains(w));
+        // Names in bylines are not vocalized; scripture and verse, short lines too, are.
+        let vocalized = t.chars().any(|c| matches!(c, '\u{064B}'..='\u{0652}'));
+        let name_alone = (2..=TAG_MAX_WORDS).contains(&words.len())
+            && !vocalized
+            && !t.contains(['?', '؟', '«', '"']);
+        let agency =
+            words.len() <= SECTION_LABEL_MAX_WORDS + 1 && words.iter().any(|w| CREDITS.contains(w));
         if name_alone || agency {
             kinds[i] = Kind::Boilerplate;
         }
@@ -365,7 +385,9 @@ fn tag_lists(paras: &[Para], kinds: &mut [Kind]) {
     let Some(last_text) = kinds.iter().rposition(|&k| k == Kind::Text) else {
         return;
     };
-    let short = |i: usize| kinds[i].is_content() && (1..=TAG_MAX_WORDS).contains(&letter_words(&paras[i].text).len());
+    let short = |i: usize| {
+        kinds[i].is_content() && (1..=TAG_MAX_WORDS).contains(&letter_words(&paras[i].text).len())
+    };
     let run: Vec<usize> = (last_text + 1..kinds.len()).filter(|&i| short(i)).collect();
     if run.len() >= TAG_LIST_MIN_LINES && run.len() + last_text + 1 == kinds.len() {
         for i in run {

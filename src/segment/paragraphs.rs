@@ -17,8 +17,8 @@
 //! sentence: the next line opens with a lowercase Latin letter or with clause
 //! punctuation (`،` `,` `؛` `)`), the line ends with clause punctuation or a word
 //! that cannot end a sentence (a preposition or conjunction: `في`, `من`, `و`, `از`,
-//! `به`, `که` …), or the line is at least half as long as the document's long lines
-//! (its 90th percentile width), which headings and captions are not. Never joined:
+//! `به`, `که` …), or the line is at least 0.6 times the document's median line
+//! width, which headings and captions are not. Never joined:
 //! a line ending with `. ! ? ؟ … ۔ :`, a heading (`#`), a list item (`-`, `*`, `•`,
 //! `1.`), a line ending with a photo credit, and Markdown markup.
 //!
@@ -59,16 +59,16 @@ const OVERLONG: f64 = 1.25;
 const MIN_LINES_FOR_WRAP: usize = 3;
 /// A line at least this share of the document's long-line width runs on into the
 /// line right after it when it does not end a sentence.
-const RUN_ON_LENGTH: f64 = 0.5;
+const RUN_ON_LENGTH: f64 = 0.6;
 /// Front matter is short.
 const FRONT_MATTER_MAX_LINES: usize = 60;
 
 /// Words that cannot end a sentence: a line ending with one breaks a sentence.
 const OPEN_WORDS: &[&str] = &[
-    "و", "في", "من", "إلى", "الى", "على", "عن", "أن", "إن", "مع", "ثم", "أو", "الذي", "التي", "لكن",
-    "بين", "حتى", "منذ", "قد", "لم", "لن", "ب", "در", "از", "به", "با", "که", "را", "برای", "یا",
-    "تا", "اگر", "این", "آن", "بر", "چون", "اما", "the", "a", "an", "of", "to", "and", "or", "in",
-    "on", "for", "with", "by", "from", "that",
+    "و", "في", "من", "إلى", "الى", "على", "عن", "أن", "إن", "مع", "ثم", "أو", "الذي", "التي",
+    "لكن", "بين", "حتى", "منذ", "قد", "لم", "لن", "ب", "در", "از", "به", "با", "که", "را", "برای",
+    "یا", "تا", "اگر", "این", "آن", "بر", "چون", "اما", "the", "a", "an", "of", "to", "and", "or",
+    "in", "on", "for", "with", "by", "from", "that",
 ];
 
 /// One line of the document, classified for the joiner.
@@ -152,7 +152,12 @@ fn markup_blocks(raw: &[&str]) -> Vec<Option<usize>> {
         if let Some(fence) = fence_of(line) {
             let close = raw[i + 1..]
                 .iter()
-                .position(|l| l.trim_start().starts_with(fence) && l.trim().trim_start_matches(fence.chars().next().unwrap_or('`')).is_empty())
+                .position(|l| {
+                    l.trim_start().starts_with(fence)
+                        && l.trim()
+                            .trim_start_matches(fence.chars().next().unwrap_or('`'))
+                            .is_empty()
+                })
                 .map_or(raw.len() - 1, |p| i + 1 + p);
             blocks[i..=close].fill(Some(block));
             block += 1;
@@ -209,9 +214,10 @@ fn is_html_block_start(line: &str) -> bool {
         return false;
     };
     let rest = rest.strip_prefix('/').unwrap_or(rest);
-    rest.starts_with("!--") || rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && rest.chars().take_while(char::is_ascii_alphanumeric).count() > 0
-        && t.contains('>')
+    rest.starts_with("!--")
+        || rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && rest.chars().take_while(char::is_ascii_alphanumeric).count() > 0
+            && t.contains('>')
 }
 
 /// The document's wrap width in characters when it is hard-wrapped, else `None`.
@@ -235,11 +241,11 @@ pub fn wrap_width(lines: &[&str]) -> Option<usize> {
     (in_band >= WRAPPED_MIN_IN_BAND && overlong <= WRAPPED_MAX_OVERLONG).then_some(w as usize)
 }
 
-/// The width of the document's long lines: the 90th percentile of line widths.
+/// The width of the document's typical line: the median line width.
 fn long_width(lines: &[&str]) -> usize {
     let mut lens: Vec<usize> = lines.iter().map(|l| width(l)).collect();
     lens.sort_unstable();
-    lens.get(lens.len() * 9 / 10).copied().unwrap_or(0)
+    lens.get(lens.len() / 2).copied().unwrap_or(0)
 }
 
 /// Whether `line` runs on into `next` (see the module doc).
@@ -314,8 +320,8 @@ mod tests {
     #[test]
     fn one_line_per_paragraph_keeps_lines_apart() {
         assert_eq!(
-            texts("a b\nc d\n\n\ne\u{a0}\u{a0} f\n"),
-            ["a b", "c d", "e f"]
+            texts("A b\nC d\n\n\nE\u{a0}\u{a0} f\n"),
+            ["A b", "C d", "E f"]
         );
         assert_eq!(texts("x\nx"), ["x", "x"]);
     }
@@ -336,12 +342,19 @@ mod tests {
     #[test]
     fn sentences_broken_inside_a_layout_of_one_line_per_paragraph_are_joined() {
         let body = ["جملة طويلة بما يكفي لتكون فقرة من المقال"; 4].join(" ") + ".";
-        let doc = format!("عنوان\n{body}\nثم قال الوزير إن الحكومة ستعمل في\nالأسابيع المقبلة.\n\n{body}");
+        let doc =
+            format!("عنوان\n{body}\nثم قال الوزير إن الحكومة ستعمل في\nالأسابيع المقبلة.\n\n{body}");
         let paras = texts(&doc);
-        assert!(paras.contains(&"ثم قال الوزير إن الحكومة ستعمل في الأسابيع المقبلة.".to_owned()), "{paras:?}");
+        assert!(
+            paras.contains(&"ثم قال الوزير إن الحكومة ستعمل في الأسابيع المقبلة.".to_owned()),
+            "{paras:?}"
+        );
         assert_eq!(paras[0], "عنوان");
         // Lists, headings and a colon are never joined onto body text.
-        assert_eq!(texts("- بند أول في\n- بند ثان"), ["- بند أول في", "- بند ثان"]);
+        assert_eq!(
+            texts("- بند أول في\n- بند ثان"),
+            ["- بند أول في", "- بند ثان"]
+        );
         assert_eq!(texts("# عنوان في\nنص"), ["# عنوان في", "نص"]);
         assert_eq!(texts("قال في بيان:\nنص"), ["قال في بيان:", "نص"]);
     }
