@@ -25,9 +25,9 @@
 //!   them. Longer text it cannot place is `und`.
 //! - Text without letters (digits, punctuation, dates) is `und`, and so is a short
 //!   Arabic-script fragment (four words or fewer) with no letter or word of one
-//!   language only (`قسمت الف`, `التنوین`): the pipeline gives such a paragraph its
-//!   document's language. A document made only of those is decided by `whatlang`
-//!   over their text.
+//!   language only (`قسمت الف`, `التنوین`): [`paragraph_languages`] gives such a
+//!   paragraph the Arabic-script language that dominates its document. A document
+//!   made only of those is decided by `whatlang` over their text.
 //! - Text is Arabic-script when a third of its letters are, URLs not counted: an
 //!   Arabic line naming `OS/2.usWinAscent` or a link is still Arabic.
 
@@ -55,6 +55,31 @@ pub fn detect(text: &str) -> String {
         other_script(text, &letters)
     };
     code.to_owned()
+}
+
+/// Languages of a document's paragraphs, in order: [`detect`] of each, except that a
+/// short Arabic-script fragment with nothing to go on (`und`, see the module doc)
+/// takes the Arabic-script language that dominates the document (by Arabic-script
+/// letters, as in [`document_language_of`]). Text without Arabic-script letters
+/// keeps its own answer.
+#[must_use]
+pub fn paragraph_languages(texts: &[&str]) -> Vec<String> {
+    let mut langs: Vec<String> = texts.iter().map(|t| detect(t)).collect();
+    let mut votes = Votes::default();
+    for (text, lang) in texts.iter().zip(&langs) {
+        if matches!(lang.as_str(), "ar" | "fa") {
+            votes.add(lang, Letters::count(text).arabic);
+        }
+    }
+    let Some(dominant) = votes.winner() else {
+        return langs;
+    };
+    for (text, lang) in texts.iter().zip(langs.iter_mut()) {
+        if lang == "und" && text.chars().any(|c| is_arabic_script(c) && is_letter(c)) {
+            lang.clone_from(&dominant);
+        }
+    }
+    langs
 }
 
 /// Language of a whole document from its content paragraphs' texts: the Arabic-script
@@ -418,8 +443,10 @@ mod tests {
             detect("یهدف مشروع الخط إلى إحیاء تقالید الطباعة العربیة"),
             "ar"
         );
-        assert_eq!(detect("روسیه و طالبان"), "fa");
-        assert_eq!(detect("روسيا تدعم طالبان"), "ar");
+        // Short fragments with nothing but keyboard letters take their document's.
+        assert_eq!(detect("روسیه و طالبان"), "und");
+        assert_eq!(detect("روسيا تدعم طالبان"), "und");
+        assert_eq!(detect("روسیه طالبان را به رسمیت شناخت"), "fa");
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! does (`pipeline::prepare`), prints per document and in total
 //! - content recall: content lines (title, heading, body, footnote) found in rows of
 //!   a content kind;
-//! - furniture lines sent: furniture lines found in rows that would be sent (content
-//!   kind, not already English), outside the content lines they share a row with;
+//! - furniture lines sent: furniture lines (and lines of code blocks) found in rows
+//!   that would be sent (content kind, not already English), outside the content
+//!   lines they share a row with;
 //! - broken sentences joined: line pairs of one broken sentence found in one row;
 //! - language accuracy: content rows with letters whose `src_lang` is the document's
 //!   (or the labelled language of the line they hold);
@@ -70,7 +71,7 @@ fn truth() -> BTreeMap<String, Truth> {
         match label {
             "lang" => t.lang = cols[2].to_owned(),
             "title" | "heading" | "body" | "footnote" => t.content.push((fold(cols[2]), lang)),
-            "furniture" => t.furniture.push(fold(cols[2])),
+            "furniture" | "code" => t.furniture.push(fold(cols[2])),
             "join" => t.joins.push((fold(cols[2]), fold(cols[3]))),
             "sample" => {}
             other => panic!("unknown label {other} in truth.tsv"),

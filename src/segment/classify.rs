@@ -215,10 +215,12 @@ fn is_byline(words: &[String], t: &str) -> bool {
 }
 
 /// A row of links separated by `|` (a menu or a footer): two separators or more and
-/// every item a few words.
+/// every item a few words; not a Markdown table row (which opens with `|`).
 fn is_link_bar(t: &str) -> bool {
     let items: Vec<&str> = t.split('|').map(str::trim).collect();
-    items.len() >= 3
+    let table_row = t.trim_start().starts_with('|');
+    !table_row
+        && items.len() >= 3
         && items
             .iter()
             .all(|i| word_count(i) <= LINK_BAR_ITEM_MAX_WORDS)
@@ -350,9 +352,10 @@ fn is_section_word(w: &str) -> bool {
     SECTIONS.contains(w) || SECTIONS.contains(bare)
 }
 
-/// Between the title and the first body paragraph, a line of one to three words
-/// without punctuation (an author's name alone), or a place and an agency
-/// (`دمشق (CNN)`, `طهران - ایرنا`), is a byline or dateline, not a heading.
+/// Between the title and the first body paragraph, a line of two or three words
+/// without punctuation next to a date line (an author's name alone, over or under
+/// the date), or a place and an agency (`دمشق (CNN)`, `طهران - ایرنا`), is a byline
+/// or dateline, not a heading.
 fn bylines_under_title(paras: &[Para], kinds: &mut [Kind]) {
     let Some(first_text) = kinds.iter().position(|&k| k == Kind::Text) else {
         return;
@@ -362,13 +365,24 @@ fn bylines_under_title(paras: &[Para], kinds: &mut [Kind]) {
     };
     for i in title + 1..first_text {
         let t = paras[i].text.as_str();
-        if kinds[i] != Kind::Heading || ends_with_sentence_punct(t) || t.ends_with(':') {
+        if kinds[i] != Kind::Heading
+            || ends_with_sentence_punct(t)
+            || t.ends_with(':')
+            || is_structured(t)
+            || t.contains(['(', ')', '[', ']', '`', '|', '*'])
+        {
             continue;
         }
         let words = letter_words(t);
         // Names in bylines are not vocalized; scripture and verse, short lines too, are.
         let vocalized = t.chars().any(|c| matches!(c, '\u{064B}'..='\u{0652}'));
+        let by_a_date = [i.checked_sub(1), Some(i + 1)]
+            .into_iter()
+            .flatten()
+            .filter_map(|j| paras.get(j))
+            .any(|p| is_calendar_line(&p.text) || is_dateline(&letter_words(&p.text), &p.text));
         let name_alone = (2..=TAG_MAX_WORDS).contains(&words.len())
+            && by_a_date
             && !vocalized
             && !t.contains(['?', '؟', '«', '"']);
         let agency =
@@ -396,17 +410,44 @@ fn tag_lists(paras: &[Para], kinds: &mut [Kind]) {
     }
 }
 
-/// After the last body paragraph, unpunctuated heading-shaped lines head nothing:
-/// they are tag lists, widget titles, brand names.
+/// After the last body paragraph, unpunctuated heading-shaped lines that head
+/// nothing (no content line follows them) are tag lists, widget titles, brand names.
+/// Marked structure ([`is_structured`]: a list item, a table row, a `#` heading) is
+/// content, and so is a heading above it.
 fn furniture_at_bottom(paras: &[Para], kinds: &mut [Kind]) {
     let Some(last_text) = kinds.iter().rposition(|&k| k == Kind::Text) else {
         return;
     };
-    for i in last_text + 1..kinds.len() {
-        if kinds[i] == Kind::Heading && !ends_with_sentence_punct(&paras[i].text) {
+    let mut content_after = false;
+    for i in (last_text + 1..kinds.len()).rev() {
+        let t = paras[i].text.as_str();
+        if kinds[i] == Kind::Heading
+            && !ends_with_sentence_punct(t)
+            && !is_structured(t)
+            && !content_after
+        {
             kinds[i] = Kind::Boilerplate;
         }
+        content_after |= kinds[i].is_content();
     }
+}
+
+/// Document structure that position rules leave alone: a Markdown heading (`#`), a
+/// table row (`| … |`), or a marked list item (`- …`, `1. …`); tag lists and widget
+/// lines come without such marks.
+fn is_structured(t: &str) -> bool {
+    let t = t.trim();
+    t.starts_with('#') || (t.starts_with('|') && t.ends_with('|')) || is_list_item(t)
+}
+
+/// A Markdown or plain-text list item (`- …`, `* …`, `• …`, `1. …`).
+fn is_list_item(t: &str) -> bool {
+    let first = t.split_whitespace().next().unwrap_or_default();
+    matches!(first, "-" | "*" | "+" | "•")
+        || (first.len() <= 4
+            && first.ends_with(['.', ')'])
+            && first[..first.len() - 1].chars().all(char::is_numeric)
+            && first.len() > 1)
 }
 
 /// A very short line between two furniture lines (`مصر` inside a prayer-time
@@ -414,6 +455,7 @@ fn furniture_at_bottom(paras: &[Para], kinds: &mut [Kind]) {
 fn widget_members(paras: &[Para], kinds: &mut [Kind]) {
     for i in 1..kinds.len().saturating_sub(1) {
         if kinds[i] == Kind::Heading
+            && !is_structured(&paras[i].text)
             && word_count(&paras[i].text) <= WIDGET_MEMBER_MAX_WORDS
             && kinds[i - 1] == Kind::Boilerplate
             && kinds[i + 1] == Kind::Boilerplate

@@ -14,19 +14,25 @@
 //!
 //! In either layout a line that does not end a sentence is also joined to the line
 //! right after it (no blank line between) when the break is plainly inside a
-//! sentence: the next line opens with a lowercase Latin letter or with clause
-//! punctuation (`،` `,` `؛` `)`), the line ends with clause punctuation or a word
-//! that cannot end a sentence (a preposition or conjunction: `في`, `من`, `و`, `از`,
-//! `به`, `که` …), or the line is at least 0.6 times the document's median line
-//! width, which headings and captions are not. Never joined:
-//! a line ending with `. ! ? ؟ … ۔ :`, a heading (`#`), a list item (`-`, `*`, `•`,
-//! `1.`), a line ending with a photo credit, and Markdown markup.
+//! sentence: the next line opens with clause punctuation (`،` `,` `؛` `)`) or with a
+//! lowercase Latin word inside Arabic-script text (`paragraph است.`), the line ends
+//! with clause punctuation or a word that cannot end a sentence (a preposition or
+//! conjunction: `في`, `من`, `و`, `از`, `به`, `که` …), or the line is at least 0.6
+//! times as wide as the document's body lines (the median width of its lines that
+//! end a sentence), which headings, captions and menus are not. This last test holds
+//! only in a document that ends its sentences with punctuation: in verse every line
+//! goes without. Never joined:
+//! a line ending with `. ! ? ؟ … ۔ :`, a heading (`#`), a table row (`|`), a list item
+//! (`-`, `*`, `•`, `1.`), a line ending with a photo credit, a line without words
+//! (`});`), and Markdown markup.
 //!
 //! **Markdown markup** is kept in one paragraph per block and flagged, so that
 //! classification marks it as not to be sent: front matter (`---` … `---` at the
 //! top), fenced code blocks with their info strings (```` ```js header="…" ````, `~~~`),
-//! HTML blocks (a line opening with a tag, to the next blank line) and git
-//! merge-conflict markers (`<<<<<<<`, `|||||||`, `=======`, `>>>>>>>`).
+//! lines of HTML tags with no text outside them (`<p align="center">`, `</div>`, a
+//! comment; text between such lines is text), lines of images only (badges), lists
+//! of links into the page (a table of contents) and git merge-conflict markers (`<<<<<<<`, `|||||||`, `=======`,
+//! `>>>>>>>`).
 //!
 //! Whitespace inside a paragraph is collapsed (NBSP runs included); nothing but
 //! whitespace is ever removed, so every other character survives in order.
@@ -60,6 +66,8 @@ const MIN_LINES_FOR_WRAP: usize = 3;
 /// A line at least this share of the document's long-line width runs on into the
 /// line right after it when it does not end a sentence.
 const RUN_ON_LENGTH: f64 = 0.6;
+/// Share of long lines ending a sentence for a document to count as punctuated.
+const PUNCTUATED_SHARE: f64 = 0.3;
 /// Front matter is short.
 const FRONT_MATTER_MAX_LINES: usize = 60;
 
@@ -90,7 +98,11 @@ pub fn split(text: &str) -> Vec<Para> {
         .map(|l| l.text)
         .collect();
     let wrap = wrap_width(&plain);
-    let long = long_width(&plain);
+    let long = if uses_final_punctuation(&plain) {
+        body_width(&plain)
+    } else {
+        usize::MAX // verse, lists: an unpunctuated line says nothing
+    };
     let mut paras = Vec::new();
     let mut start = 0;
     for i in 0..lines.len() {
@@ -166,10 +178,11 @@ fn markup_blocks(raw: &[&str]) -> Vec<Option<usize>> {
             blocks[i] = Some(block);
             block += 1;
             i += 1;
-        } else if is_html_block_start(line) && (i == 0 || raw[i - 1].trim().is_empty()) {
+        } else if is_markup_line(line) {
+            // Lines of tags only (and in-page link lists), in a row: one block.
             let end = raw[i..]
                 .iter()
-                .position(|l| l.trim().is_empty())
+                .position(|l| !is_markup_line(l))
                 .map_or(raw.len(), |p| i + p);
             blocks[i..end].fill(Some(block));
             block += 1;
@@ -207,17 +220,65 @@ fn is_conflict_marker(line: &str) -> bool {
             .any(|m| t == *m || t.strip_prefix(m).is_some_and(|r| r.starts_with(' ')))
 }
 
-/// A line opening an HTML block: `<tag`, `</tag` or `<!--` at its start.
-fn is_html_block_start(line: &str) -> bool {
-    let t = line.trim_start();
-    let Some(rest) = t.strip_prefix('<') else {
-        return false;
-    };
-    let rest = rest.strip_prefix('/').unwrap_or(rest);
-    rest.starts_with("!--")
-        || rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && rest.chars().take_while(char::is_ascii_alphanumeric).count() > 0
-            && t.contains('>')
+/// Markup on a line of its own: HTML tags and comments with no text outside them
+/// (`<p align="center">`, `<img …>`, `</div>`, `<!-- termynal -->`), or a list item
+/// that is only a link into the page (a table of contents: `- [نصب](#نصب)`).
+fn is_markup_line(line: &str) -> bool {
+    let t = line.trim();
+    if t.starts_with('<') && t.ends_with('>') {
+        let mut depth = 0usize;
+        let outside: String = t
+            .chars()
+            .filter(|&c| match c {
+                '<' => {
+                    depth += 1;
+                    false
+                }
+                '>' => {
+                    depth = depth.saturating_sub(1);
+                    false
+                }
+                _ => depth == 0,
+            })
+            .collect();
+        let opens_tag = t[1..]
+            .trim_start_matches(['/', '!'])
+            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '-');
+        return opens_tag && !outside.chars().any(char::is_alphanumeric);
+    }
+    if t.starts_with("![") || t.starts_with("[![") {
+        return only_images(t);
+    }
+    let item = t
+        .strip_prefix(['-', '*', '+'])
+        .map(str::trim_start)
+        .unwrap_or_default();
+    item.starts_with('[')
+        && item.ends_with(')')
+        && item.contains("](#")
+        && item.matches("](").count() == 1
+}
+
+/// A line of Markdown images only, each maybe inside a link (a row of badges):
+/// `![alt](src)`, `[![alt](src)](href)`.
+fn only_images(t: &str) -> bool {
+    fn image(s: &str) -> Option<&str> {
+        let rest = s.strip_prefix("![")?;
+        let rest = &rest[rest.find("](")? + 2..];
+        Some(&rest[rest.find(')')? + 1..])
+    }
+    fn linked(s: &str) -> Option<&str> {
+        let rest = image(s.strip_prefix('[')?)?.strip_prefix("](")?;
+        Some(&rest[rest.find(')')? + 1..])
+    }
+    let mut rest = t.trim();
+    while !rest.is_empty() {
+        match linked(rest).or_else(|| image(rest)) {
+            Some(r) => rest = r.trim_start(),
+            None => return false,
+        }
+    }
+    true
 }
 
 /// The document's wrap width in characters when it is hard-wrapped, else `None`.
@@ -248,10 +309,38 @@ fn long_width(lines: &[&str]) -> usize {
     lens.get(lens.len() / 2).copied().unwrap_or(0)
 }
 
+/// The median width of the lines that end a sentence: the document's body lines
+/// (headings, menus and widgets rarely end with a full stop).
+fn body_width(lines: &[&str]) -> usize {
+    let mut lens: Vec<usize> = lines
+        .iter()
+        .filter(|l| ends_with_sentence_punct(l.trim()))
+        .map(|l| width(l))
+        .collect();
+    lens.sort_unstable();
+    lens.get(lens.len() / 2).copied().unwrap_or(usize::MAX)
+}
+
+/// Whether the document ends its sentences with punctuation: at least
+/// [`PUNCTUATED_SHARE`] of its lines of median width or more do. Only then is a long
+/// line without it a fragment; verse and lists end their lines without any.
+fn uses_final_punctuation(lines: &[&str]) -> bool {
+    let median = long_width(lines);
+    let long: Vec<&&str> = lines.iter().filter(|l| width(l) >= median).collect();
+    let ended = long
+        .iter()
+        .filter(|l| ends_with_sentence_punct(l.trim()))
+        .count();
+    !long.is_empty() && ended as f64 >= PUNCTUATED_SHARE * long.len() as f64
+}
+
 /// Whether `line` runs on into `next` (see the module doc).
 fn continues(line: &Line<'_>, next: &Line<'_>, wrap: Option<usize>, long: usize) -> bool {
     let (a, b) = (line.text.trim(), next.text.trim());
+    let has_words = |t: &str| t.chars().filter(|&c| crate::detect::is_letter(c)).count() >= 2;
     if ends_with_sentence_punct(a)
+        || !has_words(a)
+        || !has_words(b)
         || a == b
         || is_block_start(a)
         || is_block_start(b)
@@ -266,9 +355,11 @@ fn continues(line: &Line<'_>, next: &Line<'_>, wrap: Option<usize>, long: usize)
     if next.after_blank {
         return false;
     }
-    let next_continues = b.chars().next().is_some_and(|c| {
-        c.is_ascii_lowercase() || matches!(c, '،' | ',' | '؛' | ';' | ')' | ']' | '»')
-    });
+    // A lowercase Latin word continues an Arabic-script sentence only on a line that
+    // goes on in Arabic script (`paragraph است.`): alone it is a UI string or code.
+    let latin_inside = b.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && b.chars().any(crate::detect::is_arabic_script);
+    let next_continues = latin_inside || b.starts_with(['،', ',', '؛', ';', ')', ']', '»']);
     let open_end = a.ends_with(['،', ',', '؛', ';', '-', '–', '(']) || {
         let last = a.rsplit(char::is_whitespace).next().unwrap_or_default();
         OPEN_WORDS.contains(&last.to_lowercase().as_str())
@@ -276,10 +367,11 @@ fn continues(line: &Line<'_>, next: &Line<'_>, wrap: Option<usize>, long: usize)
     next_continues || open_end || w >= RUN_ON_LENGTH * long as f64
 }
 
-/// A Markdown heading or a list item: it starts a block of its own.
+/// A Markdown heading, table row or list item: it starts a block of its own.
 fn is_block_start(t: &str) -> bool {
     let first = t.split_whitespace().next().unwrap_or_default();
     t.starts_with('#')
+        || t.starts_with('|')
         || matches!(first, "-" | "*" | "+" | "•" | "–" | ">")
         || (first.len() <= 4
             && first.ends_with(['.', ')'])
@@ -361,7 +453,7 @@ mod tests {
 
     #[test]
     fn markdown_markup_blocks_are_flagged_and_kept() {
-        let doc = "---\ntitle: x\n---\nمتن.\n\n```js header=\"a b\"\nlet x = 1;\n\nx += 2;\n```\nنص.\n<<<<<<< HEAD\nأ\n=======\nب\n>>>>>>> branch\n\n<div class=\"x\">\n<b>y</b>\n</div>";
+        let doc = "---\ntitle: x\n---\nمتن.\n\n```js header=\"a b\"\nlet x = 1;\n\nx += 2;\n```\nنص.\n<<<<<<< HEAD\nأ\n=======\nب\n>>>>>>> branch\n\n<div class=\"x\">\n<img src=\"a.png\">\n<b>نص</b> هنا\n</div>\n- [مقدمة](#مقدمة)\n- [نص](https://x.org)";
         let paras = split(doc);
         let markup: Vec<(&str, bool)> = paras.iter().map(|p| (p.text.as_str(), p.markup)).collect();
         assert_eq!(
@@ -376,7 +468,10 @@ mod tests {
                 ("=======", true),
                 ("ب", false),
                 (">>>>>>> branch", true),
-                ("<div class=\"x\"> <b>y</b> </div>", true),
+                ("<div class=\"x\"> <img src=\"a.png\">", true),
+                ("<b>نص</b> هنا", false),
+                ("</div> - [مقدمة](#مقدمة)", true),
+                ("- [نص](https://x.org)", false),
             ]
         );
     }
