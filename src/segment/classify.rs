@@ -100,12 +100,7 @@ fn is_markdown_markup(t: &str) -> bool {
     let t = t.trim();
     let link_definition = t.starts_with('[')
         && t.split_once("]:").is_some_and(|(label, rest)| {
-            !label.contains(']')
-                && rest
-                    .trim_start()
-                    .split_whitespace()
-                    .next()
-                    .is_some_and(is_url)
+            !label.contains(']') && rest.split_whitespace().next().is_some_and(is_url)
         });
     let rule = t.len() >= 3 && t.chars().all(|c| matches!(c, '=' | '-' | '*' | '_' | ' '));
     link_definition || rule
