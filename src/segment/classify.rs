@@ -5,17 +5,26 @@
 //! finds it, so classification runs in two stages:
 //!
 //! 1. **On its own**, each paragraph is checked against shapes that are furniture
-//!    wherever they appear: no letters at all, code, copyright, calendar lines (only
-//!    dates, times, month/day/prayer names), lines made only of page-furniture,
-//!    share-bar or widget labels, one phrase said three times, masthead titles,
-//!    short Latin-only junk in an Arabic-script page, rows of side-by-side labels.
-//!    Then photo credits make captions, and length plus final punctuation separate
-//!    headings from text.
+//!    wherever they appear: no letters at all, code, copyright, Markdown markup
+//!    (flagged by [`super::paragraphs`], plus link reference definitions and rules),
+//!    calendar lines (only dates, times, month/day/prayer names), date lines with
+//!    their publishing labels (`آخر تحديث`, `تاریخ انتشار`, `Updated`), bylines
+//!    opened by a writer's label (`بقلم`, `كتب`, `نویسنده`, `By`), rows of
+//!    `|`-separated links (not Markdown table rows), a site's notice naming two of
+//!    comments, privacy and terms of use, or disclaiming its readers' views, lines
+//!    made only of page-furniture, share-bar or widget labels, one phrase said three
+//!    times, masthead titles, short Latin-only junk in an Arabic-script page, rows of
+//!    side-by-side labels. Then photo credits make captions, and length plus final
+//!    punctuation separate headings from text.
 //! 2. **By position**: section labels count only above the first body paragraph;
-//!    heading-shaped lines after the last body paragraph head nothing, so they are
-//!    tag lists, widget titles and ads; a very short line wedged between furniture
-//!    belongs to its widget; a short question heads something only if body text
-//!    follows. Last, a repeated paragraph is a duplicate.
+//!    between the title and the first body paragraph, an unvocalized name of two or
+//!    three words next to a date line, or a place with an agency, is a byline;
+//!    heading-shaped lines after the last body paragraph that head nothing are tag
+//!    lists, widget titles and ads, and so are two or more lines of one to three
+//!    words ending a document; a very short line wedged between furniture belongs to
+//!    its widget; a short question heads something only if body text follows.
+//!    Marked structure (a `#` heading, a table row, a list item) is never furniture
+//!    by position. Last, a repeated paragraph is a duplicate.
 //!
 //! Lexicon entries are compared after [`fold`] (hamza forms, alef maqsura, teh
 //! marbuta, Persian yeh and kaf, diacritics, tatweel, ZWNJ, case), so spelling
