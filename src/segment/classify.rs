@@ -70,6 +70,7 @@ pub fn classify(paras: &[Para]) -> Vec<Kind> {
     let mut kinds: Vec<Kind> = paras.iter().map(|p| on_its_own(p, arabic_page)).collect();
     settle_questions(paras, &mut kinds);
     section_labels_at_top(paras, &mut kinds);
+    notices_at_bottom(paras, &mut kinds);
     bylines_under_title(paras, &mut kinds);
     furniture_at_bottom(paras, &mut kinds);
     tag_lists(paras, &mut kinds);
@@ -128,9 +129,6 @@ const FURNITURE_MAX_WORDS: usize = 40;
 /// Page furniture recognisable on its own.
 fn is_furniture(p: &Para, arabic_page: bool) -> bool {
     let t = p.text.as_str();
-    if word_count(t) <= SITE_NOTICE_MAX_WORDS && is_site_notice(&letter_words(t)) {
-        return true;
-    }
     if word_count(t) > FURNITURE_MAX_WORDS {
         return false;
     }
@@ -210,12 +208,23 @@ fn is_dateline(words: &[String], t: &str) -> bool {
             .all(|w| DATELINE.contains(w) || CALENDAR.contains(w) || w.chars().count() == 1)
 }
 
-/// A byline: a writer's or translator's label opening a short line (`بقلم: …`,
-/// `كتب - …`, `نویسنده: …`, `By …`).
+/// A byline: a writer's or translator's label opening a short line, followed by a
+/// colon or a dash (`كتب - …`, `نویسنده: …`, `ترجمه: …`), or `بقلم …`, `By …`.
 fn is_byline(words: &[String], t: &str) -> bool {
+    let Some(first) = words.first() else {
+        return false;
+    };
+    // `كتب`, `گزارش`, `by` open headlines too: they need a `:` or a dash after them;
+    // `بقلم` ("by the pen of") and a capitalised `By` do not.
+    let t = t.trim_start();
+    let label = t.split_whitespace().next().unwrap_or_default();
+    let after = t[label.len()..].trim_start();
+    let marked = label.ends_with(':') || after.starts_with([':', '-', '–', '—', '|']);
+    let unambiguous = first == "بقلم" || t.starts_with("By ");
     word_count(t) <= BYLINE_MAX_WORDS
-        && !ends_with_sentence_punct(t)
-        && words.first().is_some_and(|w| BYLINE.contains(w))
+        && !ends_with_sentence_punct(t.trim_end_matches(':'))
+        && BYLINE.contains(first)
+        && (marked || unambiguous)
 }
 
 /// A row of links separated by `|` (a menu or a footer): two separators or more and
@@ -356,6 +365,24 @@ fn is_section_word(w: &str) -> bool {
     SECTIONS.contains(w) || SECTIONS.contains(bare)
 }
 
+/// Below the article, a site's notice about comments, privacy and terms, or a
+/// disclaimer of its readers' views ([`is_site_notice`]): body-shaped paragraphs
+/// followed by nothing but headings and furniture. Only there: an article may well
+/// discuss a privacy policy.
+fn notices_at_bottom(paras: &[Para], kinds: &mut [Kind]) {
+    for i in (0..kinds.len()).rev() {
+        if kinds[i] != Kind::Text {
+            continue;
+        }
+        let t = paras[i].text.as_str();
+        if word_count(t) <= SITE_NOTICE_MAX_WORDS && is_site_notice(&letter_words(t)) {
+            kinds[i] = Kind::Boilerplate;
+        } else {
+            break;
+        }
+    }
+}
+
 /// Between the title and the first body paragraph, a line of two or three words
 /// without punctuation next to a date line (an author's name alone, over or under
 /// the date), or a place and an agency (`دمشق (CNN)`, `طهران - ایرنا`), is a byline
@@ -397,18 +424,22 @@ fn bylines_under_title(paras: &[Para], kinds: &mut [Kind]) {
     }
 }
 
-/// Several short lines in a row after the last body paragraph (even punctuated
-/// ones: `تگ‌ها: ایران،`) are a tag list.
+/// Two or more short lines (one to three words, even punctuated: `ایران،`) as the
+/// only content after the last body paragraph, furniture between them or not, are a
+/// tag list.
 fn tag_lists(paras: &[Para], kinds: &mut [Kind]) {
     let Some(last_text) = kinds.iter().rposition(|&k| k == Kind::Text) else {
         return;
     };
     let short = |i: usize| {
-        kinds[i].is_content() && (1..=TAG_MAX_WORDS).contains(&letter_words(&paras[i].text).len())
+        !is_structured(&paras[i].text)
+            && (1..=TAG_MAX_WORDS).contains(&letter_words(&paras[i].text).len())
     };
-    let run: Vec<usize> = (last_text + 1..kinds.len()).filter(|&i| short(i)).collect();
-    if run.len() >= TAG_LIST_MIN_LINES && run.len() + last_text + 1 == kinds.len() {
-        for i in run {
+    let content: Vec<usize> = (last_text + 1..kinds.len())
+        .filter(|&i| kinds[i].is_content())
+        .collect();
+    if content.len() >= TAG_LIST_MIN_LINES && content.iter().all(|&i| short(i)) {
+        for i in content {
             kinds[i] = Kind::Boilerplate;
         }
     }
@@ -588,7 +619,12 @@ static FURNITURE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
     "back to top", "advertisement", "sponsored",
     "اقرأ أيضا", "اقرأ المزيد", "المزيد", "إعلان", "محتوى مدعوم", "إلى الأعلى", "الرئيسية",
     "تابعونا", "تابعنا", "اشترك في النشرة البريدية", "أضف تعليق", "التعليقات",
-    "ادامه مطلب", "بیشتر بخوانید", "صفحه اصلی",
+    "اترك تعليقا", "أضف تعليقك", "اكتب تعليقك", "الاسم", "البريد الإلكتروني", "إرسال", "أرسل",
+    "لن يتم نشر عنوان بريدك الإلكتروني", "الحقول المطلوبة", "مطلوب",
+    "ادامه مطلب", "بیشتر بخوانید", "صفحه اصلی", "ارسال نظر", "ارسال", "نظر شما", "نام",
+    "ایمیل", "پست الکترونیک", "نظرات", "دیدگاه", "دیدگاه خود را بنویسید",
+    "leave a comment", "leave a reply", "comments", "name", "email", "website", "submit",
+    "post comment",
 ]));
 
 /// Labels of date lines (published, updated).
@@ -704,7 +740,9 @@ static CREDITS: LazyLock<HashSet<String>> = LazyLock::new(|| [
     "وكالات", "الأناضول", "سانا", "واس", "وام", "قنا", "كونا", "بترا", "شينخوا", "سبوتنيك",
     "تاس", "الإنترنت", "مواقع التواصل", "مواقع التواصل الاجتماعي",
     "ایرنا", "ایسنا", "تسنیم", "مهر", "فارس",
+    "سي إن إن", "بي بي سي", "الجزيرة", "فرانس برس", "د ب أ", "أ ش أ", "ایلنا", "ایبنا",
     "AFP", "AP", "EPA", "Reuters", "Getty", "Anadolu", "Xinhua", "TASS", "Sputnik", "IRNA",
+    "CNN", "BBC", "DPA", "UPI", "ANSA", "MENA",
     "Shutterstock", "Alamy", "Bloomberg",
 ].iter().map(|e| letter_words(e).concat()).collect());
 
@@ -794,6 +832,65 @@ mod tests {
         assert_eq!(
             kinds(&["هل تنجح؟", body, body, "فهل تنجح؟"]),
             [Kind::Heading, Kind::Text, Kind::Duplicate, Kind::Text]
+        );
+    }
+
+    #[test]
+    fn bylines_datelines_notices_and_tags() {
+        let body = "هذا نص طويل بما يكفي ليكون فقرة من متن المقال وهو ينتهي بنقطة في آخره.";
+        let notice =
+            "ترحب إدارة الموقع بتعليقاتكم، وننصحك بقراءة سياسة الخصوصية وشروط الاستخدام قبل النشر.";
+        assert_eq!(
+            kinds(&[
+                "عنوان المقال هنا",
+                "كتب - أحمد علي",
+                "الأربعاء، 28 آب 2013، آخر تحديث 14:00",
+                body,
+                notice,
+                body,
+                "الآراء الواردة أدناه لا تعبر عن رأي الموقع بل تعكس وجهات نظر أصحابها فقط.",
+                "الرئيسية | سياسة | رياضة | من نحن",
+                "إيران",
+                "روسيا",
+                "طالبان",
+            ]),
+            [
+                Kind::Heading,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Text,
+                Kind::Text, // a notice inside the article is the article's
+                Kind::Duplicate,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+            ]
+        );
+        // Headlines that start like a byline label are headlines.
+        assert_eq!(
+            kinds(&[
+                "گزارش سازمان ملل درباره افغانستان",
+                "كتب جديدة في المعرض",
+                body
+            ]),
+            [Kind::Heading, Kind::Heading, Kind::Text]
+        );
+        // A name alone under the title, over the date line.
+        assert_eq!(
+            kinds(&["عنوان المقال", "أحمد علي", "24 نوفمبر 2024", body]),
+            [
+                Kind::Heading,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Text
+            ]
+        );
+        // Markdown structure at the end of a document is content.
+        assert_eq!(
+            kinds(&[body, "**پیش‌نیازها**", "- کارت گرافیک", "| الف | ب |"]),
+            [Kind::Text, Kind::Heading, Kind::Heading, Kind::Heading]
         );
     }
 

@@ -13,8 +13,8 @@
 //!   lines (headlines, mastheads) never reach the width, so they stay alone.
 //!
 //! In either layout a line that does not end a sentence is also joined to the line
-//! right after it (no blank line between) when the break is plainly inside a
-//! sentence: the next line opens with clause punctuation (`،` `,` `؛` `)`) or with a
+//! after it when the break is plainly inside a sentence (across a blank line, only
+//! when the line ends with a word that cannot end a sentence): the next line opens with clause punctuation (`،` `,` `؛` `)`) or with a
 //! lowercase Latin word inside Arabic-script text (`paragraph است.`), the line ends
 //! with clause punctuation or a word that cannot end a sentence (a preposition or
 //! conjunction: `في`, `من`, `و`, `از`, `به`, `که` …), or the line is at least 0.6
@@ -352,18 +352,22 @@ fn continues(line: &Line<'_>, next: &Line<'_>, wrap: Option<usize>, long: usize)
     if wrap.is_some_and(|wrap| w >= WRAP_LENGTH * wrap as f64) {
         return true;
     }
+    let open_word = {
+        let last = a.rsplit(char::is_whitespace).next().unwrap_or_default();
+        OPEN_WORDS.contains(&last.to_lowercase().as_str())
+    };
+    let open_end = open_word || a.ends_with(['،', ',', '؛', ';', '-', '–', '(']);
     if next.after_blank {
-        return false;
+        // Across a blank line (a copy that broke a sentence in two paragraphs) only
+        // a line ending with a word that cannot end a sentence; clauses ending with
+        // a comma, each a paragraph of its own, are a structure the writer chose.
+        return open_word;
     }
     // A lowercase Latin word continues an Arabic-script sentence only on a line that
     // goes on in Arabic script (`paragraph است.`): alone it is a UI string or code.
     let latin_inside = b.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && b.chars().any(crate::detect::is_arabic_script);
     let next_continues = latin_inside || b.starts_with(['،', ',', '؛', ';', ')', ']', '»']);
-    let open_end = a.ends_with(['،', ',', '؛', ';', '-', '–', '(']) || {
-        let last = a.rsplit(char::is_whitespace).next().unwrap_or_default();
-        OPEN_WORDS.contains(&last.to_lowercase().as_str())
-    };
     next_continues || open_end || w >= RUN_ON_LENGTH * long as f64
 }
 
