@@ -277,18 +277,3 @@ fn zwnj_repair_precision_and_recall_on_real_persian() {
     assert!(precision >= 0.95, "precision {precision:.3}");
     assert!(recall >= 0.80, "recall {recall:.3}");
 }
-
-#[test]
-#[ignore = "debugging aid: prints one document's rows"]
-fn show_rows() {
-    let name = std::env::var("DOC").unwrap_or_default();
-    for p in prepare(&name).paragraphs {
-        eprintln!(
-            "{:>3} {:<11} {:<3} {}",
-            p.index,
-            p.kind.as_str(),
-            p.src_lang,
-            p.source
-        );
-    }
-}
