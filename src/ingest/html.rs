@@ -371,7 +371,8 @@ fn best_root<'a>(
 
 /// Below `body` (no article root found): the page from its headline on: the `h1`
 /// whose text the `<title>` contains (pages put their logo in an `h1` too), else the
-/// longest `h1`.
+/// longest `h1`, else (a page without `h1`) the first block of three words or more
+/// that the `<title>` contains.
 /// What comes before it on such a page is the site's masthead and menus, as long as
 /// it holds no prose (no paragraph of [`PROSE_MIN_WORDS`] words or more).
 fn after_headline(doc: &Html, page: Vec<String>) -> Vec<String> {
@@ -387,15 +388,22 @@ fn after_headline(doc: &Html, page: Vec<String>) -> Vec<String> {
         .map(|el| collapse(&el.text().collect::<String>()))
         .filter(|t| !t.is_empty())
         .collect();
+    // Without an `h1`, the first block of three words or more the `<title>` holds.
+    let from_title = || {
+        page.iter()
+            .find(|p| p.split_whitespace().count() >= 3 && title.contains(p.as_str()))
+    };
     let Some(h1) = h1s
         .iter()
         .find(|h| h.chars().count() > 3 && title.contains(h.as_str()))
         .or_else(|| h1s.iter().max_by_key(|h| h.chars().count()))
+        .or_else(from_title)
+        .cloned()
     else {
         return page;
     };
     let total = text_len(&page);
-    match page.iter().position(|p| p == h1) {
+    match page.iter().position(|p| *p == h1) {
         Some(at)
             if page[..at]
                 .iter()

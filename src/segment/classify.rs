@@ -52,6 +52,8 @@ const NOTICE_MAX_WORDS: usize = 25;
 const SECTION_LABEL_MAX_WORDS: usize = 4;
 /// A site's notice about comments and privacy is a paragraph, not an essay.
 const SITE_NOTICE_MAX_WORDS: usize = 80;
+/// A labelled tag list fits on a line.
+const TAG_LINE_MAX_WORDS: usize = 25;
 /// Bylines are a label and a name or two.
 const BYLINE_MAX_WORDS: usize = 8;
 /// Items of a `|`-separated link bar are this short.
@@ -138,6 +140,7 @@ fn is_furniture(p: &Para, arabic_page: bool) -> bool {
         || is_dateline(&words, t)
         || is_byline(&words, t)
         || is_link_bar(t)
+        || is_tag_line(&words, t)
         || made_of(&words, &FURNITURE)
         || made_of(&words, &WIDGETS)
         || is_share_bar(&words)
@@ -220,11 +223,20 @@ fn is_byline(words: &[String], t: &str) -> bool {
     let label = t.split_whitespace().next().unwrap_or_default();
     let after = t[label.len()..].trim_start();
     let marked = label.ends_with(':') || after.starts_with([':', '-', '–', '—', '|']);
-    let unambiguous = first == "بقلم" || t.starts_with("By ");
+    let unambiguous = matches!(first.as_str(), "بقلم" | "بواسطة") || t.starts_with("By ");
     word_count(t) <= BYLINE_MAX_WORDS
         && !ends_with_sentence_punct(t.trim_end_matches(':'))
         && BYLINE.contains(first)
         && (marked || unambiguous)
+}
+
+/// A labelled tag list on one line: `برچسب‌ها: ایران، روسیه`, `الوسوم: …`, `Tags: …`
+/// (the label, then a colon or nothing but the tags).
+fn is_tag_line(words: &[String], t: &str) -> bool {
+    let label = letter_words(t.split(':').next().unwrap_or_default());
+    word_count(t) <= TAG_LINE_MAX_WORDS
+        && !ends_with_sentence_punct(t.trim_end_matches(':'))
+        && (TAG_LABELS.contains(&label) || TAG_LABELS.iter().any(|l| l.as_slice() == words))
 }
 
 /// A row of links separated by `|` (a menu or a footer): two separators or more and
@@ -622,7 +634,7 @@ static FURNITURE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
     "اترك تعليقا", "أضف تعليقك", "اكتب تعليقك", "الاسم", "البريد الإلكتروني", "إرسال", "أرسل",
     "لن يتم نشر عنوان بريدك الإلكتروني", "الحقول المطلوبة", "مطلوب",
     "ادامه مطلب", "بیشتر بخوانید", "صفحه اصلی", "ارسال نظر", "ارسال", "نظر شما", "نام",
-    "ایمیل", "پست الکترونیک", "نظرات", "دیدگاه", "دیدگاه خود را بنویسید",
+    "ایمیل", "پست الکترونیک", "نظرات", "دیدگاه", "دیدگاه خود را بنویسید", "تعليقات", "تعليق",
     "leave a comment", "leave a reply", "comments", "name", "email", "website", "submit",
     "post comment",
 ]));
@@ -630,9 +642,20 @@ static FURNITURE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
 /// Labels of date lines (published, updated).
 #[rustfmt::skip]
 static DATELINE: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
-    "تحديث", "التحديث", "نشر", "النشر", "تاريخ", "بتاريخ", "منشور", "محدث",
-    "انتشار", "بروزرسانی", "بهروزرسانی", "تاریخ", "منتشر", "شده", "آخرین",
-    "updated", "published", "posted", "last", "update", "on", "at",
+    "تحديث", "التحديث", "نشر", "النشر", "تاريخ", "بتاريخ", "منشور", "محدث", "في", "الساعة",
+    "ساعة", "مدة", "القراءة", "قراءة", "دقيقة", "دقائق", "مشاهدة", "مشاهدات",
+    "انتشار", "بروزرسانی", "به‌روزرسانی", "تاریخ", "منتشر", "شده", "آخرین", "در", "ساعت",
+    "کد", "خبر", "شناسه", "زمان", "مطالعه", "دقیقه", "بازدید",
+    "updated", "published", "posted", "last", "update", "on", "at", "reading", "min",
+    "read", "views",
+]));
+
+/// Labels of tag lists.
+#[rustfmt::skip]
+static TAG_LABELS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "الوسوم", "وسوم", "كلمات مفتاحية", "الكلمات المفتاحية", "كلمات دلالية", "برچسب‌ها",
+    "برچسب ها", "برچسب", "کلیدواژه‌ها", "کلیدواژه", "کلید واژه ها", "کلمات کلیدی", "tags",
+    "tag", "keywords", "topics",
 ]));
 
 /// Labels that open a byline.
@@ -656,8 +679,9 @@ static SITE_NOTICE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
 #[rustfmt::skip]
 static DISCLAIMER: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
     "لا تعبر عن رأي", "لا تعبر بالضرورة عن", "الآراء الواردة", "لا يعبر عن رأي",
-    "منعکس کننده دیدگاه", "لزوما بیانگر", "بیانگر دیدگاه",
-    "do not necessarily reflect", "does not necessarily reflect",
+    "لن يتم نشر عنوان بريدك", "منعکس کننده دیدگاه", "لزوما بیانگر", "بیانگر دیدگاه",
+    "منتشر نخواهد شد", "do not necessarily reflect", "does not necessarily reflect",
+    "will not be published",
 ]));
 
 /// Widget titles (weather, markets, prayer times, most-read boxes).
@@ -868,6 +892,14 @@ mod tests {
                 Kind::Boilerplate,
             ]
         );
+        assert!(is_tag_line(
+            &letter_words("برچسب‌ها: ایران، روسیه، طالبان"),
+            "برچسب‌ها: ایران، روسیه، طالبان"
+        ));
+        assert!(!is_tag_line(
+            &letter_words("كلمات الرئيس في المؤتمر"),
+            "كلمات الرئيس في المؤتمر"
+        ));
         // Headlines that start like a byline label are headlines.
         assert_eq!(
             kinds(&[
