@@ -4,27 +4,41 @@
 //! `en`, another ISO 639-1 code when the detector is confident, or `und`.
 //!
 //! - **Arabic-script text** (at least half of its letters) is decided by script
-//!   evidence, because statistical detectors confuse Arabic and Persian on short or
-//!   loan-word-heavy paragraphs. Letters only Persian uses (پ چ ژ گ, Persian kaf ک,
-//!   Farsi yeh ی, Persian digits) and frequent Persian-only words (است، این، را، از
-//!   ...) count for `fa`; letters only Arabic uses (ة ي ك ى, Arabic-Indic digits) and
-//!   Arabic-only function words (الذي، التي، في، هذا ...) count for `ar`. Words are
-//!   matched with ي/ك/ى folded to ی/ک, so Persian typed on an Arabic keyboard is still
-//!   recognised by its words. Letters only Urdu (ٹ ڈ ڑ ں ے ہ) or only Pashto
-//!   (ټ ډ ړ ږ ښ ګ ڼ ې ۍ) uses give `ur` / `ps`. On a tie `whatlang` decides, and
-//!   when it does not name an Arabic-script language the answer is `ar`.
+//!   evidence ([`evidence`]), because statistical detectors confuse Arabic and Persian
+//!   on short or loan-word-heavy paragraphs. Letters only Persian uses (پ چ ژ گ) and
+//!   frequent Persian-only words (است، این، را، از، می ...) count for `fa`; teh
+//!   marbuta ة and Arabic-only function words (الذي، التي، في، هذا ...) count for
+//!   `ar`. The yeh, kaf and digits of either keyboard (ي ى ك and Arabic-Indic digits;
+//!   ی ک and Persian digits) are what a Persian writer on an Arabic keyboard, or in
+//!   windows-1256, types too, and the other way round, so they decide only when no
+//!   letter or word above does: Persian written with ي/ك is still `fa`, Arabic
+//!   written with ی is still `ar`. Words are matched with ي/ك/ى folded to ی/ک. Urdu needs letters only Urdu uses (ٹ ڈ ڑ ں ے ۓ) and
+//!   Pashto letters only Pashto uses (ټ ډ ړ ږ ښ ګ ڼ ې ۍ), at 2% of the letters or
+//!   more; a statistical guess never makes a paragraph Urdu. On a tie `whatlang`
+//!   decides between Persian and Arabic, and the answer is `ar` unless it says
+//!   Persian.
 //! - **Other text** goes to `whatlang` and its answer is kept at a confidence of
 //!   [`MIN_CONFIDENCE`] or more. Short Latin fragments it cannot place (at most
 //!   [`SHORT_WORDS`] words, ASCII only: "Smiley face", "banquemisr", "AFP") are `en`:
 //!   in Arabic and Persian press pages they are English UI strings, credits and brand
 //!   names, and `en` lets the pipeline treat them as already English rather than send
 //!   them. Longer text it cannot place is `und`.
-//! - Text without letters (digits, punctuation, dates) is `und`.
+//! - Text without letters (digits, punctuation, dates) is `und`, and so is a short
+//!   Arabic-script fragment (four words or fewer) with no letter or word of one
+//!   language only (`قسمت الف`, `التنوین`): [`paragraph_languages`] gives such a
+//!   paragraph the Arabic-script language that dominates its document. A document
+//!   made only of those is decided by `whatlang` over their text.
+//! - Text is Arabic-script when a third of its letters are, URLs not counted: an
+//!   Arabic line naming `OS/2.usWinAscent` or a link is still Arabic.
 
 use whatlang::Lang;
 
 /// Confidence `whatlang` must reach for its answer to be used on non-Arabic text.
 pub const MIN_CONFIDENCE: f64 = 0.5;
+
+/// Up to this many words (of two letters or more), an Arabic-script fragment with nothing but shared letters
+/// and keyboard letters is `und` (it takes its document's language).
+pub const SHORT_FRAGMENT_WORDS: usize = 4;
 
 /// Up to this many words, unplaceable ASCII text is labelled `en` (see module doc).
 pub const SHORT_WORDS: usize = 3;
@@ -32,15 +46,40 @@ pub const SHORT_WORDS: usize = 3;
 /// Language of one paragraph: `ar`, `fa`, `en`, another ISO 639-1 code, or `und`.
 #[must_use]
 pub fn detect(text: &str) -> String {
-    let letters = Letters::count(text);
+    let letters = Letters::count(&without_urls(text));
     let code = if letters.total == 0 {
         "und"
-    } else if letters.arabic * 2 >= letters.total {
+    } else if letters.arabic * 3 >= letters.total {
         arabic_script(text, letters.arabic)
     } else {
         other_script(text, &letters)
     };
     code.to_owned()
+}
+
+/// Languages of a document's paragraphs, in order: [`detect`] of each, except that a
+/// short Arabic-script fragment with nothing to go on (`und`, see the module doc)
+/// takes the Arabic-script language that dominates the document (by Arabic-script
+/// letters, as in [`document_language_of`]). Text without Arabic-script letters
+/// keeps its own answer.
+#[must_use]
+pub fn paragraph_languages(texts: &[&str]) -> Vec<String> {
+    let mut langs: Vec<String> = texts.iter().map(|t| detect(t)).collect();
+    let mut votes = Votes::default();
+    for (text, lang) in texts.iter().zip(&langs) {
+        if matches!(lang.as_str(), "ar" | "fa") {
+            votes.add(lang, Letters::count(text).arabic);
+        }
+    }
+    let Some(dominant) = votes.winner() else {
+        return langs;
+    };
+    for (text, lang) in texts.iter().zip(langs.iter_mut()) {
+        if lang == "und" && text.chars().any(|c| is_arabic_script(c) && is_letter(c)) {
+            lang.clone_from(&dominant);
+        }
+    }
+    langs
 }
 
 /// Language of a whole document from its content paragraphs' texts: the Arabic-script
@@ -64,10 +103,15 @@ pub fn document_language_of<'a>(detected: impl IntoIterator<Item = (&'a str, &'a
     let mut arabic_votes = Votes::default();
     let mut paragraph_votes = Votes::default();
     let (mut arabic, mut total) = (0, 0);
+    let mut all = String::new();
     for (text, lang) in detected {
         let letters = Letters::count(text);
         arabic += letters.arabic;
         total += letters.total;
+        if lang == "und" && letters.arabic > 0 {
+            all.push_str(text);
+            all.push(' ');
+        }
         if is_arabic_script_lang(lang) {
             arabic_votes.add(lang, letters.arabic);
         }
@@ -80,7 +124,26 @@ pub fn document_language_of<'a>(detected: impl IntoIterator<Item = (&'a str, &'a
     } else {
         paragraph_votes.winner()
     };
-    winner.unwrap_or_else(|| "und".to_owned())
+    winner.unwrap_or_else(|| {
+        if arabic * 2 > total {
+            whatlang_arabic_script(&all).to_owned()
+        } else {
+            "und".to_owned()
+        }
+    })
+}
+
+/// The text without its URLs (words with `://` or starting with `www.`).
+fn without_urls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") && !text.contains("www.") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.split_whitespace()
+            .filter(|w| !w.contains("://") && !w.starts_with("www."))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Letter counts of a text.
@@ -151,9 +214,15 @@ fn is_arabic_script_lang(lang: &str) -> bool {
 }
 
 /// Letters (and digits) used by one Arabic-script language and not by the others.
-const PERSIAN_CHARS: &str = "پچژگکی۰۱۲۳۴۵۶۷۸۹";
-const ARABIC_CHARS: &str = "ةيكى٠١٢٣٤٥٦٧٨٩";
-const URDU_CHARS: &str = "ٹڈڑںےۓہ";
+/// Only Persian writes these.
+const PERSIAN_CHARS: &str = "پچژگۀ\u{0654}";
+/// Persian's yeh, kaf and digits, which Arabic typed on a Persian keyboard uses too.
+const PERSIAN_KEYBOARD_CHARS: &str = "کی۰۱۲۳۴۵۶۷۸۹";
+/// Only Arabic writes these.
+const ARABIC_CHARS: &str = "ة";
+/// Arabic's letters and digits, which Persian typed on an Arabic keyboard uses too.
+const ARABIC_KEYBOARD_CHARS: &str = "يكى٠١٢٣٤٥٦٧٨٩";
+const URDU_CHARS: &str = "ٹڈڑںےۓ";
 const PASHTO_CHARS: &str = "ټډړږښګڼېۍ";
 
 /// Frequent words of one language only, spelled with ی and ک (see [`fold_word`]).
@@ -202,15 +271,46 @@ fn fold_word(word: &str) -> String {
         .collect()
 }
 
+/// Evidence for Persian and for Arabic in an Arabic-script text: letters one of the
+/// two languages uses and the other does not, plus [`WORD_WEIGHT`] per frequent word
+/// of one language only. Arabic yeh, alef maksura and kaf are not evidence (Persian
+/// typed on an Arabic keyboard uses them); see the module doc.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// Persian-only letters and words.
+    pub persian: usize,
+    /// Arabic-only letters and words.
+    pub arabic: usize,
+    /// Letters of a Persian keyboard (ی ک, Persian digits): Persian when nothing
+    /// else decides.
+    pub persian_keyboard: usize,
+    /// Letters of an Arabic keyboard (ي ى ك, Arabic-Indic digits): Arabic when
+    /// nothing else decides.
+    pub arabic_keyboard: usize,
+}
+
+/// The [`Evidence`] of a text.
+#[must_use]
+pub fn evidence(text: &str) -> Evidence {
+    let mut e = Evidence::default();
+    for c in text.chars().filter(|&c| is_arabic_script(c)) {
+        e.persian += usize::from(PERSIAN_CHARS.contains(c));
+        e.arabic += usize::from(ARABIC_CHARS.contains(c));
+        e.persian_keyboard += usize::from(PERSIAN_KEYBOARD_CHARS.contains(c));
+        e.arabic_keyboard += usize::from(ARABIC_KEYBOARD_CHARS.contains(c));
+    }
+    let (fa_words, ar_words) = word_evidence(text);
+    e.persian += WORD_WEIGHT * fa_words;
+    e.arabic += WORD_WEIGHT * ar_words;
+    e
+}
+
 /// ar, fa, ur or ps for text that is mostly Arabic-script.
 fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
-    // One pass over the text for the four letter sets.
-    let (mut ps, mut ur, mut fa_letters, mut ar_letters) = (0, 0, 0, 0);
+    let (mut ps, mut ur) = (0, 0);
     for c in text.chars().filter(|&c| is_arabic_script(c)) {
         ps += usize::from(PASHTO_CHARS.contains(c));
         ur += usize::from(URDU_CHARS.contains(c));
-        fa_letters += usize::from(PERSIAN_CHARS.contains(c));
-        ar_letters += usize::from(ARABIC_CHARS.contains(c));
     }
     // Urdu and Pashto letters decide when they are 2 % of the letters or more.
     let marked = |n: usize| n > 0 && n * 50 >= arabic_letters;
@@ -220,10 +320,22 @@ fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
     if marked(ur) {
         return "ur";
     }
-    let (fa_words, ar_words) = word_evidence(text);
-    let fa = fa_letters + WORD_WEIGHT * fa_words;
-    let ar = ar_letters + WORD_WEIGHT * ar_words;
-    match fa.cmp(&ar) {
+    let e = evidence(text);
+    let words = text
+        .split(|c: char| !is_letter(c))
+        .filter(|w| w.chars().count() >= 2)
+        .count();
+    if e.persian + e.arabic == 0 && words <= SHORT_FRAGMENT_WORDS {
+        // `قسمت الف`, `التنوین`: no letter or word of one language only; the
+        // paragraph takes its document's language.
+        return "und";
+    }
+    let (persian, arabic) = if e.persian + e.arabic == 0 {
+        (e.persian_keyboard, e.arabic_keyboard)
+    } else {
+        (e.persian, e.arabic)
+    };
+    match persian.cmp(&arabic) {
         std::cmp::Ordering::Greater => "fa",
         std::cmp::Ordering::Less => "ar",
         std::cmp::Ordering::Equal => whatlang_arabic_script(text),
@@ -244,11 +356,11 @@ fn word_evidence(text: &str) -> (usize, usize) {
     (fa, ar)
 }
 
-/// The tie-breaker: whatlang's Arabic-script answer, `ar` if it has none.
+/// The tie-breaker: whatlang's answer between Persian and Arabic, `ar` unless it
+/// says Persian (its Urdu guess on text without Urdu letters is no evidence).
 fn whatlang_arabic_script(text: &str) -> &'static str {
     match whatlang::detect_lang(text) {
         Some(Lang::Pes) => "fa",
-        Some(Lang::Urd) => "ur",
         _ => "ar",
     }
 }
@@ -315,6 +427,26 @@ mod tests {
         for lang in Lang::all() {
             assert_eq!(iso639_1(*lang).len(), 2, "{lang:?}");
         }
+    }
+
+    #[test]
+    fn arabic_keyboard_persian_is_persian_and_urdu_needs_its_letters() {
+        // Persian typed with Arabic yeh and kaf.
+        assert_eq!(detect("اين يك شبكه است كه كار مي كند"), "fa");
+        assert_eq!(detect("اين شبكه‌ها را مي‌بينيم"), "fa");
+        // Arabic with heh goal or a stray Urdu-looking guess is not Urdu.
+        assert_eq!(detect("هذا كتاب جميل في المكتبة"), "ar");
+        assert_eq!(detect("یہ ایک کتاب ہے اور وہ بڑی ہے"), "ur");
+        assert_eq!(detect("مدينة كبيرة"), "ar");
+        // Arabic typed with Farsi yeh.
+        assert_eq!(
+            detect("یهدف مشروع الخط إلى إحیاء تقالید الطباعة العربیة"),
+            "ar"
+        );
+        // Short fragments with nothing but keyboard letters take their document's.
+        assert_eq!(detect("روسیه و طالبان"), "und");
+        assert_eq!(detect("روسيا تدعم طالبان"), "und");
+        assert_eq!(detect("روسیه طالبان را به رسمیت شناخت"), "fa");
     }
 
     #[test]

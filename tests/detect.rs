@@ -188,3 +188,26 @@ proptest::proptest! {
         proptest::prop_assert!(code == "und" || (code.len() == 2 && code.chars().all(|c| c.is_ascii_lowercase())));
     }
 }
+
+#[test]
+fn persian_typed_with_arabic_letters_is_persian_and_urdu_needs_urdu_letters() {
+    use tarjama::detect::paragraph_languages;
+    // Persian on an Arabic keyboard: ي and ك, Persian words.
+    assert_eq!(
+        detect("اين شبكه‌ها را مي‌بينيم و از آنها استفاده مي‌كنيم."),
+        "fa"
+    );
+    // Arabic typed with Farsi yeh stays Arabic.
+    assert_eq!(
+        detect("یدعم الخط الأمیری كل الحروف العربیة فی الإصدار الحالی."),
+        "ar"
+    );
+    // Arabic text is not Urdu for lack of evidence; Urdu letters make Urdu.
+    assert_eq!(detect("مدينة كبيرة في الشمال"), "ar");
+    assert_eq!(detect("یہ ایک بڑا شہر ہے اور یہاں بہت لوگ رہتے ہیں"), "ur");
+    // A short fragment with nothing to go on takes its document's language.
+    let persian = ["قسمت الف", "این کتاب را دیروز خریدم و امروز خواندم."];
+    assert_eq!(paragraph_languages(&persian), ["fa", "fa"]);
+    let arabic = ["التنوین", "قال الوزير إن الحكومة ستعمل في الأسابيع المقبلة."];
+    assert_eq!(paragraph_languages(&arabic), ["ar", "ar"]);
+}

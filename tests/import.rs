@@ -422,3 +422,110 @@ fn import_usage_and_unreadable_files() {
         "{stderr}"
     );
 }
+
+/// A source as a user pastes it from another tool: right-to-left marks around it and
+/// between words, hamza letters decomposed (NFD) and runs of combining marks in
+/// reverse order. None of it is text; all of it changed the key before import
+/// shared ingest's normalization.
+fn as_pasted(source: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let decomposed: Vec<char> = source.nfd().collect();
+    let mut out = String::from("\u{200F}");
+    let mut i = 0;
+    while i < decomposed.len() {
+        let run = decomposed[i..]
+            .iter()
+            .take_while(|c| matches!(**c, '\u{064B}'..='\u{065F}' | '\u{0670}'))
+            .count();
+        if run > 1 {
+            out.extend(decomposed[i..i + run].iter().rev());
+            i += run;
+            continue;
+        }
+        out.push(decomposed[i]);
+        if decomposed[i] == ' ' && i % 3 == 0 {
+            out.push('\u{200F}');
+        }
+        i += 1;
+    }
+    out.push('\u{202C}');
+    out
+}
+
+#[test]
+fn corrections_pasted_with_bidi_marks_and_decomposed_letters_are_used_by_the_rerun() {
+    let s = scratch();
+    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
+    s.cmd(&[&seeds()])
+        .args(["--provider", "libretranslate", "--endpoint", &emu.url()])
+        .assert()
+        .code(0);
+    drop(emu);
+    let first = all_rows(&s);
+    let picked: Vec<&Value> = first
+        .iter()
+        .filter(|r| r["kind"] == "text" && r["src_lang"] == "ar" && !r["target"].is_null())
+        .collect();
+    assert!(picked.len() >= 20, "{} Arabic text rows", picked.len());
+    let pasted: Vec<String> = picked
+        .iter()
+        .map(|r| as_pasted(r["source"].as_str().unwrap()))
+        .collect();
+    assert!(
+        pasted
+            .iter()
+            .zip(&picked)
+            .all(|(p, r)| p.as_str() != r["source"].as_str().unwrap()),
+        "every pasted source differs from the paragraph as written"
+    );
+    let mut jsonl = String::new();
+    for (r, source) in picked.iter().zip(&pasted) {
+        let row = json!({
+            "src_lang": "ar", "tgt_lang": "en", "source": source,
+            "target": format!("Reviewed: {}", r["index"]), "flags": ["reviewed"],
+        });
+        jsonl.push_str(&format!("{row}\n"));
+    }
+    // One correction of a paragraph no run has seen.
+    let unseen = json!({
+        "src_lang": "ar", "tgt_lang": "en", "source": "فقرة لم يرها أي تشغيل من قبل.",
+        "target": "A paragraph no run has seen.", "flags": ["reviewed"],
+    });
+    jsonl.push_str(&format!("{unseen}\n"));
+    let file = s.dir.path().join("pasted.jsonl");
+    fs_err::write(&file, jsonl).unwrap();
+
+    let out = import(&s, &[&file]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let distinct: std::collections::HashSet<&str> = picked
+        .iter()
+        .map(|r| r["source"].as_str().unwrap())
+        .collect();
+    assert!(
+        stderr.contains(&format!(
+            "imported {} corrections from {} (0 unchanged, 0 skipped); \
+             1 of them matches no paragraph the cache has seen",
+            distinct.len() + 1,
+            file.display()
+        )),
+        "{stderr}"
+    );
+
+    s.cmd(&[&seeds()])
+        .args(["--provider", "libretranslate", "--offline"])
+        .assert()
+        .code(0);
+    let rerun = all_rows(&s);
+    for r in &picked {
+        let again = rerun
+            .iter()
+            .find(|x| x["doc"] == r["doc"] && x["index"] == r["index"])
+            .unwrap();
+        assert!(has_flag(again, "reviewed"), "{again}");
+        assert!(
+            again["target"].as_str().unwrap().starts_with("Reviewed: "),
+            "{again}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use encoding_rs::{Encoding, ISO_8859_6, WINDOWS_1256};
-use tarjama::ingest::{self, normalize::normalize};
+use tarjama::ingest::{self, persian::respell_document};
 use tarjama::model::{FileError, InputFile, SourceDoc, SourceFormat};
 use tempfile::TempDir;
 
@@ -24,6 +24,12 @@ fn seed_path(name: &str) -> PathBuf {
 
 fn seed(name: &str) -> String {
     fs_err::read_to_string(seed_path(name)).expect("seed readable")
+}
+
+/// What ingest makes of a decoded text: normalized, and Persian spelling in a
+/// Persian document (the Persian seed gains ZWNJs: `ماه‌ها`, `می‌داند`).
+fn normalize(text: &str) -> String {
+    respell_document(&ingest::normalize::normalize(text)).into_owned()
 }
 
 fn all_seeds() -> Vec<&'static str> {
@@ -465,4 +471,127 @@ fn every_walked_file_reads() {
             (file.rel.as_str(), "نص")
         );
     }
+}
+
+/// Read `text` as a file of `format` and segment it as a run does.
+fn segmented(dir: &TempDir, name: &str, text: &str, format: SourceFormat) -> Vec<(String, String)> {
+    let path = dir.path().join(name);
+    fs_err::write(&path, text).unwrap();
+    let doc = ingest::read(&input(&path, format)).unwrap();
+    tarjama::segment::segment(&doc.text)
+        .into_iter()
+        .map(|s| (s.kind.as_str().to_owned(), s.text))
+        .collect()
+}
+
+#[test]
+fn bidi_controls_and_stray_boms_never_split_a_sentence_nor_are_sent() {
+    let dir = TempDir::new().unwrap();
+    let text = "قال المتحدث\u{202B} باسم\u{202C} الوزارة\u{2067} إن\u{2069} الاجتماع \u{FEFF}انتهى. \
+                ثم غادر\u{200F} الوفد.\n";
+    let rows = segmented(&dir, "a.txt", text, SourceFormat::Text);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        tarjama::segment::sentences(&rows[0].1),
+        [
+            "قال المتحدث باسم الوزارة إن الاجتماع انتهى.",
+            "ثم غادر الوفد."
+        ]
+    );
+}
+
+#[test]
+fn markdown_code_front_matter_html_and_conflict_markers_are_kept_but_not_sent() {
+    let dir = TempDir::new().unwrap();
+    let md = "---\ntitle: \"درس\"\n---\n\n# راهنمای نصب\n\nبرای نصب این دستور را اجرا کنید.\n\n\
+              ```bash header=\"نصب\"\nnpm install شکر\n```\n\n<p align=\"center\">\n<img src=\"a.png\">\n</p>\n\n\
+              <<<<<<< HEAD\nمتن نسخهٔ اول است.\n=======\nمتن نسخهٔ دوم است.\n>>>>>>> feature\n";
+    let rows = segmented(&dir, "a.md", md, SourceFormat::Markdown);
+    let kind = |needle: &str| {
+        rows.iter()
+            .find(|(_, t)| t.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {rows:?}"))
+            .0
+            .as_str()
+    };
+    assert_eq!(kind("title:"), "boilerplate");
+    assert_eq!(kind("npm install"), "boilerplate");
+    assert_eq!(kind("<img"), "boilerplate");
+    assert_eq!(kind("<<<<<<< HEAD"), "boilerplate");
+    assert_eq!(kind(">>>>>>> feature"), "boilerplate");
+    assert_eq!(kind("راهنمای نصب"), "heading");
+    assert_eq!(kind("برای نصب"), "text");
+    assert_eq!(kind("نسخهٔ اول"), "text");
+    assert_eq!(kind("نسخهٔ دوم"), "text");
+}
+
+#[test]
+fn a_persian_document_gets_persian_letters_and_its_zwnjs_before_it_is_sent() {
+    let dir = TempDir::new().unwrap();
+    // Typed on an Arabic keyboard, without ZWNJ; a quoted Arabic line keeps its letters.
+    let text = "اين كتابها را مي خوانيم و نميدانيم كه چه ميشود.\n\n\
+                اين كار براي ما بسيار مهم است و بايد آن را از امروز شروع كنيم.\n\n\
+                قال الذي في المدينة: هذا كتابي.\n";
+    let path = dir.path().join("fa.txt");
+    fs_err::write(&path, text).unwrap();
+    let doc = ingest::read(&input(&path, SourceFormat::Text)).unwrap();
+    let mut lines = doc.text.lines().filter(|l| !l.is_empty());
+    assert_eq!(
+        lines.next().unwrap(),
+        "این کتاب\u{200C}ها را می\u{200C}خوانیم و نمی\u{200C}دانیم که چه می\u{200C}شود."
+    );
+    assert!(lines.next().unwrap().starts_with("این کار برای"));
+    assert_eq!(lines.next().unwrap(), "قال الذي في المدينة: هذا كتابي.");
+    // An Arabic document is left as written.
+    let arabic = "قال الوزير إن الحكومة ستعمل في الأسابيع المقبلة على تنفيذ الخطة.\n";
+    let path = dir.path().join("ar.txt");
+    fs_err::write(&path, arabic).unwrap();
+    assert_eq!(
+        ingest::read(&input(&path, SourceFormat::Text))
+            .unwrap()
+            .text,
+        arabic
+    );
+}
+
+#[test]
+fn a_saved_page_without_article_markup_starts_at_its_headline() {
+    let dir = TempDir::new().unwrap();
+    let body = "قال المسؤول في بيان رسمي اليوم إن الحكومة قررت تمديد العمل بالإجراءات الجديدة حتى نهاية العام الحالي.";
+    let html = format!(
+        "<html><head><title>الحكومة تمدد الإجراءات - موقع الأخبار</title></head><body>\
+         <div><h1><a href=\"/\">الموقع</a></h1><div>الرئيسية</div><div>سياسة</div><div>رياضة</div></div>\
+         <div><h1>الحكومة تمدد الإجراءات</h1><div>الأربعاء، 28 آب 2013، آخر تحديث 14:00</div>\
+         <p>{body}</p><p>{body}</p>\
+         <p>الآراء الواردة أدناه لا تعبر عن رأي الموقع، بل تعكس وجهات نظر أصحابها فقط.</p>\
+         <div>الأكثر قراءة</div><div>خبر آخر عن الاقتصاد</div><div>خبر ثالث عن الرياضة</div>\
+         <div>الرئيسية | سياسة | رياضة | من نحن</div></div></body></html>"
+    );
+    let rows = segmented(&dir, "page.html", &html, SourceFormat::Html);
+    let sent: Vec<&str> = rows
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "text" | "heading" | "caption"))
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert_eq!(sent, ["الحكومة تمدد الإجراءات", body], "{rows:?}");
+    assert!(
+        !rows.iter().any(|(_, t)| t == "الموقع" || t == "سياسة"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn an_article_header_with_prose_is_kept() {
+    let dir = TempDir::new().unwrap();
+    let preamble = "از آنجا که شناسائی حیثیت ذاتی کلیه اعضای خانواده بشری اساس آزادی و عدالت و صلح در جهان است،";
+    let html = format!(
+        "<html><body><header><nav>خانه</nav></header><h1>اعلامیه</h1>\
+         <header><h2>مقدمه</h2><p>{preamble}</p></header><p>مادهٔ اول متن است.</p></body></html>"
+    );
+    let rows = segmented(&dir, "d.html", &html, SourceFormat::Html);
+    assert!(
+        rows.iter().any(|(_, t)| t.contains("شناسائی حیثیت")),
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|(_, t)| t == "خانه"), "{rows:?}");
 }

@@ -2,7 +2,8 @@
 //!
 //! The key covers the provider (its config name), the provider options that change
 //! the output, the source and target language and the normalized source text
-//! (whitespace runs collapsed, trimmed). It never includes an API key. The fields are
+//! ([`normalize_key_text`]: ingest's character normalization, whitespace runs
+//! collapsed, trimmed). It never includes an API key. The fields are
 //! length-prefixed before hashing so that no two field lists serialize alike.
 //!
 //! A reviewed translation (a human correction, `translate import`) is keyed without
@@ -85,11 +86,17 @@ impl CacheKey {
     }
 }
 
-/// Collapse whitespace runs to one space and trim: irrelevant whitespace does not
-/// change the key.
+/// The one normalization of a source text for keys and comparisons: ingest's
+/// character normalization ([`crate::ingest::normalize::canonical`]: bidi controls,
+/// stray BOMs and zero-width spaces removed, Unicode NFC), then whitespace runs
+/// collapsed to one space and trimmed. Text that came through ingest is already
+/// canonical, so its keys are the same as before this normalization was shared;
+/// a correction pasted with right-to-left marks or diacritics in another order
+/// gets the key of the paragraph it corrects.
 #[must_use]
 pub fn normalize_key_text(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let canonical = crate::ingest::normalize::canonical(text);
+    canonical.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -115,5 +122,14 @@ mod tests {
         let x = CacheKey::new("ab", "c", "ar", "en", "t");
         let y = CacheKey::new("a", "bc", "ar", "en", "t");
         assert_ne!(x.id("machine"), y.id("machine"));
+    }
+
+    #[test]
+    fn bidi_marks_and_mark_order_do_not_change_the_key() {
+        let a = CacheKey::new("p", "o", "ar", "en", "\u{200F}شدّة الحرب\u{200E}");
+        let b = CacheKey::new("p", "o", "ar", "en", "شد\u{0651}ة الحرب");
+        assert_eq!(a.id("machine"), b.id("machine"));
+        // Text ingest produced is already canonical: its key text is unchanged.
+        assert_eq!(normalize_key_text("  مرحبا \n بالعالم "), "مرحبا بالعالم");
     }
 }

@@ -16,7 +16,10 @@
 //! row flagged `reviewed`), or when its target differs from every machine translation
 //! the cache holds for its source text, whichever provider made it (with none held,
 //! every unit of a TMX from another tool is a correction). Texts are compared and
-//! stored with whitespace collapsed, as cache keys are. A file is imported whole or
+//! stored normalized exactly as cache keys are ([`normalize_key_text`]: bidi marks
+//! removed, NFC, whitespace collapsed), so a source pasted with right-to-left marks
+//! or reordered diacritics still finds its paragraph; the summary line counts the
+//! corrections that match no paragraph the cache has seen. A file is imported whole or
 //! not at all: one bad unit structure fails the file, with its line.
 
 pub mod json;
@@ -98,6 +101,10 @@ impl Parsed {
         unit.target = normalize_key_text(&unit.target);
         unit.src_lang = unit.src_lang.trim().to_ascii_lowercase();
         unit.tgt_lang = unit.tgt_lang.trim().to_ascii_lowercase();
+        if unit.src_lang == "fa" {
+            // Ingest gives Persian documents Persian spelling before they are sent.
+            unit.source = crate::ingest::persian::respell_unless_arabic(&unit.source).into_owned();
+        }
         if unit.src_lang.is_empty() || unit.tgt_lang.is_empty() {
             self.skipped.push("no language".into());
         } else if unit.source.is_empty() {
@@ -213,6 +220,10 @@ pub struct Summary {
     pub unchanged: usize,
     /// Units left out, counted by reason.
     pub skipped: BTreeMap<String, usize>,
+    /// Corrections stored whose source text matches no paragraph the cache has seen
+    /// (no machine translation of it from any provider): a typo in a source, a
+    /// different language code, or a memory of texts not run yet.
+    pub unseen: usize,
 }
 
 impl Summary {
@@ -222,7 +233,8 @@ impl Summary {
         self.skipped.values().sum()
     }
 
-    /// `imported N corrections from FILE (M unchanged, K skipped: reasons)`.
+    /// `imported N corrections from FILE (M unchanged, K skipped: reasons)`, followed by
+    /// `; U of them match no paragraph the cache has seen` when some do.
     #[must_use]
     pub fn line(&self, file: &str) -> String {
         let k = self.skipped_total();
@@ -236,8 +248,17 @@ impl Summary {
                 .collect();
             format!(": {}", r.join(", "))
         };
+        let unseen = if self.unseen == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {} of them match{} no paragraph the cache has seen",
+                self.unseen,
+                if self.unseen == 1 { "es" } else { "" }
+            )
+        };
         format!(
-            "imported {} correction{} from {file} ({} unchanged, {k} skipped{reasons})",
+            "imported {} correction{} from {file} ({} unchanged, {k} skipped{reasons}){unseen}",
             self.corrections,
             if self.corrections == 1 { "" } else { "s" },
             self.unchanged
@@ -299,6 +320,7 @@ fn corrections(parsed: &Parsed, machine: &[Vec<String>]) -> (Summary, Vec<(Cache
                 None => {
                     chosen.insert(k.clone(), order.len());
                     order.push((k, unit.target.clone()));
+                    summary.unseen += usize::from(machine.is_empty());
                 }
             }
         } else {
@@ -355,7 +377,8 @@ mod tests {
         assert_eq!((s.corrections, s.unchanged, s.skipped_total()), (3, 2, 1));
         assert_eq!(
             s.line("x.xliff"),
-            "imported 3 corrections from x.xliff (2 unchanged, 1 skipped: 1 empty target)"
+            "imported 3 corrections from x.xliff (2 unchanged, 1 skipped: 1 empty target); \
+             1 of them matches no paragraph the cache has seen"
         );
         let got = |t: &str| match cache.get(&CacheKey::new("any", "", "ar", "en", t)).unwrap() {
             Lookup::Hit(h) => Some((h.target, h.origin)),

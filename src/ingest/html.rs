@@ -4,9 +4,18 @@
 //! text. The root is the first of these that holds a fair share (a fifth or more) of
 //! the page's text: `article`, `[itemprop=articleBody]`, common content classes
 //! (`.entry-content`, `.article-body` ...), `main` / `[role=main]`; else `body`.
+//! On a page with none of these (a saved page without semantic markup), the root is
+//! `body` from the headline on (the `h1` the `<title>` names, else the longest), when
+//! nothing before it is prose and it is at most a third of the page's text: what
+//! precedes the headline there is the site's masthead and menus.
 //! Inside it, page furniture is dropped (scripts, styles, navigation, headers,
 //! footers, asides, forms, embeds, hidden elements, and elements whose role, class
 //! or id marks them as share bars, menus, comments, breadcrumbs, related links, ads).
+//! A `header` holding prose (a paragraph of a dozen words or more) is an article's or
+//! section's own header, as HTML allows, and is kept. Blocks of links are dropped
+//! too, by the link density readability scorers use: a list, `div`, section or
+//! table with three links or more whose text is 80% link text (a "most read" box, a
+//! menu, related articles), unless it holds half the page's text.
 //!
 //! Every block element (`p`, `h1`–`h6`, `li`, `blockquote`, `figcaption`, `pre`,
 //! `tr`, `div` ...) is a paragraph of its own, paragraphs are separated by a blank
@@ -22,9 +31,10 @@
 //! cap their trees too.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
-use ego_tree::NodeRef;
 use ego_tree::iter::Edge;
+use ego_tree::{NodeId, NodeRef};
 use scraper::node::Element;
 use scraper::{ElementRef, Html, Node, Selector};
 
@@ -153,9 +163,12 @@ const RAW_TEXT_TAGS: &[&str] = &[
 pub fn extract_text(html: &str) -> String {
     let html = limit_depth(html);
     let doc = Html::parse_document(&html);
+    let links = link_blocks(page_root(&doc));
+    let paragraphs = |root| paragraphs(root, &links);
     let page = paragraphs(page_root(&doc));
     let page_len = text_len(&page);
-    let mut paras = best_root(&doc, page_len).unwrap_or(page);
+    let mut paras =
+        best_root(&doc, page_len, paragraphs).unwrap_or_else(|| after_headline(&doc, page));
     if let Some(headline) = headline(&doc)
         && !paras.iter().any(|p| p.contains(&headline))
     {
@@ -339,17 +352,177 @@ fn page_root(doc: &Html) -> ElementRef<'_> {
 
 /// The paragraphs of the first [`ROOTS`] selector whose best match holds a fair
 /// share of the page's text.
-fn best_root(doc: &Html, page_len: usize) -> Option<Vec<String>> {
+fn best_root<'a>(
+    doc: &'a Html,
+    page_len: usize,
+    paragraphs: impl Fn(ElementRef<'a>) -> Vec<String>,
+) -> Option<Vec<String>> {
     ROOTS.iter().find_map(|css| {
         let selector = Selector::parse(css).expect("valid selector");
         let best = doc
             .select(&selector)
             .take(50)
-            .map(paragraphs)
+            .map(&paragraphs)
             .max_by_key(|p| text_len(p))?;
         let len = text_len(&best);
         (len > 0 && len * ROOT_SHARE >= page_len).then_some(best)
     })
+}
+
+/// Below `body` (no article root found): the page from its headline on: the `h1`
+/// whose text the `<title>` contains (pages put their logo in an `h1` too), else the
+/// longest `h1`, else (a page without `h1`) the first block of three words or more
+/// that the `<title>` contains.
+/// What comes before it on such a page is the site's masthead and menus, as long as
+/// it holds no prose (no paragraph of [`PROSE_MIN_WORDS`] words or more).
+fn after_headline(doc: &Html, page: Vec<String>) -> Vec<String> {
+    let selector = Selector::parse("h1").expect("valid selector");
+    let title = Selector::parse("title").expect("valid selector");
+    let title: String = doc
+        .select(&title)
+        .next()
+        .map(|t| collapse(&t.text().collect::<String>()))
+        .unwrap_or_default();
+    let h1s: Vec<String> = doc
+        .select(&selector)
+        .map(|el| collapse(&el.text().collect::<String>()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    // Without an `h1`, the first block of three words or more the `<title>` holds.
+    let from_title = || {
+        page.iter()
+            .find(|p| p.split_whitespace().count() >= 3 && title.contains(p.as_str()))
+    };
+    let Some(h1) = h1s
+        .iter()
+        .find(|h| h.chars().count() > 3 && title.contains(h.as_str()))
+        .or_else(|| h1s.iter().max_by_key(|h| h.chars().count()))
+        .or_else(from_title)
+        .cloned()
+    else {
+        return page;
+    };
+    let total = text_len(&page);
+    match page.iter().position(|p| *p == h1) {
+        Some(at)
+            if page[..at]
+                .iter()
+                .all(|p| p.split_whitespace().count() < PROSE_MIN_WORDS)
+                && text_len(&page[..at]) * HEAD_SHARE <= total =>
+        {
+            page[at..].to_vec()
+        }
+        _ => page,
+    }
+}
+
+/// A paragraph this long is prose, not a menu item.
+const PROSE_MIN_WORDS: usize = 12;
+
+/// What precedes the headline is dropped only when it is at most a third of the
+/// page's text (`before * HEAD_SHARE <= page`): a masthead and menus, not half the
+/// article.
+const HEAD_SHARE: usize = 3;
+
+/// Whether a `header` element is an article's own header holding prose (HTML allows
+/// a header in any section), rather than a site banner: it has a `p` of
+/// [`PROSE_MIN_WORDS`] words or more.
+fn is_prose_header(node: NodeRef<'_, Node>) -> bool {
+    node.descendants().any(|d| {
+        d.value().as_element().is_some_and(|e| e.name() == "p")
+            && ElementRef::wrap(d).is_some_and(|p| {
+                p.text().flat_map(str::split_whitespace).count() >= PROSE_MIN_WORDS
+            })
+    })
+}
+
+/// Blocks that may be lists of links (menus, "most read", related articles).
+const LINK_BLOCK_TAGS: &[&str] = &["ul", "ol", "div", "section", "table", "tbody", "dl"];
+/// A link block holds at least this many links ...
+const LINK_BLOCK_MIN_LINKS: usize = 3;
+/// ... and at least this share of its text (in tenths) inside them ...
+const LINK_BLOCK_LINK_TENTHS: usize = 8;
+/// ... and less than this share of the page's text (`text * LINK_BLOCK_PAGE_SHARE <
+/// page`): a page that is all links keeps them.
+const LINK_BLOCK_PAGE_SHARE: usize = 2;
+
+/// The link blocks under `root`: elements of [`LINK_BLOCK_TAGS`] with three links or
+/// more whose text is at least 80% link text (the link density of readability
+/// scorers), and which do not hold half the page's text. Body text is prose with a
+/// link here and there; a block of headlines each inside its link is a "most read"
+/// box, a menu or a list of related articles. Counted bottom-up in one iterative
+/// walk (non-whitespace characters).
+fn link_blocks(root: ElementRef<'_>) -> HashSet<NodeId> {
+    struct Frame {
+        id: NodeId,
+        candidate: bool,
+        text: usize,
+        link_text: usize,
+        links: usize,
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut in_link = 0usize;
+    let mut blocks = Vec::new();
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Text(t) => {
+                    let n = t.chars().filter(|c| !c.is_whitespace()).count();
+                    if let Some(top) = stack.last_mut() {
+                        top.text += n;
+                        if in_link > 0 {
+                            top.link_text += n;
+                        }
+                    }
+                }
+                Node::Element(el) => {
+                    if el.name() == "a" {
+                        in_link += 1;
+                    }
+                    stack.push(Frame {
+                        id: node.id(),
+                        candidate: LINK_BLOCK_TAGS.contains(&el.name()),
+                        text: 0,
+                        link_text: 0,
+                        links: usize::from(el.name() == "a"),
+                    });
+                }
+                _ => {}
+            },
+            Edge::Close(node) => {
+                let Some(el) = node.value().as_element() else {
+                    continue;
+                };
+                if el.name() == "a" {
+                    in_link = in_link.saturating_sub(1);
+                }
+                let Some(frame) = stack.pop() else {
+                    continue;
+                };
+                if frame.candidate
+                    && frame.links >= LINK_BLOCK_MIN_LINKS
+                    && frame.text > 0
+                    && frame.link_text * 10 >= frame.text * LINK_BLOCK_LINK_TENTHS
+                {
+                    blocks.push((frame.id, frame.text));
+                }
+                if let Some(parent) = stack.last_mut() {
+                    parent.text += frame.text;
+                    parent.link_text += frame.link_text;
+                    parent.links += frame.links;
+                }
+            }
+        }
+    }
+    let page: usize = root
+        .text()
+        .map(|t| t.chars().filter(|c| !c.is_whitespace()).count())
+        .sum();
+    blocks
+        .into_iter()
+        .filter(|&(_, text)| text * LINK_BLOCK_PAGE_SHARE < page)
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// Characters in a list of paragraphs.
@@ -402,13 +575,21 @@ fn is_furniture_name(name: &str) -> bool {
 }
 
 /// The paragraphs of the text below `root`.
-fn paragraphs(root: ElementRef<'_>) -> Vec<String> {
+fn paragraphs(root: ElementRef<'_>, links: &HashSet<NodeId>) -> Vec<String> {
     let mut out = Paragraphs::default();
     let mut skip = None;
     for edge in root.traverse() {
         match edge {
             Edge::Open(node) if skip.is_none() => {
-                if node.id() != root.id() && node.value().as_element().is_some_and(is_dropped) {
+                let dropped = || {
+                    node.value().as_element().is_some_and(is_dropped)
+                        && !(node
+                            .value()
+                            .as_element()
+                            .is_some_and(|e| e.name() == "header")
+                            && is_prose_header(node))
+                };
+                if node.id() != root.id() && (links.contains(&node.id()) || dropped()) {
                     skip = Some(node.id());
                 } else {
                     out.open(node);
@@ -565,6 +746,24 @@ mod tests {
         let inner = "<div>".repeat(2 * MAX_DEPTH);
         let page = format!("<script>{inner}</script><!--{inner}--><p>x</p>");
         assert!(matches!(limit_depth(&page), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn blocks_of_links_are_dropped_but_prose_with_links_is_kept() {
+        let prose = "<p>قال <a href=1>الوزير</a> في بيان نشره <a href=2>الموقع</a> الرسمي إن \
+                     الحكومة ستعمل مع <a href=3>البرلمان</a> على القانون الجديد خلال الأسابيع المقبلة.</p>";
+        let html = format!(
+            "<body><div><h2>الأكثر قراءة</h2><ul><li><a href=a>خبر أول عن الاقتصاد</a></li>\
+             <li><a href=b>خبر ثان عن الرياضة</a></li><li><a href=c>خبر ثالث</a></li></ul></div>\
+             {prose}{prose}</body>"
+        );
+        let text = extract_text(&html);
+        assert!(!text.contains("خبر أول"), "{text}");
+        assert!(text.contains("قال الوزير في بيان"), "{text}");
+        // A page that is all links keeps them.
+        let index = "<body><ul><li><a href=a>الخبر الأول</a></li><li><a href=b>الخبر الثاني</a></li>\
+                     <li><a href=c>الخبر الثالث</a></li></ul></body>";
+        assert!(extract_text(index).contains("الخبر الأول"));
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! `.html`, `.htm`; hidden files skipped; symlink loops and unreadable entries
 //! reported, not fatal; paths under `exclude` — the output and cache directories —
 //! never read back). [`read`] turns one file into a [`SourceDoc`]: bytes are decoded
-//! ([`decode`]), HTML is reduced to the article body's text ([`html`]), and the text is
-//! normalized ([`normalize`]). Every problem is a one-line [`FileError`] naming the
+//! ([`decode`]), HTML is reduced to the article body's text ([`html`]), the text is
+//! normalized ([`normalize`]), and a Persian document gets Persian spelling
+//! ([`persian`]: Persian yeh and kaf, zero-width non-joiners restored) before it is
+//! segmented, detected and sent. Every problem is a one-line [`FileError`] naming the
 //! file; nothing here stops the run.
 //!
 //! Memory is bounded per file: a file larger than [`MAX_FILE_BYTES`] is refused from
@@ -16,6 +18,7 @@
 pub mod decode;
 pub mod html;
 pub mod normalize;
+pub mod persian;
 mod walk;
 
 use std::io::{self, Read};
@@ -100,10 +103,12 @@ pub fn read_bytes(
         SourceFormat::Html => html::extract_text(&decoded.text).replace('&', "&amp;"),
         SourceFormat::Text | SourceFormat::Markdown => decoded.text,
     };
-    Ok(decode::Decoded {
-        text: normalize::normalize(&text),
-        ..decoded
-    })
+    let text = normalize::normalize(&text);
+    let text = match persian::respell_document(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(respelled) => respelled,
+    };
+    Ok(decode::Decoded { text, ..decoded })
 }
 
 /// The bytes of a regular file of at most `limit` bytes. The type and size are

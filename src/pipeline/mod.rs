@@ -457,7 +457,8 @@ fn is_own_output(path: &Path, out: Option<&Path>, to: &str) -> bool {
 #[must_use]
 pub fn prepare(doc: SourceDoc, from: Option<&str>, to: &str) -> PreparedDoc {
     let segments = segment::segment(&doc.text);
-    let langs: Vec<String> = segments.iter().map(|s| detect::detect(&s.text)).collect();
+    let texts: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
+    let langs = detect::paragraph_languages(&texts);
     let doc_lang = match from {
         Some(f) => f.to_string(),
         None => detect::document_language_of(

@@ -5,17 +5,26 @@
 //! finds it, so classification runs in two stages:
 //!
 //! 1. **On its own**, each paragraph is checked against shapes that are furniture
-//!    wherever they appear: no letters at all, code, copyright, calendar lines (only
-//!    dates, times, month/day/prayer names), lines made only of page-furniture,
-//!    share-bar or widget labels, one phrase said three times, masthead titles,
-//!    short Latin-only junk in an Arabic-script page, rows of side-by-side labels.
-//!    Then photo credits make captions, and length plus final punctuation separate
-//!    headings from text.
+//!    wherever they appear: no letters at all, code, copyright, Markdown markup
+//!    (flagged by [`super::paragraphs`], plus link reference definitions and rules),
+//!    calendar lines (only dates, times, month/day/prayer names), date lines with
+//!    their publishing labels (`آخر تحديث`, `تاریخ انتشار`, `Updated`), bylines
+//!    opened by a writer's label (`بقلم`, `كتب`, `نویسنده`, `By`), rows of
+//!    `|`-separated links (not Markdown table rows), a site's notice naming two of
+//!    comments, privacy and terms of use, or disclaiming its readers' views, lines
+//!    made only of page-furniture, share-bar or widget labels, one phrase said three
+//!    times, masthead titles, short Latin-only junk in an Arabic-script page, rows of
+//!    side-by-side labels. Then photo credits make captions, and length plus final
+//!    punctuation separate headings from text.
 //! 2. **By position**: section labels count only above the first body paragraph;
-//!    heading-shaped lines after the last body paragraph head nothing, so they are
-//!    tag lists, widget titles and ads; a very short line wedged between furniture
-//!    belongs to its widget; a short question heads something only if body text
-//!    follows. Last, a repeated paragraph is a duplicate.
+//!    between the title and the first body paragraph, an unvocalized name of two or
+//!    three words next to a date line, or a place with an agency, is a byline;
+//!    heading-shaped lines after the last body paragraph that head nothing are tag
+//!    lists, widget titles and ads, and so are two or more lines of one to three
+//!    words ending a document; a very short line wedged between furniture belongs to
+//!    its widget; a short question heads something only if body text follows.
+//!    Marked structure (a `#` heading, a table row, a list item) is never furniture
+//!    by position. Last, a repeated paragraph is a duplicate.
 //!
 //! Lexicon entries are compared after [`fold`] (hamza forms, alef maqsura, teh
 //! marbuta, Persian yeh and kaf, diacritics, tatweel, ZWNJ, case), so spelling
@@ -41,6 +50,18 @@ const WIDGET_MEMBER_MAX_WORDS: usize = 3;
 const NOTICE_MAX_WORDS: usize = 25;
 /// Section labels are one or a few words.
 const SECTION_LABEL_MAX_WORDS: usize = 4;
+/// A site's notice about comments and privacy is a paragraph, not an essay.
+const SITE_NOTICE_MAX_WORDS: usize = 80;
+/// A labelled tag list fits on a line.
+const TAG_LINE_MAX_WORDS: usize = 25;
+/// Bylines are a label and a name or two.
+const BYLINE_MAX_WORDS: usize = 8;
+/// Items of a `|`-separated link bar are this short.
+const LINK_BAR_ITEM_MAX_WORDS: usize = 6;
+/// Tag lists: this many short lines or more after the last body paragraph.
+const TAG_LIST_MIN_LINES: usize = 2;
+/// A tag is one to three words.
+const TAG_MAX_WORDS: usize = 3;
 /// How far back from the end a photo credit may open.
 const CREDIT_WINDOW_CHARS: usize = 40;
 
@@ -51,7 +72,10 @@ pub fn classify(paras: &[Para]) -> Vec<Kind> {
     let mut kinds: Vec<Kind> = paras.iter().map(|p| on_its_own(p, arabic_page)).collect();
     settle_questions(paras, &mut kinds);
     section_labels_at_top(paras, &mut kinds);
+    notices_at_bottom(paras, &mut kinds);
+    bylines_under_title(paras, &mut kinds);
     furniture_at_bottom(paras, &mut kinds);
+    tag_lists(paras, &mut kinds);
     widget_members(paras, &mut kinds);
     mark_duplicates(paras, &mut kinds);
     kinds
@@ -61,7 +85,7 @@ pub fn classify(paras: &[Para]) -> Vec<Kind> {
 
 fn on_its_own(p: &Para, arabic_page: bool) -> Kind {
     let t = p.text.as_str();
-    if is_machinery(t) || is_furniture(p, arabic_page) {
+    if p.markup || is_machinery(t) || is_furniture(p, arabic_page) {
         Kind::Boilerplate
     } else if is_caption(t) {
         Kind::Caption
@@ -76,7 +100,27 @@ fn on_its_own(p: &Para, arabic_page: bool) -> Kind {
 
 /// Not prose at all: no letters, script code, copyright notices.
 fn is_machinery(t: &str) -> bool {
-    !t.chars().any(crate::detect::is_letter) || looks_like_code(t) || is_copyright(t)
+    !t.chars().any(crate::detect::is_letter)
+        || looks_like_code(t)
+        || is_copyright(t)
+        || is_markdown_markup(t)
+}
+
+/// Markdown that is markup, not text: a link reference definition
+/// (`[1]: http://… "title"`), a setext underline or a rule (`====`, `----`, `***`).
+fn is_markdown_markup(t: &str) -> bool {
+    let t = t.trim();
+    let link_definition = t.starts_with('[')
+        && t.split_once("]:").is_some_and(|(label, rest)| {
+            !label.contains(']') && rest.split_whitespace().next().is_some_and(is_url)
+        });
+    let rule = t.len() >= 3 && t.chars().all(|c| matches!(c, '=' | '-' | '*' | '_' | ' '));
+    link_definition || rule
+}
+
+fn is_url(w: &str) -> bool {
+    let w = w.trim_matches(|c| c == '<' || c == '>');
+    w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www.")
 }
 
 /// Longest paragraph the furniture tests look at: widgets, share bars, tag lists,
@@ -93,6 +137,10 @@ fn is_furniture(p: &Para, arabic_page: bool) -> bool {
     let words = letter_words(t);
     let bare = !ends_with_sentence_punct(t);
     is_calendar_line(t)
+        || is_dateline(&words, t)
+        || is_byline(&words, t)
+        || is_link_bar(t)
+        || is_tag_line(&words, t)
         || made_of(&words, &FURNITURE)
         || made_of(&words, &WIDGETS)
         || is_share_bar(&words)
@@ -149,6 +197,70 @@ fn is_calendar_line(t: &str) -> bool {
             .all(|w| is_number(w) || CALENDAR.contains(&fold(w)))
 }
 
+/// A date line with its labels: `الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00
+/// (GMT+0400)`, `Updated: 3 May 2025`, `تاریخ انتشار: ۱۴ فروردین ۱۴۰۳`: only numbers,
+/// calendar words and publishing labels, with a number.
+fn is_dateline(words: &[String], t: &str) -> bool {
+    t.split_whitespace().any(|w| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .chars()
+            .any(|c| c.is_numeric())
+    }) && words.iter().any(|w| DATELINE.contains(w))
+        && words
+            .iter()
+            .all(|w| DATELINE.contains(w) || CALENDAR.contains(w) || w.chars().count() == 1)
+}
+
+/// A byline: a writer's or translator's label opening a short line, followed by a
+/// colon or a dash (`كتب - …`, `نویسنده: …`, `ترجمه: …`), or `بقلم …`, `By …`.
+fn is_byline(words: &[String], t: &str) -> bool {
+    let Some(first) = words.first() else {
+        return false;
+    };
+    // `كتب`, `گزارش`, `by` open headlines too: they need a `:` or a dash after them;
+    // `بقلم` ("by the pen of") and a capitalised `By` do not.
+    let t = t.trim_start();
+    let label = t.split_whitespace().next().unwrap_or_default();
+    let after = t[label.len()..].trim_start();
+    let marked = label.ends_with(':') || after.starts_with([':', '-', '–', '—', '|']);
+    let unambiguous = matches!(first.as_str(), "بقلم" | "بواسطة") || t.starts_with("By ");
+    word_count(t) <= BYLINE_MAX_WORDS
+        && !ends_with_sentence_punct(t.trim_end_matches(':'))
+        && BYLINE.contains(first)
+        && (marked || unambiguous)
+}
+
+/// A labelled tag list on one line: `برچسب‌ها: ایران، روسیه`, `الوسوم: …`, `Tags: …`
+/// (the label, then a colon or nothing but the tags).
+fn is_tag_line(words: &[String], t: &str) -> bool {
+    let label = letter_words(t.split(':').next().unwrap_or_default());
+    word_count(t) <= TAG_LINE_MAX_WORDS
+        && !ends_with_sentence_punct(t.trim_end_matches(':'))
+        && (TAG_LABELS.contains(&label) || TAG_LABELS.iter().any(|l| l.as_slice() == words))
+}
+
+/// A row of links separated by `|` (a menu or a footer): two separators or more and
+/// every item a few words; not a Markdown table row (which opens with `|`).
+fn is_link_bar(t: &str) -> bool {
+    let items: Vec<&str> = t.split('|').map(str::trim).collect();
+    let table_row = t.trim_start().starts_with('|');
+    !table_row
+        && items.len() >= 3
+        && items
+            .iter()
+            .all(|i| word_count(i) <= LINK_BAR_ITEM_MAX_WORDS)
+}
+
+/// A site's notice about comments, privacy or the views of readers: a paragraph
+/// naming two of those things, or a disclaimer of the site's views.
+fn is_site_notice(words: &[String]) -> bool {
+    let named = SITE_NOTICE
+        .iter()
+        .filter(|p| contains_phrase(words, std::slice::from_ref(p)))
+        .count();
+    named >= 2 || contains_phrase(words, &DISCLAIMER)
+}
+
 /// Digits with date/time separators: `1446`, `22:56`, `24/11/2024`, `۱۴۰۳`.
 fn is_number(w: &str) -> bool {
     w.chars().any(char::is_numeric) && w.chars().all(|c| c.is_numeric() || ":/.-".contains(c))
@@ -181,7 +293,7 @@ fn is_caption(t: &str) -> bool {
 
 /// Ends with a bracketed or quoted agency/photo credit: `(أ.ف.ب)`, `” أ.ب”أ )`,
 /// `(رويترز)`, `(Getty Images)`.
-fn ends_with_credit(t: &str) -> bool {
+pub(crate) fn ends_with_credit(t: &str) -> bool {
     let t = t.trim_end();
     if !t.chars().next_back().is_some_and(is_closer) {
         return false;
@@ -265,17 +377,124 @@ fn is_section_word(w: &str) -> bool {
     SECTIONS.contains(w) || SECTIONS.contains(bare)
 }
 
-/// After the last body paragraph, unpunctuated heading-shaped lines head nothing:
-/// they are tag lists, widget titles, brand names.
+/// Below the article, a site's notice about comments, privacy and terms, or a
+/// disclaimer of its readers' views ([`is_site_notice`]): body-shaped paragraphs
+/// followed by nothing but headings and furniture. Only there: an article may well
+/// discuss a privacy policy.
+fn notices_at_bottom(paras: &[Para], kinds: &mut [Kind]) {
+    for i in (0..kinds.len()).rev() {
+        if kinds[i] != Kind::Text {
+            continue;
+        }
+        let t = paras[i].text.as_str();
+        if word_count(t) <= SITE_NOTICE_MAX_WORDS && is_site_notice(&letter_words(t)) {
+            kinds[i] = Kind::Boilerplate;
+        } else {
+            break;
+        }
+    }
+}
+
+/// Between the title and the first body paragraph, a line of two or three words
+/// without punctuation next to a date line (an author's name alone, over or under
+/// the date), or a place and an agency (`دمشق (CNN)`, `طهران - ایرنا`), is a byline
+/// or dateline, not a heading.
+fn bylines_under_title(paras: &[Para], kinds: &mut [Kind]) {
+    let Some(first_text) = kinds.iter().position(|&k| k == Kind::Text) else {
+        return;
+    };
+    let Some(title) = kinds[..first_text].iter().position(|&k| k == Kind::Heading) else {
+        return;
+    };
+    for i in title + 1..first_text {
+        let t = paras[i].text.as_str();
+        if kinds[i] != Kind::Heading
+            || ends_with_sentence_punct(t)
+            || t.ends_with(':')
+            || is_structured(t)
+            || t.contains(['(', ')', '[', ']', '`', '|', '*'])
+        {
+            continue;
+        }
+        let words = letter_words(t);
+        // Names in bylines are not vocalized; scripture and verse, short lines too, are.
+        let vocalized = t.chars().any(|c| matches!(c, '\u{064B}'..='\u{0652}'));
+        let by_a_date = [i.checked_sub(1), Some(i + 1)]
+            .into_iter()
+            .flatten()
+            .filter_map(|j| paras.get(j))
+            .any(|p| is_calendar_line(&p.text) || is_dateline(&letter_words(&p.text), &p.text));
+        let name_alone = (2..=TAG_MAX_WORDS).contains(&words.len())
+            && by_a_date
+            && !vocalized
+            && !t.contains(['?', '؟', '«', '"']);
+        let agency =
+            words.len() <= SECTION_LABEL_MAX_WORDS + 1 && words.iter().any(|w| CREDITS.contains(w));
+        if name_alone || agency {
+            kinds[i] = Kind::Boilerplate;
+        }
+    }
+}
+
+/// Two or more short lines (one to three words, even punctuated: `ایران،`) as the
+/// only content after the last body paragraph, furniture between them or not, are a
+/// tag list.
+fn tag_lists(paras: &[Para], kinds: &mut [Kind]) {
+    let Some(last_text) = kinds.iter().rposition(|&k| k == Kind::Text) else {
+        return;
+    };
+    let short = |i: usize| {
+        !is_structured(&paras[i].text)
+            && (1..=TAG_MAX_WORDS).contains(&letter_words(&paras[i].text).len())
+    };
+    let content: Vec<usize> = (last_text + 1..kinds.len())
+        .filter(|&i| kinds[i].is_content())
+        .collect();
+    if content.len() >= TAG_LIST_MIN_LINES && content.iter().all(|&i| short(i)) {
+        for i in content {
+            kinds[i] = Kind::Boilerplate;
+        }
+    }
+}
+
+/// After the last body paragraph, unpunctuated heading-shaped lines that head
+/// nothing (no content line follows them) are tag lists, widget titles, brand names.
+/// Marked structure ([`is_structured`]: a list item, a table row, a `#` heading) is
+/// content, and so is a heading above it.
 fn furniture_at_bottom(paras: &[Para], kinds: &mut [Kind]) {
     let Some(last_text) = kinds.iter().rposition(|&k| k == Kind::Text) else {
         return;
     };
-    for i in last_text + 1..kinds.len() {
-        if kinds[i] == Kind::Heading && !ends_with_sentence_punct(&paras[i].text) {
+    let mut content_after = false;
+    for i in (last_text + 1..kinds.len()).rev() {
+        let t = paras[i].text.as_str();
+        if kinds[i] == Kind::Heading
+            && !ends_with_sentence_punct(t)
+            && !is_structured(t)
+            && !content_after
+        {
             kinds[i] = Kind::Boilerplate;
         }
+        content_after |= kinds[i].is_content();
     }
+}
+
+/// Document structure that position rules leave alone: a Markdown heading (`#`), a
+/// table row (`| … |`), or a marked list item (`- …`, `1. …`); tag lists and widget
+/// lines come without such marks.
+fn is_structured(t: &str) -> bool {
+    let t = t.trim();
+    t.starts_with('#') || (t.starts_with('|') && t.ends_with('|')) || is_list_item(t)
+}
+
+/// A Markdown or plain-text list item (`- …`, `* …`, `• …`, `1. …`).
+fn is_list_item(t: &str) -> bool {
+    let first = t.split_whitespace().next().unwrap_or_default();
+    matches!(first, "-" | "*" | "+" | "•")
+        || (first.len() <= 4
+            && first.ends_with(['.', ')'])
+            && first[..first.len() - 1].chars().all(char::is_numeric)
+            && first.len() > 1)
 }
 
 /// A very short line between two furniture lines (`مصر` inside a prayer-time
@@ -283,6 +502,7 @@ fn furniture_at_bottom(paras: &[Para], kinds: &mut [Kind]) {
 fn widget_members(paras: &[Para], kinds: &mut [Kind]) {
     for i in 1..kinds.len().saturating_sub(1) {
         if kinds[i] == Kind::Heading
+            && !is_structured(&paras[i].text)
             && word_count(&paras[i].text) <= WIDGET_MEMBER_MAX_WORDS
             && kinds[i - 1] == Kind::Boilerplate
             && kinds[i + 1] == Kind::Boilerplate
@@ -411,14 +631,65 @@ static FURNITURE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
     "back to top", "advertisement", "sponsored",
     "اقرأ أيضا", "اقرأ المزيد", "المزيد", "إعلان", "محتوى مدعوم", "إلى الأعلى", "الرئيسية",
     "تابعونا", "تابعنا", "اشترك في النشرة البريدية", "أضف تعليق", "التعليقات",
-    "ادامه مطلب", "بیشتر بخوانید", "صفحه اصلی",
+    "اترك تعليقا", "أضف تعليقك", "اكتب تعليقك", "الاسم", "البريد الإلكتروني", "إرسال", "أرسل",
+    "لن يتم نشر عنوان بريدك الإلكتروني", "الحقول المطلوبة", "مطلوب",
+    "ادامه مطلب", "بیشتر بخوانید", "صفحه اصلی", "ارسال نظر", "ارسال", "نظر شما", "نام",
+    "ایمیل", "پست الکترونیک", "نظرات", "دیدگاه", "دیدگاه خود را بنویسید", "تعليقات", "تعليق",
+    "leave a comment", "leave a reply", "comments", "name", "email", "website", "submit",
+    "post comment",
+]));
+
+/// Labels of date lines (published, updated).
+#[rustfmt::skip]
+static DATELINE: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "تحديث", "التحديث", "نشر", "النشر", "تاريخ", "بتاريخ", "منشور", "محدث", "في", "الساعة",
+    "ساعة", "مدة", "القراءة", "قراءة", "دقيقة", "دقائق", "مشاهدة", "مشاهدات",
+    "انتشار", "بروزرسانی", "به‌روزرسانی", "تاریخ", "منتشر", "شده", "آخرین", "در", "ساعت",
+    "کد", "خبر", "شناسه", "زمان", "مطالعه", "دقیقه", "بازدید",
+    "updated", "published", "posted", "last", "update", "on", "at", "reading", "min",
+    "read", "views",
+]));
+
+/// Labels of tag lists.
+#[rustfmt::skip]
+static TAG_LABELS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "الوسوم", "وسوم", "كلمات مفتاحية", "الكلمات المفتاحية", "كلمات دلالية", "برچسب‌ها",
+    "برچسب ها", "برچسب", "کلیدواژه‌ها", "کلیدواژه", "کلید واژه ها", "کلمات کلیدی", "tags",
+    "tag", "keywords", "topics",
+]));
+
+/// Labels that open a byline.
+#[rustfmt::skip]
+static BYLINE: LazyLock<HashSet<String>> = LazyLock::new(|| word_set(&[
+    "بقلم", "كتب", "كتبت", "كتبه", "إعداد", "اعداد", "تحرير", "ترجمة", "بواسطة", "المحرر",
+    "نویسنده", "نوشته", "گزارش", "گزارشگر", "خبرنگار", "مترجم", "ترجمه", "به‌قلم",
+    "by", "author", "written", "reporter",
+]));
+
+/// What a site's notice names: comments, privacy, terms of use.
+#[rustfmt::skip]
+static SITE_NOTICE: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "التعليقات", "تعليقك", "تعليقات", "سياسة الخصوصية", "شروط الاستخدام", "شروط استخدام",
+    "إرشادات الاستخدام", "قواعد النشر",
+    "نظرات", "دیدگاه", "حریم خصوصی", "قوانین", "شرایط استفاده",
+    "comments", "privacy policy", "terms of use", "terms of service",
+]));
+
+/// A site disclaiming the views of its readers or writers.
+#[rustfmt::skip]
+static DISCLAIMER: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
+    "لا تعبر عن رأي", "لا تعبر بالضرورة عن", "الآراء الواردة", "لا يعبر عن رأي",
+    "لن يتم نشر عنوان بريدك", "منعکس کننده دیدگاه", "لزوما بیانگر", "بیانگر دیدگاه",
+    "منتشر نخواهد شد", "do not necessarily reflect", "does not necessarily reflect",
+    "will not be published",
 ]));
 
 /// Widget titles (weather, markets, prayer times, most-read boxes).
 #[rustfmt::skip]
 static WIDGETS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrases(&[
     "مواقيت الصلاة", "أوقات الصلاة", "حالة الطقس", "الطقس", "أسواق عالمية", "أسعار العملات",
-    "الأكثر قراءة", "الأكثر مشاهدة", "الأكثر تداولا",
+    "الأكثر قراءة", "الأكثر مشاهدة", "الأكثر تداولا", "الأكثر تصفحا", "الأكثر تعليقا",
+    "الأكثر شعبية", "پربیننده‌ترین", "پربحث‌ترین",
     "اوقات شرعی", "پربازدیدترین", "most read", "most popular", "weather",
 ]));
 
@@ -493,7 +764,9 @@ static CREDITS: LazyLock<HashSet<String>> = LazyLock::new(|| [
     "وكالات", "الأناضول", "سانا", "واس", "وام", "قنا", "كونا", "بترا", "شينخوا", "سبوتنيك",
     "تاس", "الإنترنت", "مواقع التواصل", "مواقع التواصل الاجتماعي",
     "ایرنا", "ایسنا", "تسنیم", "مهر", "فارس",
+    "سي إن إن", "بي بي سي", "الجزيرة", "فرانس برس", "د ب أ", "أ ش أ", "ایلنا", "ایبنا",
     "AFP", "AP", "EPA", "Reuters", "Getty", "Anadolu", "Xinhua", "TASS", "Sputnik", "IRNA",
+    "CNN", "BBC", "DPA", "UPI", "ANSA", "MENA",
     "Shutterstock", "Alamy", "Bloomberg",
 ].iter().map(|e| letter_words(e).concat()).collect());
 
@@ -532,6 +805,7 @@ mod tests {
             .map(|t| Para {
                 text: (*t).to_owned(),
                 columns: false,
+                markup: false,
             })
             .collect();
         classify(&paras)
@@ -582,6 +856,73 @@ mod tests {
         assert_eq!(
             kinds(&["هل تنجح؟", body, body, "فهل تنجح؟"]),
             [Kind::Heading, Kind::Text, Kind::Duplicate, Kind::Text]
+        );
+    }
+
+    #[test]
+    fn bylines_datelines_notices_and_tags() {
+        let body = "هذا نص طويل بما يكفي ليكون فقرة من متن المقال وهو ينتهي بنقطة في آخره.";
+        let notice =
+            "ترحب إدارة الموقع بتعليقاتكم، وننصحك بقراءة سياسة الخصوصية وشروط الاستخدام قبل النشر.";
+        assert_eq!(
+            kinds(&[
+                "عنوان المقال هنا",
+                "كتب - أحمد علي",
+                "الأربعاء، 28 آب 2013، آخر تحديث 14:00",
+                body,
+                notice,
+                body,
+                "الآراء الواردة أدناه لا تعبر عن رأي الموقع بل تعكس وجهات نظر أصحابها فقط.",
+                "الرئيسية | سياسة | رياضة | من نحن",
+                "إيران",
+                "روسيا",
+                "طالبان",
+            ]),
+            [
+                Kind::Heading,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Text,
+                Kind::Text, // a notice inside the article is the article's
+                Kind::Duplicate,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+            ]
+        );
+        assert!(is_tag_line(
+            &letter_words("برچسب‌ها: ایران، روسیه، طالبان"),
+            "برچسب‌ها: ایران، روسیه، طالبان"
+        ));
+        assert!(!is_tag_line(
+            &letter_words("كلمات الرئيس في المؤتمر"),
+            "كلمات الرئيس في المؤتمر"
+        ));
+        // Headlines that start like a byline label are headlines.
+        assert_eq!(
+            kinds(&[
+                "گزارش سازمان ملل درباره افغانستان",
+                "كتب جديدة في المعرض",
+                body
+            ]),
+            [Kind::Heading, Kind::Heading, Kind::Text]
+        );
+        // A name alone under the title, over the date line.
+        assert_eq!(
+            kinds(&["عنوان المقال", "أحمد علي", "24 نوفمبر 2024", body]),
+            [
+                Kind::Heading,
+                Kind::Boilerplate,
+                Kind::Boilerplate,
+                Kind::Text
+            ]
+        );
+        // Markdown structure at the end of a document is content.
+        assert_eq!(
+            kinds(&[body, "**پیش‌نیازها**", "- کارت گرافیک", "| الف | ب |"]),
+            [Kind::Text, Kind::Heading, Kind::Heading, Kind::Heading]
         );
     }
 
