@@ -112,6 +112,20 @@ pub enum Lookup {
     Repaired(String),
 }
 
+/// What [`Cache::get_first_many`] found for one text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FirstHit {
+    /// The entry to serve, and the position in its group of the key it was found
+    /// under (a reviewed entry, which holds under every key, counts as the first).
+    pub hit: Option<(Hit, usize)>,
+    /// Damaged entries met on the way: deleted, to be fetched again.
+    pub repaired: Vec<String>,
+}
+
+/// Ids per statement of [`Cache::get_first_many`] (well under SQLite's limit on
+/// parameters).
+const ID_BATCH: usize = 256;
+
 /// An open cache.
 #[derive(Debug)]
 pub struct Cache {
@@ -323,6 +337,130 @@ impl Cache {
         let found = found?;
         end.map_err(|e| cache_err(&self.path, &e))?;
         Ok(found)
+    }
+
+    /// Look texts up under several keys each, in order of preference: `keys` holds one
+    /// group of `per` keys per text (the same languages and text under each provider's
+    /// key, in the order they are preferred). For each group: a reviewed entry of the
+    /// text, else the machine entry of the first key that has a good one.
+    ///
+    /// Every id of every group is looked up at once, in sorted batches of one
+    /// statement each (`WHERE key IN (…)`), in one read transaction: a text costs one
+    /// probe per key whether it is found or not, and no statement per key. Damaged
+    /// entries met on the way are deleted (unless the cache was opened for a dry run)
+    /// and reported, and the next key is tried.
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn get_first_many(&self, keys: &[CacheKey], per: usize) -> Result<Vec<FirstHit>> {
+        let per = per.max(1);
+        let groups: Vec<&[CacheKey]> = keys.chunks(per).collect();
+        let mut ids: Vec<[u8; 32]> = Vec::with_capacity(keys.len() + groups.len());
+        for group in &groups {
+            ids.push(group[0].reviewed().id(Origin::Reviewed.as_str()));
+            ids.extend(group.iter().map(|k| k.id(Origin::Machine.as_str())));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let conn = self.lock();
+        let in_tx = !self.read_only && conn.is_autocommit();
+        if in_tx {
+            conn.execute_batch("BEGIN")
+                .map_err(|e| cache_err(&self.path, &e))?;
+        }
+        let found = self.rows_by_id(&conn, &ids);
+        let out = found.and_then(|mut rows| {
+            (groups.iter())
+                .map(|group| self.first_of(&conn, group, &mut rows))
+                .collect::<Result<Vec<FirstHit>>>()
+        });
+        // COMMIT also ends the transaction after a failed lookup.
+        let end = if in_tx {
+            conn.execute_batch("COMMIT")
+        } else {
+            Ok(())
+        };
+        let out = out?;
+        end.map_err(|e| cache_err(&self.path, &e))?;
+        Ok(out)
+    }
+
+    /// The stored rows of `ids` (sorted), read in batches of one statement each.
+    fn rows_by_id(
+        &self,
+        conn: &Connection,
+        ids: &[[u8; 32]],
+    ) -> Result<std::collections::HashMap<[u8; 32], Stored>> {
+        let mut rows = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ID_BATCH) {
+            // Few distinct statement shapes (powers of two, the last id repeated to
+            // fill), so the prepared statements stay in rusqlite's cache.
+            let slots = chunk.len().next_power_of_two();
+            let sql = format!(
+                "SELECT provider, options, src, tgt, source, target, origin, checksum, key
+                 FROM translations WHERE key IN ({})",
+                vec!["?"; slots].join(",")
+            );
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(|e| cache_err(&self.path, &e))?;
+            let last = chunk[chunk.len() - 1];
+            let args = (0..slots).map(|i| chunk.get(i).copied().unwrap_or(last));
+            let found = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| {
+                    let id: Vec<u8> = r.get(8)?;
+                    Ok((id, Stored::from_row(r)?))
+                })
+                .map_err(|e| cache_err(&self.path, &e))?;
+            for row in found {
+                let (id, stored) = row.map_err(|e| cache_err(&self.path, &e))?;
+                if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                    rows.insert(id, stored);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The first good entry of `group` among `rows` (see [`Cache::get_first_many`]);
+    /// damaged ones are deleted (unless read-only), reported and taken out of `rows`.
+    fn first_of(
+        &self,
+        conn: &Connection,
+        group: &[CacheKey],
+        rows: &mut std::collections::HashMap<[u8; 32], Stored>,
+    ) -> Result<FirstHit> {
+        let mut first = FirstHit::default();
+        let reviewed = (Origin::Reviewed, group[0].reviewed(), 0);
+        let machine = (group.iter().enumerate()).map(|(i, k)| (Origin::Machine, k.clone(), i));
+        for (origin, key, at) in std::iter::once(reviewed).chain(machine) {
+            let id = key.id(origin.as_str());
+            let Some(stored) = rows.get(&id) else {
+                continue;
+            };
+            if stored.matches(&key, origin) {
+                first.hit = Some((
+                    Hit {
+                        target: stored.target.clone(),
+                        origin,
+                    },
+                    at,
+                ));
+                return Ok(first);
+            }
+            rows.remove(&id);
+            if !self.read_only {
+                conn.execute("DELETE FROM translations WHERE key = ?1", params![&id[..]])
+                    .map_err(|e| cache_err(&self.path, &e))?;
+            }
+            first.repaired.push(format!(
+                "cache entry for {} → {} ({} characters) was damaged; deleted, fetching again",
+                key.from,
+                key.to,
+                key.text.chars().count()
+            ));
+        }
+        Ok(first)
     }
 
     /// Store a translation. A machine translation never overwrites a reviewed one
