@@ -171,17 +171,17 @@ impl Chain {
         CacheKey::new(&m.name, &m.options, from, &self.to, text)
     }
 
-    /// [`Chain::key`] for a text already normalized as keys normalize it
-    /// ([`crate::cache::normalize_key_text`]): the same key, without normalizing again.
-    pub(super) fn key_of_normalized(&self, i: ServiceId, from: &str, key_text: &str) -> CacheKey {
-        let m = self.member(i);
-        CacheKey {
-            provider: m.name.clone(),
-            options: m.options.clone(),
-            from: from.to_string(),
-            to: self.to.clone(),
-            text: key_text.to_string(),
-        }
+    /// The target language.
+    pub(super) fn to(&self) -> &str {
+        &self.to
+    }
+
+    /// `(name, options)` of every service, in chain order: what their cache keys are
+    /// made of besides the languages and the text.
+    pub(super) fn key_parts(&self) -> Vec<(String, String)> {
+        (self.members.iter())
+            .map(|m| (m.name.clone(), m.options.clone()))
+            .collect()
     }
 
     /// The service that takes text in `from` now: the first one neither left nor
@@ -584,9 +584,6 @@ mod tests {
         );
         assert_ne!(a.id("machine"), b.id("machine"));
         assert_eq!(a.reviewed(), b.reviewed(), "a correction holds for both");
-        // A text already normalized gets the same key without normalizing again.
-        let normalized = crate::cache::normalize_key_text(" نص \n");
-        assert_eq!(c.key_of_normalized(id(1), "ar", &normalized), b);
     }
 
     #[test]

@@ -73,20 +73,18 @@ impl PieceId {
     }
 }
 
-/// The identity of a text in a source language, for telling repeats apart: 16 bytes
-/// of BLAKE3 over the language and the text as cache keys normalize it.
+/// The identity of a text in a source language, for telling repeats apart: the first
+/// 16 bytes of the id of its entry for the chain's first service (BLAKE3 over the
+/// provider, its options, the languages and the text as keys normalize it, so two
+/// texts have one identity exactly when they share a cache entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TextId([u8; 16]);
 
 impl TextId {
-    /// The id of `key_text` (already normalized as cache keys normalize it) in `from`.
-    pub fn of(from: &str, key_text: &str) -> TextId {
-        let mut h = blake3::Hasher::new();
-        h.update(from.as_bytes());
-        h.update(&[0]);
-        h.update(key_text.as_bytes());
+    /// The identity of the text whose first service's entry id is `entry`.
+    pub fn of_entry(entry: &[u8; 32]) -> TextId {
         let mut out = [0; 16];
-        out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        out.copy_from_slice(&entry[..16]);
         TextId(out)
     }
 }
@@ -103,12 +101,14 @@ mod tests {
     }
 
     #[test]
-    fn a_text_id_depends_on_language_and_text() {
-        let a = TextId::of("ar", "نص");
-        assert_eq!(a, TextId::of("ar", "نص"));
-        assert_ne!(a, TextId::of("fa", "نص"));
-        assert_ne!(a, TextId::of("ar", "نص آخر"));
-        // The separator keeps ("a", "rb") apart from ("ar", "b").
-        assert_ne!(TextId::of("a", "rb"), TextId::of("ar", "b"));
+    fn a_text_id_is_its_entry_ids_first_half() {
+        let mut entry = [0; 32];
+        entry[0] = 1;
+        entry[31] = 2;
+        let id = TextId::of_entry(&entry);
+        entry[31] = 3; // the second half does not count
+        assert_eq!(id, TextId::of_entry(&entry));
+        entry[0] = 4;
+        assert_ne!(id, TextId::of_entry(&entry));
     }
 }

@@ -26,6 +26,7 @@ pub mod chain;
 pub mod ids;
 mod memory;
 pub mod plan;
+mod prepared;
 mod reader;
 pub mod send;
 pub mod stream;
@@ -211,7 +212,7 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     };
     if opts.dry_run {
         let cache = Cache::open_existing(&opts.cache_dir)?;
-        let memory = Memory::new(cache.as_ref(), events);
+        let memory = Memory::counting(cache.as_ref(), events);
         let finished = stream::Coordinator::new(&ctx, memory, events, errors)?
             .run(files)
             .await?;

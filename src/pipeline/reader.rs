@@ -1,20 +1,23 @@
 //! The reader thread: reads, decodes, segments and detects the inputs in order, a
 //! bounded amount ahead of the coordinator, so that on two cores the text work and
-//! the cache-and-write work overlap.
+//! the cache-and-write work overlap. An input prepared by an earlier run on the same
+//! cache, unchanged since, is read back from the cache instead ([`super::prepared`]).
+//! The reader also makes each content paragraph's keys ([`ParaKeys`]: normalizing
+//! and hashing), so the coordinator's share of the work is looking them up.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
-use crate::ingest;
-use crate::model::{FileError, InputFile, PreparedDoc};
+use crate::model::{FileError, InputFile};
 
 use super::ids::DocId;
-use super::prepare;
+pub(super) use super::prepared::Admitted;
+use super::prepared::Preparer;
 
 /// What reading one input gave.
-pub(super) type Read = (DocId, std::result::Result<PreparedDoc, FileError>);
+pub(super) type Read = (DocId, std::result::Result<Admitted, FileError>);
 
 /// Documents read ahead of the coordinator.
 const READ_AHEAD: usize = 32;
@@ -23,18 +26,13 @@ const READ_AHEAD: usize = 32;
 /// from before it is read until the coordinator takes it).
 const READ_AHEAD_BYTES: u64 = 64 << 20;
 
-/// Read `files` on a thread of their own (see the module doc).
-pub(super) fn spawn_reader(files: Vec<InputFile>, from: Option<String>, to: String) -> Reader {
-    spawn_reader_within(files, from, to, READ_AHEAD_BYTES)
+/// Read `files` with `preparer` on a thread of their own (see the module doc).
+pub(super) fn spawn_reader(files: Vec<InputFile>, preparer: Preparer) -> Reader {
+    spawn_reader_within(files, preparer, READ_AHEAD_BYTES)
 }
 
 /// [`spawn_reader`] with a read-ahead budget of `budget` bytes.
-fn spawn_reader_within(
-    files: Vec<InputFile>,
-    from: Option<String>,
-    to: String,
-    budget: u64,
-) -> Reader {
+fn spawn_reader_within(files: Vec<InputFile>, mut preparer: Preparer, budget: u64) -> Reader {
     let (tx, rx) = mpsc::channel(READ_AHEAD);
     let bytes = Arc::new(Semaphore::new(budget as usize));
     std::thread::spawn(move || {
@@ -49,7 +47,7 @@ fn spawn_reader_within(
             else {
                 break;
             };
-            let read = ingest::read(&file).map(|doc| prepare(doc, from.as_deref(), &to));
+            let read = preparer.read(&file);
             if tx.blocking_send((DocId::new(d), read, permit)).is_err() {
                 break; // the run ended early
             }
@@ -62,7 +60,7 @@ fn spawn_reader_within(
 pub(super) struct Reader {
     rx: mpsc::Receiver<(
         DocId,
-        std::result::Result<PreparedDoc, FileError>,
+        std::result::Result<Admitted, FileError>,
         OwnedSemaphorePermit,
     )>,
 }
@@ -101,7 +99,14 @@ mod tests {
             .collect();
         // Room for two files' bytes: two are read, the third waits for the first to
         // be taken.
-        let mut reader = spawn_reader_within(files, None, "en".into(), 2_500);
+        let services = [crate::pipeline::Service {
+            name: "libretranslate".into(),
+            settings: crate::config::Config::builtin().providers["libretranslate"].clone(),
+        }];
+        let chain = super::super::chain::Chain::new(&services, "en").unwrap();
+        let keys = super::super::memory::KeyMaker::new(&chain);
+        let preparer = Preparer::new(None, "en".into(), keys, None);
+        let mut reader = spawn_reader_within(files, preparer, 2_500);
         std::thread::sleep(std::time::Duration::from_millis(300));
         assert_eq!(reader.rx.len(), 2, "read ahead beyond the budget");
         let (first, _) = reader.try_recv().unwrap();

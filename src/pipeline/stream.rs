@@ -64,16 +64,17 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::align::Outcome;
-use crate::cache::{Hit, Origin, normalize_key_text};
+use crate::cache::{Hit, Origin};
 use crate::error::{Error, Result};
 use crate::model::{FileError, InputFile, PreparedDoc, Provenance, RunReport, flags};
 use crate::write;
 
 use super::chain::{Chain, ServiceId};
 use super::ids::{DocId, ParaRef, PieceId, TextId, UnitId, UnitIds};
-use super::memory::Memory;
+use super::memory::{KeyMaker, Memory, ParaKeys};
 use super::plan::{Batch, Packer, Piece, split};
-use super::reader::{Read, spawn_reader};
+use super::prepared::Preparer;
+use super::reader::{Admitted, Read, spawn_reader};
 use super::send::PieceResult;
 use super::writer::{Job, Target, Writer, Written};
 use super::{Ctx, Estimate, Events, Snapshot, initial_outcome};
@@ -271,7 +272,13 @@ impl<'a> Coordinator<'a> {
         }
         let concurrency = self.chain.max_concurrency();
         let opts = self.ctx.opts;
-        let mut docs = spawn_reader(files, opts.from.clone(), opts.to.clone());
+        let preparer = Preparer::new(
+            opts.from.clone(),
+            opts.to.clone(),
+            KeyMaker::new(&self.chain),
+            self.memory.for_reader(),
+        );
+        let mut docs = spawn_reader(files, preparer);
         let mut exhausted = false;
         let mut in_flight = FuturesUnordered::new();
         loop {
@@ -378,7 +385,7 @@ impl<'a> Coordinator<'a> {
 
     fn admit_read(&mut self, (d, read): Read) -> Result<()> {
         match read {
-            Ok(doc) => self.admit(d, doc),
+            Ok(admitted) => self.admit(d, admitted),
             Err(e) => {
                 self.events.file_error(&e);
                 self.report.errors.push(e);
@@ -389,7 +396,7 @@ impl<'a> Coordinator<'a> {
     }
 
     /// Decide every paragraph of a new document that can be decided now.
-    fn admit(&mut self, d: DocId, doc: PreparedDoc) -> Result<()> {
+    fn admit(&mut self, d: DocId, Admitted { doc, mut keys }: Admitted) -> Result<()> {
         let mut state = DocState {
             slots: doc.paragraphs.iter().map(|_| Slot::Open).collect(),
             open: 0,
@@ -404,8 +411,12 @@ impl<'a> Coordinator<'a> {
                 state.slots[i] = Slot::Decided(o, ServiceId::FIRST);
                 continue;
             }
-            let key_text = normalize_key_text(&p.source);
-            let id = TextId::of(&p.src_lang, &key_text);
+            let keys = match keys.get_mut(i).and_then(Option::take) {
+                Some(keys) => keys,
+                // The reader keys every paragraph that needs a translation.
+                None => KeyMaker::new(&self.chain).keys(&p.src_lang, &p.source),
+            };
+            let id = keys.id();
             let known = self.texts.get(&id).copied();
             if known.is_some() {
                 self.report.chars_deduplicated += p.source.chars().count() as u64;
@@ -436,16 +447,16 @@ impl<'a> Coordinator<'a> {
             };
             asks.push(Ask {
                 index: i,
-                key_text,
+                keys,
                 id,
                 repeated: known.is_some(),
                 fetched,
             });
         }
-        let texts: Vec<(&str, &str)> = (asks.iter())
+        let texts: Vec<(&str, &str, &ParaKeys)> = (asks.iter())
             .map(|a| {
                 let p = &state.doc.paragraphs[a.index];
-                (p.src_lang.as_str(), a.key_text.as_str())
+                (p.src_lang.as_str(), p.source.as_str(), &a.keys)
             })
             .collect();
         let found = self.memory.first_hits(&self.chain, &texts)?;
@@ -992,7 +1003,7 @@ impl<'a> Coordinator<'a> {
 /// A paragraph of a new document to look up.
 struct Ask {
     index: usize,
-    key_text: String,
+    keys: ParaKeys,
     id: TextId,
     /// Its text was met earlier in the run.
     repeated: bool,
