@@ -1,11 +1,14 @@
 //! Limit: when a request may leave, and what happens when it fails.
 //!
-//! One [`Limiter`] per provider bundles (STYLE example 6):
+//! One [`Limiter`] per provider bundles:
 //! - a governor limiter for requests: one cell every `1/rps` seconds, `burst` cells;
 //! - a governor limiter for characters when `chars_per_minute > 0`: one cell per
 //!   character, a minute's worth as the burst. A request larger than that burst takes
 //!   its cells in burst-sized pieces, so it waits longer but never fails or panics;
-//! - a semaphore of `concurrency` permits, held for one attempt, not during backoff;
+//! - the requests in flight ([`inflight`]): as many as the rate times the observed
+//!   latency needs (Little's law), plus headroom, up to the provider's `concurrency`
+//!   cap; a place is held for one attempt, not during backoff. So `rps` alone reaches
+//!   the rate whatever the latency, up to the cap;
 //! - the retry loop, whose decisions come from the pure table in [`retry`];
 //! - a breaker: once the quota is exhausted, the key is refused, two attempts in a
 //!   row cannot connect, or [`EXHAUSTED_TRIP`] calls in a row used up their retries
@@ -25,6 +28,7 @@
 //! one that timed out on our side: the API may have processed (and billed) it.
 
 pub mod adaptive;
+pub mod inflight;
 pub mod retry;
 
 use std::future::Future;
@@ -34,7 +38,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::config::ProviderSettings;
@@ -65,7 +68,7 @@ pub struct Stats {
 pub struct Limiter {
     requests: Option<DefaultDirectRateLimiter>,
     chars: Option<CharLimiter>,
-    permits: Semaphore,
+    in_flight: inflight::InFlight,
     policy: RetryPolicy,
     /// Set once: the error every later call returns at once.
     breaker: OnceLock<ProviderError>,
@@ -103,7 +106,7 @@ impl Limiter {
         Limiter {
             requests: request_limiter(settings.rps, settings.burst),
             chars: char_limiter(settings.chars_per_minute),
-            permits: Semaphore::new(settings.concurrency.clamp(1, Semaphore::MAX_PERMITS)),
+            in_flight: inflight::InFlight::new(max_in_flight(settings)),
             policy: RetryPolicy::from_settings(settings),
             breaker: OnceLock::new(),
             unreachable_streak: AtomicU32::new(0),
@@ -112,6 +115,20 @@ impl Limiter {
             pace: adaptive::Pace::new(settings.rps),
             counters: Counters::default(),
         }
+    }
+
+    /// The most requests this limiter lets be in flight at once (the provider's
+    /// `concurrency`): a caller launching more than this only makes them queue here.
+    #[must_use]
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.cap()
+    }
+
+    /// How many requests may be in flight now: the rate times the observed latency,
+    /// plus headroom, within [`Limiter::max_in_flight`].
+    #[must_use]
+    pub fn in_flight_limit(&self) -> usize {
+        self.in_flight.limit()
     }
 
     /// `Some((configured, worked))` when the server's 429s made the limiter slow down:
@@ -149,6 +166,7 @@ impl Limiter {
             };
             if let ProviderError::RateLimited { .. } = error {
                 self.pace.rate_limited(epoch);
+                self.in_flight.set_rate(self.pace.rate());
             }
             match retry::decide(
                 &self.policy,
@@ -186,20 +204,26 @@ impl Limiter {
         self.breaker.get()
     }
 
-    /// One attempt: a permit, the rate limits, then the request.
+    /// One attempt: a place in flight, the rate limits, then the request. The time a
+    /// translation takes to come back feeds the in-flight limit.
     async fn attempt<T, F, Fut>(&self, chars: usize, retry: bool, f: &mut F) -> Result<T, Attempt>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         self.check_breaker()?;
-        // The semaphore is never closed, so acquiring cannot fail.
-        let _permit = self.permits.acquire().await.ok();
+        let _permit = self.in_flight.acquire().await;
         self.wait_turn(chars).await;
         // The breaker may have tripped while this attempt queued.
         self.check_breaker()?;
         self.count(chars, retry);
-        f().await.map_err(Attempt::Failed)
+        let sent = Instant::now();
+        let result = f().await;
+        // A languages check (no characters) says little about translation latency.
+        if result.is_ok() && chars > 0 {
+            self.in_flight.observe(sent.elapsed(), self.pace.rate());
+        }
+        result.map_err(Attempt::Failed)
     }
 
     fn check_breaker(&self) -> Result<(), Attempt> {
@@ -323,6 +347,13 @@ impl CharLimiter {
             let _ = self.limiter.until_n_ready(cells).await;
         }
     }
+}
+
+/// The most requests a provider may have in flight at once: its `concurrency`
+/// setting (at least 1). The pipeline launches no more batches than this at a time.
+#[must_use]
+pub fn max_in_flight(settings: &ProviderSettings) -> usize {
+    settings.concurrency.max(1)
 }
 
 /// `rps` requests per second with a burst; `None` when the rate is too high to
