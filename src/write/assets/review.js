@@ -1,13 +1,69 @@
+// The review page's script: one file next to the pages (review-tools.css beside it),
+// loaded by each page. It builds the reviewer's tools (which need it) and wires the
+// highlight, the filter, keyboard navigation, editing and the corrections download.
 (function () {
   "use strict";
   var root = document.documentElement;
   root.classList.add("js");
   var data = JSON.parse(document.getElementById("tarjama-data").textContent);
   var body = document.querySelector("table.aligned tbody");
-  var rows = Array.prototype.slice.call(body.querySelectorAll("tr[data-i]"));
+  var rows = Array.prototype.slice.call(body.querySelectorAll("tr[id]"));
   var flagged = rows.filter(function (tr) { return tr.classList.contains("flagged"); });
-  var controls = document.getElementById("controls");
-  controls.hidden = false;
+  document.querySelector("header.top").insertAdjacentHTML("beforeend",
+    '<div class="controls" id="controls">' +
+    '<label><input type="checkbox" id="only-flagged"> Show only flagged rows</label> ' +
+    '<button type="button" id="prev-flagged">\u2191 Previous flagged</button> ' +
+    '<button type="button" id="next-flagged">\u2193 Next flagged</button> ' +
+    '<span id="nav-status" aria-live="polite"></span> ' +
+    '<button type="button" id="download" disabled>Download corrections (0)</button></div>' +
+    '<p class="keys">Keys: <kbd>n</kbd>/<kbd>j</kbd> next flagged row \u00b7 ' +
+    '<kbd>p</kbd>/<kbd>k</kbd> previous \u00b7 <kbd>e</kbd> edit the row \u00b7 ' +
+    '<kbd>Ctrl</kbd>+<kbd>Enter</kbd> save \u00b7 <kbd>Esc</kbd> cancel \u00b7 ' +
+    'hover or <kbd>Tab</kbd> to a sentence to see its counterpart. ' +
+    '<span title="a quality check failed, or the translation is missing">Flagged: ' +
+    'a quality check failed or no translation.</span></p>');
+
+  // Per editable row, what a correction names: the source and the machine
+  // translation as the cells show them (the data block holds only the texts the
+  // cells cannot give back exactly), and its language.
+  var info = {};
+  rows.forEach(function (tr) {
+    var i = String(Number(tr.id.slice(1)) - 1);
+    tr.setAttribute("data-i", i);
+    tr.tabIndex = -1;
+    var translated = tr.classList.contains("translated");
+    // A cell written as bare text pairs as a whole: one span keyed by the row.
+    [tr.querySelector("td.src"), translated ? tr.querySelector("td.tgt") : null].forEach(function (td) {
+      if (!td || td.querySelector("[data-s]")) { return; }
+      var whole = document.createElement("span");
+      whole.setAttribute("data-s", i);
+      whole.append.apply(whole, Array.prototype.slice.call(td.childNodes));
+      td.append(whole);
+    });
+    tr.querySelectorAll("[data-s]").forEach(function (s) { s.classList.add("s"); s.tabIndex = 0; });
+    if (!translated && !tr.classList.contains("untranslated")) { return; }
+    // The translation cell's content, in the box an edit replaces.
+    var cell = tr.querySelector("td.tgt");
+    var t = document.createElement("div");
+    t.className = "t";
+    t.append.apply(t, Array.prototype.slice.call(cell.childNodes));
+    cell.append(t);
+    var src = tr.querySelector("td.src");
+    var exact = data.rows[i] || {};
+    info[i] = {
+      src_lang: src.lang,
+      source: "source" in exact ? exact.source : src.textContent,
+      machine: "machine" in exact ? exact.machine : translated ? t.textContent : null
+    };
+    var tools = document.createElement("div");
+    tools.className = "tools";
+    tools.lang = "en";
+    tools.dir = "ltr";
+    tools.innerHTML = '<span class="badge badge-edited" hidden>edited</span>' +
+      '<button type="button" class="edit">Edit</button>';
+    tools.lastChild.setAttribute("aria-label", "Edit the translation of paragraph " + (Number(i) + 1));
+    tr.querySelector("td.num").append(tools);
+  });
 
   function span(el) { return el && el.closest ? el.closest(".s") : null; }
   function mark(s, on) {
@@ -52,10 +108,12 @@
   function store() {
     try {
       var keep = {};
-      Object.keys(edits).forEach(function (i) { keep[i] = { source: data.rows[i].source, target: edits[i] }; });
+      Object.keys(edits).forEach(function (i) { keep[i] = { source: info[i].source, target: edits[i] }; });
       if (Object.keys(keep).length) { localStorage.setItem(storeKey, JSON.stringify(keep)); }
       else { localStorage.removeItem(storeKey); }
-    } catch (err) { /* storage unavailable: edits live until the page closes */ }
+    } catch (err) {
+      // storage unavailable: edits live until the page closes
+    }
   }
   function show(tr) {
     var i = tr.getAttribute("data-i");
@@ -80,7 +138,7 @@
     tr.querySelector(".num .tools").hidden = false;
     if (value !== null) {
       value = value.trim();
-      if (value === "" || value === data.rows[i].machine) { delete edits[i]; } else { edits[i] = value; }
+      if (value === "" || value === info[i].machine) { delete edits[i]; } else { edits[i] = value; }
       store();
       show(tr);
     }
@@ -96,9 +154,9 @@
   }
   function edit(tr) {
     var i = tr.getAttribute("data-i");
-    if (!data.rows[i] || tr.querySelector(".editor")) { return; }
+    if (!info[i] || tr.querySelector(".editor")) { return; }
     var area = document.createElement("textarea");
-    area.value = i in edits ? edits[i] : (data.rows[i].machine || "");
+    area.value = i in edits ? edits[i] : (info[i].machine || "");
     area.setAttribute("aria-label", "Translation of paragraph " + (Number(i) + 1));
     area.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); finish(tr, area.value); }
@@ -122,7 +180,7 @@
   });
   download.addEventListener("click", function () {
     var list = Object.keys(edits).map(Number).sort(function (a, b) { return a - b; }).map(function (i) {
-      var r = data.rows[i];
+      var r = info[i];
       return { doc: data.doc, index: i, src_lang: r.src_lang, tgt_lang: data.tgt_lang,
         source: r.source, machine: r.machine, target: edits[i] };
     });
@@ -145,15 +203,17 @@
     else if (e.key === "p" || e.key === "k") { e.preventDefault(); go(-1); }
     else if (e.key === "e") {
       var tr = rowOf(document.activeElement) || rows[current];
-      if (tr && data.rows[tr.getAttribute("data-i")]) { e.preventDefault(); edit(tr); }
+      if (tr && info[tr.getAttribute("data-i")]) { e.preventDefault(); edit(tr); }
     }
   });
 
   try {
     var saved = JSON.parse(localStorage.getItem(storeKey) || "{}");
     Object.keys(saved).forEach(function (i) {
-      if (data.rows[i] && saved[i] && saved[i].source === data.rows[i].source) { edits[i] = String(saved[i].target); }
+      if (info[i] && saved[i] && saved[i].source === info[i].source) { edits[i] = String(saved[i].target); }
     });
-  } catch (err) { /* nothing saved */ }
-  rows.forEach(function (tr) { if (data.rows[tr.getAttribute("data-i")]) { show(tr); } });
+  } catch (err) {
+    // nothing saved
+  }
+  rows.forEach(function (tr) { if (info[tr.getAttribute("data-i")]) { show(tr); } });
 })();
