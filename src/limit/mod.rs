@@ -212,7 +212,15 @@ impl Limiter {
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         self.check_breaker()?;
-        let _permit = self.in_flight.acquire().await;
+        // A languages check (no characters) takes no place in flight: it is one
+        // small request, and the pipeline makes it inline, while the batches it
+        // launched hold the places; were it to wait for one, nothing would poll them
+        // to give one back.
+        let _permit = if chars > 0 {
+            Some(self.in_flight.acquire().await)
+        } else {
+            None
+        };
         self.wait_turn(chars).await;
         // The breaker may have tripped while this attempt queued.
         self.check_breaker()?;
@@ -391,6 +399,24 @@ mod tests {
             Err::<(), _>(ProviderError::Transient("no answer in time".into()))
         })
         .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_languages_check_goes_out_while_every_place_in_flight_is_held() {
+        let mut s = crate::config::Config::builtin().providers["libretranslate"].clone();
+        (s.rps, s.concurrency) = (1000.0, 1);
+        let l = Limiter::new(&s);
+        // A batch holds the only place and is not polled again until the check is
+        // done (as the pipeline's coordinator awaits the check inline).
+        let mut held = Box::pin(l.call(10, || std::future::pending::<Result<(), ProviderError>>()));
+        assert!(futures::poll!(held.as_mut()).is_pending());
+        assert_eq!(l.in_flight.in_flight(), 1);
+        let check = l.call(0, || async { Ok::<_, ProviderError>("languages") });
+        let answer = tokio::time::timeout(Duration::from_secs(5), check).await;
+        assert_eq!(
+            answer.expect("the check waited for a place").unwrap(),
+            "languages"
+        );
     }
 
     #[tokio::test]
