@@ -408,7 +408,7 @@ mod tests {
         let l = Limiter::new(&s);
         // A batch holds the only place and is not polled again until the check is
         // done (as the pipeline's coordinator awaits the check inline).
-        let mut held = Box::pin(l.call(10, || std::future::pending::<Result<(), ProviderError>>()));
+        let mut held = Box::pin(l.call(10, std::future::pending::<Result<(), ProviderError>>));
         assert!(futures::poll!(held.as_mut()).is_pending());
         assert_eq!(l.in_flight.in_flight(), 1);
         let check = l.call(0, || async { Ok::<_, ProviderError>("languages") });
