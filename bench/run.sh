@@ -82,15 +82,20 @@ EOF
 write_config "$WORK/one.toml" 1 "$BATCH_CHARS"
 write_config "$WORK/batch.toml" "$BATCH_TEXTS" "$BATCH_CHARS"
 
+SERVERS=0
 start_server() { # args...; sets URL and SERVER_PID
-    "$S" "$@" >"$WORK/server.url" 2>"$WORK/server.err" &
+    # A file per server: the background job truncates its file only once it runs, so
+    # a reused file could still show the previous (stopped) server's URL.
+    SERVERS=$((SERVERS + 1))
+    local url_file="$WORK/server.$SERVERS.url"
+    "$S" "$@" >"$url_file" 2>"$WORK/server.err" &
     SERVER_PID=$!
-    for _ in $(seq 100); do
-        [[ -s $WORK/server.url ]] && break
+    for _ in $(seq 600); do
+        [[ $(head -n1 "$url_file" 2>/dev/null) == http://*:[0-9]* ]] && break
         sleep 0.05
     done
-    URL=$(head -n1 "$WORK/server.url")
-    [[ $URL == http://* ]] || { cat "$WORK/server.err" >&2; exit 1; }
+    URL=$(head -n1 "$url_file")
+    [[ $URL == http://* ]] || { log "the emulator did not start ($*)"; cat "$WORK/server.err" >&2; exit 1; }
 }
 stop_server() { # stats-file
     python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/stats").read().decode())' \
