@@ -169,12 +169,13 @@ impl Chain {
     ///
     /// # Errors
     /// The provider cannot be built (a bad endpoint).
-    pub(super) fn sender(&mut self, i: usize) -> Result<Arc<Sender>> {
+    pub(super) fn sender(&mut self, i: usize, cache: &Cache) -> Result<Arc<Sender>> {
         let m = &mut self.members[i];
         if let Some(s) = &m.sender {
             return Ok(Arc::clone(s));
         }
-        let s = Arc::new(Sender::new(&m.name, &m.settings, &self.to)?);
+        let sent_today = cache.chars_today(&m.name)?;
+        let s = Arc::new(Sender::new(&m.name, &m.settings, &self.to, sent_today)?);
         m.sender = Some(Arc::clone(&s));
         Ok(s)
     }

@@ -203,7 +203,7 @@ impl<'a> Coordinator<'a> {
                 // The pair check runs inside the batch's future, like the request: it
                 // goes through the service's limiter, whose permits the batches in
                 // flight may hold, and only the futures polled here give them back.
-                let sender = self.chain.sender(service)?;
+                let sender = self.chain.sender(service, self.cache)?;
                 in_flight.push(async move {
                     if !sender.supports(&batch.from).await {
                         return (service, Sent::Refused(batch));
