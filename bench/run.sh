@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # tarjama benchmark: `bash bench/run.sh` from the repository root (or anywhere).
 #
-# Builds the release binaries, generates two corpora from seeds/ in a temp dir,
-# starts the local LibreTranslate emulator (bench/server.rs) per scenario, measures,
-# and prints one table (also written to bench/last-run.md). See bench/README.md for
+# Builds the release binaries, generates corpora from seeds/ in a temp dir, starts
+# the local emulator (bench/server.rs: LibreTranslate or MyMemory wire format) per
+# scenario, makes a venv with the real deep-translator from PyPI, measures, and
+# prints one table (also written to bench/last-run.md). See bench/README.md for
 # what each row means. Not part of `cargo test`.
 #
-# Knobs (environment): BENCH_RATE_DOCS (125: >= 2,000 requests), BENCH_BIG_DOCS
-# (10000), BENCH_NO_DEADLINE=1 (let slow runs finish instead of stopping them once
-# they have missed their target), BENCH_KEEP=1 (keep the temp dir), CARGO_TARGET_DIR.
+# Knobs (environment): BENCH_RATE_DOCS (125: >= 2,000 requests), BENCH_MM_DOCS (40:
+# ~800 MyMemory requests), BENCH_BIG_DOCS (10000), BENCH_NO_DEADLINE=1 (let slow runs
+# finish instead of stopping them once they have missed their target), BENCH_KEEP=1
+# (keep the temp dir), BENCH_PROFILE (release; `profiling` for a binary perf can
+# read), BENCH_VENV (where the deep-translator venv is made, default
+# $CARGO_TARGET_DIR/bench-venv), CARGO_TARGET_DIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,6 +20,13 @@ cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 RATE_DOCS=${BENCH_RATE_DOCS:-125}
+MM_DOCS=${BENCH_MM_DOCS:-40}
+MM_LATENCIES="300 1000"  # MyMemory-shaped scenarios: server latency (ms), limit = RPS
+MM_HALF_LATENCY=300      # and the one whose server allows half the rate
+DT_VERSION=1.11.4        # deep-translator from PyPI
+DT_TEXTS=60              # texts its sequential loop sends
+PROFILE=${BENCH_PROFILE:-release}
+VENV=${BENCH_VENV:-$CARGO_TARGET_DIR/bench-venv}
 BIG_DOCS=${BENCH_BIG_DOCS:-10000}
 RPS=20          # configured rate (requests/s)
 BURST=5         # client burst = server burst
@@ -41,10 +52,10 @@ FACTS=$WORK/facts
 fact() { printf '%s=%s\n' "$1" "$2" >>"$FACTS"; }
 now_ns() { date +%s%N; }
 
-log "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-cargo build --release --quiet --bin translate --example bench_server
-T=$CARGO_TARGET_DIR/release/translate
-S=$CARGO_TARGET_DIR/release/examples/bench_server
+log "building $PROFILE binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+cargo build --profile "$PROFILE" --quiet --bin translate --example bench_server
+T=$CARGO_TARGET_DIR/$PROFILE/translate
+S=$CARGO_TARGET_DIR/$PROFILE/examples/bench_server
 
 # A config with only the LibreTranslate provider, as the scenarios need it.
 write_config() { # file max_texts max_chars
@@ -71,15 +82,20 @@ EOF
 write_config "$WORK/one.toml" 1 "$BATCH_CHARS"
 write_config "$WORK/batch.toml" "$BATCH_TEXTS" "$BATCH_CHARS"
 
+SERVERS=0
 start_server() { # args...; sets URL and SERVER_PID
-    "$S" "$@" >"$WORK/server.url" 2>"$WORK/server.err" &
+    # A file per server: the background job truncates its file only once it runs, so
+    # a reused file could still show the previous (stopped) server's URL.
+    SERVERS=$((SERVERS + 1))
+    local url_file="$WORK/server.$SERVERS.url"
+    "$S" "$@" >"$url_file" 2>"$WORK/server.err" &
     SERVER_PID=$!
-    for _ in $(seq 100); do
-        [[ -s $WORK/server.url ]] && break
+    for _ in $(seq 600); do
+        [[ $(head -n1 "$url_file" 2>/dev/null) == http://*:[0-9]* ]] && break
         sleep 0.05
     done
-    URL=$(head -n1 "$WORK/server.url")
-    [[ $URL == http://* ]] || { cat "$WORK/server.err" >&2; exit 1; }
+    URL=$(head -n1 "$url_file")
+    [[ $URL == http://* ]] || { log "the emulator did not start ($*)"; cat "$WORK/server.err" >&2; exit 1; }
 }
 stop_server() { # stats-file
     python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + "/stats").read().decode())' \
@@ -97,11 +113,14 @@ fact cpu "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 fact load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 fact commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+dirty')"
 fact version "$("$T" --version)"
+fact profile "$PROFILE"
+fact binary_bytes "$(stat -c %s "$T")"
 
 # ------------------------------------------------------------------ corpora
 log "generating corpora: $RATE_DOCS and $BIG_DOCS documents"
 python3 bench/corpus.py --docs "$RATE_DOCS" --seed 1 --out "$WORK/rate" >"$WORK/rate.json"
 python3 bench/corpus.py --docs "$BIG_DOCS" --seed 2 --out "$WORK/big" >"$WORK/big.json"
+python3 bench/corpus.py --docs "$MM_DOCS" --seed 3 --out "$WORK/mm" >"$WORK/mm.json"
 
 # ------------------------------------------------------------------ 1. at the limit
 log "scenario 1: server limit $RPS/s (burst $BURST), ${LATENCY_MS} ms latency, client --rps $RPS"
@@ -133,6 +152,45 @@ fact run2_wall_ns $(($(now_ns) - t0))
 fact run2_deadline_s "$deadline"
 stop_server "$WORK/stats2.json"
 cp "$WORK/o2/report.json" "$WORK/report2.json" 2>/dev/null || true
+
+# ------------------------------------------------------------------ 2b. MyMemory, latency
+# The shipped config's MyMemory provider with only --rps 20 (and --endpoint): requests
+# in flight must follow rate x latency for the run to reach 20/s.
+mm_run() { # name latency-ms server-rate deadline-s
+    local name=$1
+    log "MyMemory scenario $name: server ${2} ms, limit $3/s (burst 2), client --rps $RPS only"
+    start_server --api mymemory --latency-ms "$2" --rate "$3" --burst 2
+    t0=$(now_ns)
+    set +e
+    timeout -k 5 "$4" "$T" "$WORK/mm" --to en --provider mymemory --endpoint "$URL" --rps "$RPS" \
+        --cache-dir "$WORK/c_$name" --out "$WORK/o_$name" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    fact "${name}_exit" $?
+    set -e
+    fact "${name}_wall_ns" $(($(now_ns) - t0))
+    fact "${name}_latency_ms" "$2"
+    fact "${name}_rate" "$3"
+    fact "${name}_deadline_s" "$4"
+    stop_server "$WORK/stats_$name.json"
+    cp "$WORK/o_$name/report.json" "$WORK/report_$name.json" 2>/dev/null || true
+}
+mm_deadline() { # rate; 1.5 x the minimum for ~1,000 requests, plus slack, unless no deadline
+    if [[ $NO_DEADLINE == 1 ]]; then echo 0; else echo $((1500 / $1 + 30)); fi
+}
+for ms in $MM_LATENCIES; do
+    mm_run "mm$ms" "$ms" "$RPS" "$(mm_deadline "$RPS")"
+done
+mm_run mmhalf "$MM_HALF_LATENCY" "$SLOW_RATE" "$(mm_deadline "$SLOW_RATE")"
+
+# ------------------------------------------------------------------ 2c. deep-translator
+log "deep-translator $DT_VERSION from PyPI in $VENV"
+if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('deep-translator') != '$DT_VERSION')" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet "deep-translator==$DT_VERSION"
+fi
+log "deep-translator's MyMemory loop: $DT_TEXTS texts, server ${MM_HALF_LATENCY} ms, limit $RPS/s"
+start_server --api mymemory --latency-ms "$MM_HALF_LATENCY" --rate "$RPS" --burst 2
+"$VENV/bin/python" bench/dt_mymemory.py "$URL" "$WORK/mm" "$DT_TEXTS" >"$WORK/dt.json"
+stop_server "$WORK/stats_dt.json"
 
 # ------------------------------------------------------------------ 3. batch packing
 log "scenario 3: batching (max_texts $BATCH_TEXTS, max_chars $BATCH_CHARS), no rate limit"
@@ -192,6 +250,7 @@ big_run() { # name extra-args...; measured with /usr/bin/time -v (or VmHWM polli
 }
 log "cached rerun of $BIG_DOCS documents$( [[ $NO_DEADLINE == 1 ]] || echo " (stopped after ${BIG_DEADLINE}s if not done)")"
 big_run rerun
+python3 bench/sizes.py "$WORK/big" "$WORK/o_rerun" >"$WORK/sizes_big.json" || true
 rm -rf "$WORK/o_rerun"
 log "--dry-run of the same"
 big_run dryrun --dry-run
@@ -202,6 +261,8 @@ start_server
 "$T" --config "$WORK/batch.toml" seeds --to en --endpoint "$URL" --cache-dir "$WORK/cseeds" \
     --out "$WORK/oseeds" -q >/dev/null 2>"$WORK/seedfill.err" || { cat "$WORK/seedfill.err" >&2; exit 1; }
 stop_server "$WORK/stats_seeds.json"
+# Output sizes of that first (not cached) run, per format, per byte of input.
+python3 bench/sizes.py "$ROOT/seeds" "$WORK/oseeds" >"$WORK/sizes_seeds.json"
 # A cached run needs no server: a dead endpoint makes any network use fail (exit 3).
 SEEDS_CMD="$T --config $WORK/batch.toml $ROOT/seeds --to en --endpoint http://127.0.0.1:9 --cache-dir $WORK/cseeds --out $WORK/oseeds -q"
 $SEEDS_CMD || { log "the cached seeds run failed (exit $?)"; exit 1; }

@@ -32,6 +32,13 @@ pub const MIN_RPS: f64 = 0.001;
 /// Fastest request rate accepted.
 pub const MAX_RPS: f64 = 10_000.0;
 
+/// The most requests in flight for a provider table without `concurrency`.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+fn default_concurrency() -> usize {
+    DEFAULT_CONCURRENCY
+}
+
 /// Which API a provider table talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -97,7 +104,9 @@ pub struct ProviderSettings {
     /// Characters per minute, 0 = unlimited.
     #[serde(default)]
     pub chars_per_minute: u32,
-    /// Requests in flight at once.
+    /// The most requests in flight at once (the limiter keeps rate × latency in
+    /// flight, up to this); [`DEFAULT_CONCURRENCY`] when absent.
+    #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     /// Texts per request.
     pub max_texts: usize,

@@ -374,6 +374,47 @@ fn seed_pages_load_clean_and_arabic_reads_right_to_left() {
     assert!(art.join("seed-page-print.png").is_file());
 }
 
+/// A page copied on its own, without the shared script and style beside it, still
+/// reads right (every row, Arabic right to left, the reading style it carries
+/// inline); only the reviewer's tools, which need the script, are missing.
+#[test]
+fn a_page_on_its_own_still_reads_without_the_shared_files() {
+    if !tools_ready() {
+        return;
+    }
+    let p = pages();
+    let alone_dir = artifacts().join("alone");
+    let _ = fs_err::remove_dir_all(&alone_dir);
+    fs_err::create_dir_all(&alone_dir).unwrap();
+    let seed = tarjama::write::output_path(&p.out, "000_2d74ac5e9dc5bed1.txt", "en", "html");
+    let alone = alone_dir.join("000_2d74ac5e9dc5bed1.en.html");
+    fs_err::copy(&seed, &alone).unwrap();
+    // The first page gets the screenshots and control checks; the copy is second.
+    let art = artifacts();
+    let v = node("pages.mjs", &[&art, &seed, &alone]);
+    let page = &v["pages"][1];
+    assert_eq!(page["controlsShown"], json!(false), "{page}");
+    assert_eq!(page["rtl"]["direction"], "rtl", "{page}");
+    let (first, last) = (&page["rtl"]["first"], &page["rtl"]["last"]);
+    assert!(
+        first["left"].as_f64().unwrap() > last["right"].as_f64().unwrap(),
+        "{page}"
+    );
+    assert!(page["rows"].as_u64().unwrap() > 10, "{page}");
+    assert_eq!(page["problems"]["pageErrors"], json!([]));
+    assert_eq!(page["problems"]["dialogs"], json!([]));
+    // What failed to load is exactly the two shared files.
+    let failed = strs(&page["problems"]["failedRequests"]).join("\n");
+    assert!(
+        failed.contains("tarjama-review.js") && failed.contains("tarjama-review.css"),
+        "{failed}"
+    );
+    assert_eq!(
+        page["problems"]["failedRequests"].as_array().unwrap().len(),
+        2
+    );
+}
+
 #[test]
 fn review_page_highlights_filters_navigates_and_downloads_corrections() {
     if !tools_ready() {
@@ -440,7 +481,7 @@ fn crafted_article_shows_markup_as_text_and_runs_nothing() {
     assert!(text.contains("<script>alert(1)</script>"), "{text}");
     assert!(text.contains("<img src=x onerror=alert(1)>"), "{text}");
     assert_eq!(v["imgs"], 0);
-    assert_eq!(strs(&v["scripts"]), ["application/json", "classic"]);
+    assert_eq!(strs(&v["scripts"]), ["classic", "application/json"]);
     assert_eq!(v["ours"], json!(true));
     assert_eq!(v["injected"], json!(false));
 }
@@ -467,8 +508,11 @@ fn a_missed_escape_would_still_run_nothing() {
         raw.matches("tarjamaInjected").count() >= 2,
         "nothing to inject"
     );
-    let broken = artifacts().join("xss-unescaped.html");
-    fs_err::write(&broken, raw).unwrap();
+    // Beside the page, so that it finds the shared script as the page does; a copy
+    // is kept with the artifacts.
+    let broken = pages().out.join("xss-unescaped.html");
+    fs_err::write(&broken, &raw).unwrap();
+    fs_err::write(artifacts().join("xss-unescaped.html"), raw).unwrap();
     let v = node("xss.mjs", &[&broken]);
     assert_eq!(v["problems"]["dialogs"], json!([]));
     assert_eq!(v["problems"]["pageErrors"], json!([]));

@@ -189,7 +189,7 @@ fn mymemory_default_provider_sends_long_paragraphs_in_500_byte_pieces() {
 
 #[test]
 fn mymemory_quota_inside_http_200_stops_the_run_and_caches_nothing_bad() {
-    let s = Scratch::with_config(|c| c.replace("concurrency = 2", "concurrency = 1"));
+    let s = Scratch::with_config(|c| c.replace("concurrency = 32", "concurrency = 1"));
     let emu = Emulator::spawn_blocking_runtime(Api::MyMemory);
     emu.push_n(Behaviour::Normal, 3);
     emu.set_mode(Behaviour::QuotaExhausted);
@@ -403,7 +403,7 @@ fn a_killed_run_resumes_and_sends_only_what_is_missing() {
 
 #[test]
 fn a_killed_mymemory_run_never_asks_again_for_sentence_pieces_it_received() {
-    let s = Scratch::with_config(|c| c.replace("concurrency = 2", "concurrency = 1"));
+    let s = Scratch::with_config(|c| c.replace("concurrency = 32", "concurrency = 1"));
     // Seed 000's first long paragraph is over 500 bytes: it goes in several pieces.
     let answered = run_and_kill(&s, Api::MyMemory, "mymemory", 4);
     let emu = Emulator::spawn_blocking_runtime(Api::MyMemory);

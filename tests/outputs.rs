@@ -204,17 +204,29 @@ fn html_escapes_text_and_marks_rows() {
     assert!(html.contains(&format!("<title>{REL}</title>")));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
-    // The only script elements are ours: the page script and its JSON data block.
+    // The only script elements are ours: the shared script beside the pages and the
+    // page's JSON data block; nothing inline runs.
     assert_eq!(html.matches("<script").count(), 2, "raw tag in page");
-    assert_eq!(html.matches("<script>").count(), 1);
+    assert_eq!(html.matches("<script>").count(), 0);
+    assert_eq!(
+        html.matches("<script src=\"../tarjama-review.js\" defer></script>")
+            .count(),
+        1
+    );
     assert_eq!(
         html.matches("<script type=\"application/json\" id=\"tarjama-data\">")
             .count(),
         1
     );
     assert!(!html.contains("<img"), "raw tag in page");
-    assert!(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-"));
-    assert!(!html.contains("<link") && !html.contains("http://") && !html.contains("https://"));
+    assert!(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'self' file: 'sha256-"));
+    assert_eq!(html.matches("<link").count(), 1);
+    assert!(html.contains("<link rel=\"stylesheet\" href=\"../tarjama-review.css\">"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    // The shared files are where the links lead.
+    for name in ["tarjama-review.js", "tarjama-review.css"] {
+        assert!(dir.path().join(name).is_file(), "{name}");
+    }
     for needle in [
         "deepl",
         "paragraphs: <b>10</b>",
@@ -235,8 +247,9 @@ fn html_escapes_text_and_marks_rows() {
         );
     }
     assert!(!second.contains("data-s=\"1.2\""), "{second}");
-    // A row without pairs is highlighted as a whole.
-    assert_eq!(html_row(&html, 1).matches("data-s=\"0\"").count(), 2);
+    // A row without pairs is highlighted as a whole: bare text the script wraps.
+    assert_eq!(html_row(&html, 1).matches("data-s=").count(), 0);
+    assert!(html_row(&html, 1).contains(">Russia officially recognises the Taliban government"));
     let caption = html_row(&html, 5);
     assert!(caption.contains(" flagged") && caption.contains(">number_mismatch</span>"));
 
@@ -245,9 +258,16 @@ fn html_escapes_text_and_marks_rows() {
         first.contains("class=\"src\" dir=\"rtl\" lang=\"ar\""),
         "{first}"
     );
+    // English left to right, like the page itself (`<html lang="en">`): said once.
+    assert!(first.contains("<td class=\"tgt\">"), "{first}");
+    assert!(html.contains("<html lang=\"en\">"));
+    // Any other target language says its own.
+    let mut to_fa = sample(REL);
+    to_fa.tgt_lang = "fa".into();
+    let fa = write_one(dir.path(), &to_fa, Format::Html);
     assert!(
-        first.contains("class=\"tgt\" dir=\"ltr\" lang=\"en\""),
-        "{first}"
+        html_row(&fa, 1).contains("<td class=\"tgt\" dir=\"rtl\" lang=\"fa\">"),
+        "{fa}"
     );
     assert!(first.contains("kind-heading") && first.contains("cached"));
 
@@ -648,7 +668,9 @@ fn atomic_writes_leave_no_temp_files_and_replace_old_output() {
     write_report(dir.path(), &RunReport::default()).unwrap();
 
     let all = files(dir.path());
-    assert_eq!(all.len(), 7, "{all:?}");
+    // Five formats, index.html, report.json and the review pages' shared script
+    // and style.
+    assert_eq!(all.len(), 9, "{all:?}");
     for f in all {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
@@ -696,15 +718,30 @@ fn hrefs(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// A document page's first link (its nav) leads to `index`.
+/// A document page's nav link leads to `index`, and its links to the shared
+/// script and style lead to the files at the top of the output directory.
 fn assert_links_back(page: &Path, index: &Path) {
     let html = fs_err::read_to_string(page).unwrap();
-    let back = &hrefs(&html)[0];
+    let links = hrefs(&html);
+    let back = links.iter().find(|h| h.ends_with("index.html")).unwrap();
     let target = page.parent().unwrap().join(back);
     assert_eq!(
         target.canonicalize().unwrap(),
         index.canonicalize().unwrap()
     );
+    let top = index.parent().unwrap();
+    let script = html.split("<script src=\"").nth(1).unwrap();
+    let script = &script[..script.find('"').unwrap()];
+    let style = links.iter().find(|h| h.ends_with(".css")).unwrap();
+    for (href, name) in [
+        (script, "tarjama-review.js"),
+        (style.as_str(), "tarjama-review.css"),
+    ] {
+        assert_eq!(
+            page.parent().unwrap().join(href).canonicalize().unwrap(),
+            top.join(name).canonicalize().unwrap()
+        );
+    }
 }
 
 #[test]
@@ -840,4 +877,97 @@ fn report_round_trips_and_keeps_key_order() {
     assert!(text.contains("خبر.txt"), "non-ASCII escaped");
     let by_key: BTreeMap<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
     assert_eq!(by_key["untranslated"], 4);
+}
+
+/// Modification times of `paths`.
+fn mtimes(paths: &[PathBuf]) -> Vec<std::time::SystemTime> {
+    paths
+        .iter()
+        .map(|p| fs_err::metadata(p).unwrap().modified().unwrap())
+        .collect()
+}
+
+/// Set every file's modification time to the Unix epoch, so that any rewrite shows.
+fn age(paths: &[PathBuf]) {
+    for p in paths {
+        let f = std::fs::File::options().write(true).open(p).unwrap();
+        f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+    }
+}
+
+#[test]
+fn unchanged_outputs_are_not_rewritten_deleted_or_edited_ones_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = sample("a/doc.txt");
+    let paths = write_document(dir.path(), &doc, &Format::ALL).unwrap();
+    let index = write_index(dir.path(), &[DocCounts::of(&doc)], "en", &Format::ALL).unwrap();
+    let shared = [
+        dir.path().join("tarjama-review.js"),
+        dir.path().join("tarjama-review.css"),
+    ];
+    let mut all = paths.clone();
+    all.push(index.clone());
+    all.extend(shared.iter().cloned());
+    age(&all);
+    let epoch = vec![std::time::SystemTime::UNIX_EPOCH; all.len()];
+
+    // The same document again: nothing is touched.
+    write_document(dir.path(), &doc, &Format::ALL).unwrap();
+    write_index(dir.path(), &[DocCounts::of(&doc)], "en", &Format::ALL).unwrap();
+    assert_eq!(mtimes(&all), epoch);
+
+    // A file deleted, and one edited without changing its size, come back as they
+    // were; the others stay untouched.
+    let (md, jsonl) = (&paths[1], &paths[3]);
+    let want_md = fs_err::read(md).unwrap();
+    let want_jsonl = fs_err::read(jsonl).unwrap();
+    fs_err::remove_file(md).unwrap();
+    let mut edited = want_jsonl.clone();
+    edited[2] = if edited[2] == b'x' { b'y' } else { b'x' };
+    fs_err::write(jsonl, &edited).unwrap();
+    age(std::slice::from_ref(jsonl));
+    write_document(dir.path(), &doc, &Format::ALL).unwrap();
+    assert_eq!(fs_err::read(md).unwrap(), want_md);
+    assert_eq!(fs_err::read(jsonl).unwrap(), want_jsonl);
+    assert_ne!(mtimes(std::slice::from_ref(jsonl))[0], epoch[0]);
+    let others: Vec<PathBuf> = (paths.iter())
+        .filter(|p| *p != md && *p != jsonl)
+        .cloned()
+        .collect();
+    assert_eq!(mtimes(&others), vec![epoch[0]; others.len()]);
+
+    // A changed document rewrites what changed.
+    let mut changed = doc.clone();
+    changed.rows.truncate(3);
+    write_document(dir.path(), &changed, &Format::ALL).unwrap();
+    for p in &paths {
+        assert_ne!(
+            mtimes(std::slice::from_ref(p))[0],
+            epoch[0],
+            "{}",
+            p.display()
+        );
+    }
+}
+
+/// A review page writes each paragraph's text once: the cells show it, and the
+/// script reads it from them (the data block carries only what a cell cannot show).
+#[test]
+fn the_review_page_writes_each_text_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = sample(REL);
+    let html = write_one(dir.path(), &doc, Format::Html);
+    let block = html
+        .split("id=\"tarjama-data\">")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(block).unwrap();
+    assert_eq!(data["rows"], serde_json::json!({}), "{data}");
+    let target = "Afghan refugees carry their belongings";
+    assert_eq!(html.matches(target).count(), 1);
+    let source = "نشریه دیپلمات این اقدام روسیه";
+    assert_eq!(html.matches(source).count(), 1);
 }

@@ -171,7 +171,7 @@ async fn oversized_batches_are_refused_before_sending() {
 #[tokio::test]
 async fn emulator_answers_413_over_the_limits() {
     let emu = DeeplEmu::start(KEY).await;
-    let client = reqwest::Client::new();
+    let client = common::client::http();
     let post = |body: serde_json::Value| {
         client
             .post(format!("{}/v2/translate", emu.url()))

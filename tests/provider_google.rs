@@ -69,7 +69,7 @@ async fn sends_one_json_batch_as_plain_text_with_the_key_in_the_query() {
 #[tokio::test]
 async fn the_emulator_defaults_to_html_like_google() {
     let emu = GoogleEmu::start(KEY).await;
-    let r = reqwest::Client::new()
+    let r = common::client::http()
         .post(format!("{}/language/translate/v2", emu.url()))
         .query(&[("key", KEY)])
         .json(&serde_json::json!({"q": ["عين"], "target": "en", "source": "ar"}))
@@ -152,7 +152,7 @@ async fn oversized_batches_are_refused_before_sending() {
 #[tokio::test]
 async fn emulator_answers_400_over_the_limits() {
     let emu = GoogleEmu::start(KEY).await;
-    let client = reqwest::Client::new();
+    let client = common::client::http();
     let post = |body: serde_json::Value| {
         client
             .post(format!("{}/language/translate/v2", emu.url()))
@@ -396,7 +396,7 @@ async fn an_echoed_url_is_masked() {
     let p = provider(&emu.url(), Some(KEY));
     // The emulator does echo the key as it appears in the URL.
     emu.push(Behaviour::EchoUrl { code: 500 });
-    let raw = reqwest::Client::new()
+    let raw = common::client::http()
         .post(format!("{}/language/translate/v2", emu.url()))
         .query(&[("key", KEY)])
         .json(&serde_json::json!({"q": ["a"], "target": "en"}))

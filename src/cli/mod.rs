@@ -108,7 +108,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub rps: Option<f64>,
 
-    /// Override the provider's number of requests in flight
+    /// Override the provider's cap on requests in flight
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
 

@@ -1,9 +1,15 @@
 //! Progress and summaries on stderr: an indicatif bar on a terminal, plain lines
 //! otherwise; `-q` silences all but errors.
+//!
+//! The progress line shows the request rate reached over the last few seconds
+//! beside the configured one (`19.8 of 20 requests/s`), so a run held below its
+//! `rps` (by latency, 429s or the cap on requests in flight) shows it while it
+//! runs; the time left is estimated at the rate reached.
 
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -13,14 +19,46 @@ use crate::pipeline::{Events, RunOptions, RunOutcome, Snapshot};
 /// How many untranslated paragraphs the summary lists one by one.
 const MISSING_LISTED: usize = 20;
 
+/// The span the reached rate is measured over.
+const RATE_WINDOW: Duration = Duration::from_secs(5);
+/// The shortest span a rate is computed from.
+const RATE_MIN_SPAN: Duration = Duration::from_secs(1);
+
+/// Requests sent at recent moments, for the rate reached over the last
+/// [`RATE_WINDOW`].
+#[derive(Debug, Default)]
+struct RateWindow {
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl RateWindow {
+    /// Note that `requests` had been sent by `at`; the rate over the window, once the
+    /// window spans at least [`RATE_MIN_SPAN`] since the first request.
+    fn record(&mut self, at: Instant, requests: u64) -> Option<f64> {
+        if requests == 0 {
+            return None; // nothing sent yet: start-up does not count
+        }
+        if self.samples.back().is_none_or(|&(t, _)| at > t) {
+            self.samples.push_back((at, requests));
+        }
+        // Keep the newest sample older than the window as its left edge.
+        while self.samples.len() > 2 && at.duration_since(self.samples[1].0) >= RATE_WINDOW {
+            self.samples.pop_front();
+        }
+        let &(t0, r0) = self.samples.front()?;
+        let span = at.duration_since(t0);
+        (span >= RATE_MIN_SPAN).then(|| requests.saturating_sub(r0) as f64 / span.as_secs_f64())
+    }
+}
+
 /// The terminal side of [`Events`].
 pub struct Progress {
     quiet: bool,
     verbose: u8,
     rps: f64,
     bar: Option<ProgressBar>,
-    started: std::time::Instant,
     last_line: Mutex<usize>,
+    window: Mutex<RateWindow>,
 }
 
 impl Progress {
@@ -41,8 +79,8 @@ impl Progress {
             verbose,
             rps,
             bar,
-            started: std::time::Instant::now(),
             last_line: Mutex::new(0),
+            window: Mutex::new(RateWindow::default()),
         }
     }
 
@@ -62,22 +100,11 @@ impl Progress {
         s.paragraphs_done * s.docs_total / s.docs_done
     }
 
-    /// `3 cached, 20 waiting, 2/5 documents · 40 requests, 9120 characters sent · 4.8 requests/s · ETA 1 min 02 s`
+    /// `3 cached, 20 waiting, 2/5 documents · 40 requests, 9120 characters sent · 4.8 of 5 requests/s · ETA 1 min 02 s`
     fn message(&self, s: &Snapshot) -> String {
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        let rate = s.requests as f64 / secs;
-        let left = s.docs_total.saturating_sub(s.docs_done);
-        // Requests still to send, at the pace of the documents done so far, over the
-        // configured rate: the rate limit, not this machine, sets the time left.
-        let eta = (s.docs_done > 0 && s.requests > 0).then(|| {
-            let per_doc = s.requests as f64 / s.docs_done as f64;
-            Duration::from_secs_f64(per_doc * left as f64 / self.rps.max(1e-3))
-        });
-        let eta = eta.map_or(String::new(), |d| format!(" · ETA {}", human_duration(d)));
-        format!(
-            "{} cached, {} waiting, {}/{} documents · {} requests, {} characters sent · {rate:.1} requests/s{eta}",
-            s.from_cache, s.waiting, s.docs_done, s.docs_total, s.requests, s.chars_sent
-        )
+        let reached =
+            (self.window.lock()).map_or(None, |mut w| w.record(Instant::now(), s.requests));
+        message(s, self.rps, reached)
     }
 }
 
@@ -140,6 +167,35 @@ impl Events for Progress {
             self.println(&format!("wrote {rel}"));
         }
     }
+}
+
+/// The progress message for `s`, with the configured rate `rps` and the rate
+/// `reached` lately (unknown until requests have been sent for a while).
+fn message(s: &Snapshot, rps: f64, reached: Option<f64>) -> String {
+    let left = s.docs_total.saturating_sub(s.docs_done);
+    // Requests still to send, at the pace of the documents done so far, over the rate
+    // reached (the configured one until it is known): the rate, not this machine,
+    // sets the time left.
+    let pace = reached.filter(|r| *r > 0.0).unwrap_or(rps).max(1e-3);
+    let eta = (s.docs_done > 0 && s.requests > 0).then(|| {
+        let per_doc = s.requests as f64 / s.docs_done as f64;
+        Duration::from_secs_f64((per_doc * left as f64 / pace).min(1e9))
+    });
+    let eta = eta.map_or(String::new(), |d| format!(" · ETA {}", human_duration(d)));
+    let rate = match reached {
+        Some(r) => format!("{r:.1} of {} requests/s", short_rate(rps)),
+        None => format!("rps {}", short_rate(rps)),
+    };
+    format!(
+        "{} cached, {} waiting, {}/{} documents · {} requests, {} characters sent · {rate}{eta}",
+        s.from_cache, s.waiting, s.docs_done, s.docs_total, s.requests, s.chars_sent
+    )
+}
+
+/// `20`, `2.5`, `0.25`: a configured rate without trailing zeros.
+fn short_rate(r: f64) -> String {
+    let s = format!("{r:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The end-of-run summary on stderr.
@@ -211,5 +267,52 @@ pub fn human_duration(d: Duration) -> String {
         format!("{} min {:02} s", s / 60, s % 60)
     } else {
         format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_reached_is_measured_over_the_last_seconds() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut w = RateWindow::default();
+        assert_eq!(w.record(at(0), 0), None, "nothing sent yet");
+        assert_eq!(w.record(at(100), 1), None);
+        assert_eq!(w.record(at(600), 11), None, "under a second of sending");
+        // 20 requests a second from then on.
+        let mut last = None;
+        for i in 1..=200 {
+            last = w.record(at(100 + i * 50), 1 + i);
+        }
+        assert!((last.unwrap() - 20.0).abs() < 0.01, "{last:?}");
+        // Then 5 a second: after a window, only the new rate shows.
+        for i in 1..=50 {
+            last = w.record(at(10_100 + i * 200), 201 + i);
+        }
+        assert!((last.unwrap() - 5.0).abs() < 0.01, "{last:?}");
+        assert!(w.samples.len() <= 30, "{}", w.samples.len());
+    }
+
+    #[test]
+    fn the_message_shows_the_rate_reached_and_estimates_at_it() {
+        let s = Snapshot {
+            docs_done: 10,
+            docs_total: 20,
+            paragraphs_done: 200,
+            from_cache: 0,
+            requests: 100,
+            chars_sent: 5000,
+            waiting: 3,
+        };
+        let m = message(&s, 20.0, Some(19.84));
+        assert!(m.contains("· 19.8 of 20 requests/s · ETA 5.0 s"), "{m}");
+        // Held at 5 a second: 100 requests left take 20 s.
+        let m = message(&s, 20.0, Some(5.0));
+        assert!(m.contains("5.0 of 20 requests/s · ETA 20.0 s"), "{m}");
+        let m = message(&s, 2.5, None);
+        assert!(m.contains("· rps 2.5 · ETA 40.0 s"), "{m}");
     }
 }

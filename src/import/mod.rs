@@ -167,12 +167,13 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<Parsed, ParseError> {
     let text = text.trim_start_matches('\u{feff}');
     match text.trim_start().chars().next() {
         Some('<') => {
-            let root = xml::parse(text)?;
-            match root.name.as_str() {
-                "xliff" => xliff::read(&root),
-                "tmx" => tmx::read(&root),
+            let doc = xml::parse(text)?;
+            let root = doc.root_element();
+            match root.tag_name().name() {
+                "xliff" => xliff::read(root),
+                "tmx" => tmx::read(root),
                 other => Err(ParseError::at(
-                    root.line,
+                    xml::line(root),
                     format!("an XML file whose root is <{other}>, neither XLIFF 2.0 nor TMX"),
                 )),
             }

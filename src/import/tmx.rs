@@ -12,20 +12,22 @@
 //! `<prop type="x-tarjama-paragraph">`) is joined back into paragraphs: the units of
 //! one paragraph, in order, each side joined with a space.
 
-use super::xml::{Element, Node, XML_NS};
+use roxmltree::Node;
+
+use super::xml::{Lookup, XML_NS, line};
 use super::{FileKind, ParseError, Parsed, Unit};
 
 /// Read a parsed TMX document.
 ///
 /// # Errors
 /// No `<body>`.
-pub fn read(root: &Element) -> Result<Parsed, ParseError> {
+pub fn read(root: Node<'_, '_>) -> Result<Parsed, ParseError> {
     let header = root.child("", "header");
     let ours = header.and_then(|h| h.attr("creationtool")) == Some("tarjama");
     let header_src = header.and_then(|h| h.attr("srclang")).unwrap_or("");
     let body = root
         .child("", "body")
-        .ok_or_else(|| ParseError::at(root.line, "<tmx> has no <body>"))?;
+        .ok_or_else(|| ParseError::at(line(root), "<tmx> has no <body>"))?;
     let mut parsed = Parsed::new(FileKind::Tmx);
     // Sentence units of one paragraph, joined as they come: (paragraph, src, tgt) →
     // index in `joined`.
@@ -111,18 +113,20 @@ fn lang_code(tag: &str, ours: bool) -> String {
     }
 }
 
-fn text(e: &Element) -> String {
+fn text(e: Node<'_, '_>) -> String {
     let mut out = String::new();
     collect(e, &mut out);
     out
 }
 
-fn collect(e: &Element, out: &mut String) {
-    for child in &e.children {
-        match child {
-            Node::Text(t) => out.push_str(t),
-            Node::Element(c) if c.name == "hi" => collect(c, out),
-            Node::Element(_) => {}
+/// Character data, and that of `<hi>`; inline codes and sub-flows are dropped. The
+/// nesting is capped when the file is parsed, so the recursion is bounded.
+fn collect(e: Node<'_, '_>, out: &mut String) {
+    for child in e.children() {
+        if child.is_text() {
+            out.push_str(child.text().unwrap_or_default());
+        } else if child.is("", "hi") {
+            collect(child, out);
         }
     }
 }

@@ -11,7 +11,9 @@
 //! its segments has `state="reviewed"` or `state="final"`. XLIFF 1.2 is refused with a
 //! hint.
 
-use super::xml::{Element, Node};
+use roxmltree::Node;
+
+use super::xml::{Lookup, line};
 use super::{FileKind, ParseError, Parsed, Unit};
 
 /// The XLIFF 2 core namespace.
@@ -21,12 +23,13 @@ pub const CORE: &str = "urn:oasis:names:tc:xliff:document:2.0";
 ///
 /// # Errors
 /// Not XLIFF 2 (1.2, no namespace), or no `srcLang`.
-pub fn read(root: &Element) -> Result<Parsed, ParseError> {
-    if root.ns != CORE {
+pub fn read(root: Node<'_, '_>) -> Result<Parsed, ParseError> {
+    let ns = root.tag_name().namespace().unwrap_or("");
+    if ns != CORE {
         let version = root.attr("version").unwrap_or("?");
         return Err(ParseError::at(
-            root.line,
-            if version.starts_with('1') || root.ns.contains("1.2") {
+            line(root),
+            if version.starts_with('1') || ns.contains("1.2") {
                 format!(
                     "XLIFF {version} is not supported; export the file as XLIFF 2.0 \
                      (namespace {CORE})"
@@ -38,7 +41,7 @@ pub fn read(root: &Element) -> Result<Parsed, ParseError> {
     }
     let src = root
         .attr("srcLang")
-        .ok_or_else(|| ParseError::at(root.line, "<xliff> has no srcLang"))?;
+        .ok_or_else(|| ParseError::at(line(root), "<xliff> has no srcLang"))?;
     let tgt = root.attr("trgLang").unwrap_or("");
     let mut parsed = Parsed::new(FileKind::Xliff);
     for file in root.children_named(CORE, "file") {
@@ -48,8 +51,8 @@ pub fn read(root: &Element) -> Result<Parsed, ParseError> {
 }
 
 /// Every unit below `parent` (a `<file>` or `<group>`).
-fn units(parent: &Element, src: &str, tgt: &str, parsed: &mut Parsed) {
-    for e in parent.elements() {
+fn units(parent: Node<'_, '_>, src: &str, tgt: &str, parsed: &mut Parsed) {
+    for e in parent.children() {
         if e.is(CORE, "group") {
             units(e, src, tgt, parsed);
         } else if e.is(CORE, "unit") {
@@ -58,13 +61,13 @@ fn units(parent: &Element, src: &str, tgt: &str, parsed: &mut Parsed) {
     }
 }
 
-fn unit(u: &Element, src: &str, tgt: &str, parsed: &mut Parsed) {
+fn unit(u: Node<'_, '_>, src: &str, tgt: &str, parsed: &mut Parsed) {
     let place = format!("unit {}", u.attr("id").unwrap_or("?"));
     let mut sources = Vec::new();
     let mut targets = Vec::new();
     let mut marked = false;
     let mut any_target = false;
-    for part in u.elements() {
+    for part in u.children() {
         let segment = part.is(CORE, "segment");
         if !segment && !part.is(CORE, "ignorable") {
             continue;
@@ -103,27 +106,29 @@ fn unit(u: &Element, src: &str, tgt: &str, parsed: &mut Parsed) {
 
 /// The text of a `<source>` or `<target>`: its character data and that of its inline
 /// elements.
-fn text(e: &Element) -> String {
+fn text(e: Node<'_, '_>) -> String {
     let mut out = String::new();
     collect(e, &mut out);
     out
 }
 
-fn collect(e: &Element, out: &mut String) {
-    for child in &e.children {
-        match child {
-            Node::Text(t) => out.push_str(t),
-            Node::Element(c) if c.is(CORE, "cp") => {
-                if let Some(ch) = c
-                    .attr("hex")
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .and_then(char::from_u32)
-                {
-                    out.push(ch);
-                }
+/// Character data, the content of `<mrk>` and `<pc>`, the character of `<cp hex>`;
+/// placeholders are dropped. The nesting is capped when the file is parsed, so the
+/// recursion is bounded.
+fn collect(e: Node<'_, '_>, out: &mut String) {
+    for child in e.children() {
+        if child.is_text() {
+            out.push_str(child.text().unwrap_or_default());
+        } else if child.is(CORE, "cp") {
+            if let Some(ch) = child
+                .attr("hex")
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32)
+            {
+                out.push(ch);
             }
-            Node::Element(c) if c.is(CORE, "mrk") || c.is(CORE, "pc") => collect(c, out),
-            Node::Element(_) => {}
+        } else if child.is(CORE, "mrk") || child.is(CORE, "pc") {
+            collect(child, out);
         }
     }
 }
@@ -202,7 +207,7 @@ mod tests {
   </x:unit>
   </x:group>
   <x:unit id='p3'>
-   <x:segment id='p3s0' state='translated'>
+   <x:segment id='p3s0' okp:state='final' state='translated'>
     <x:source>قال
        الوزير.</x:source>
     <x:target>The minister
@@ -220,6 +225,7 @@ mod tests {
         assert!(p.units[0].marked);
         assert_eq!(p.units[1].source, "قال الوزير. ثم غادر.");
         assert_eq!(p.units[1].target, "The minister said. Then he left.");
+        // A tool's own `okp:state="final"` is not the core `state`.
         assert!(!p.units[1].marked);
         assert_eq!(p.skipped, vec!["no target"]);
     }

@@ -90,6 +90,13 @@ impl Pace {
         self.lock().epoch
     }
 
+    /// The rate requests leave at now: the configured one until a 429, then the
+    /// adapted one.
+    #[must_use]
+    pub fn rate(&self) -> f64 {
+        self.lock().rate.unwrap_or(self.configured)
+    }
+
     /// `Some((configured, current))` once a 429 made the rate drop.
     #[must_use]
     pub fn adapted(&self) -> Option<(f64, f64)> {

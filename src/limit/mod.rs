@@ -5,7 +5,10 @@
 //! - a governor limiter for characters when `chars_per_minute > 0`: one cell per
 //!   character, a minute's worth as the burst. A request larger than that burst takes
 //!   its cells in burst-sized pieces, so it waits longer but never fails or panics;
-//! - a semaphore of `concurrency` permits, held for one attempt, not during backoff;
+//! - the requests in flight ([`inflight`]): as many as the rate times the observed
+//!   latency needs (Little's law), plus headroom, up to the provider's `concurrency`
+//!   cap; a place is held for one attempt, not during backoff. So `rps` alone reaches
+//!   the rate whatever the latency, up to the cap;
 //! - the retry loop, whose decisions come from the pure table in [`retry`];
 //! - a breaker: once the quota is exhausted, the key is refused, the service blocks
 //!   us (a captcha page, or an undocumented service's third 429 in a row without
@@ -27,6 +30,7 @@
 //! one that timed out on our side: the API may have processed (and billed) it.
 
 pub mod adaptive;
+pub mod inflight;
 pub mod retry;
 
 use std::future::Future;
@@ -36,7 +40,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::config::ProviderSettings;
@@ -67,7 +70,7 @@ pub struct Stats {
 pub struct Limiter {
     requests: Option<DefaultDirectRateLimiter>,
     chars: Option<CharLimiter>,
-    permits: Semaphore,
+    in_flight: inflight::InFlight,
     policy: RetryPolicy,
     /// Set once: the error every later call returns at once.
     breaker: OnceLock<ProviderError>,
@@ -83,6 +86,18 @@ pub struct Limiter {
     /// The rate actually used once the server showed a lower limit.
     pace: adaptive::Pace,
     counters: Counters,
+    /// A daily character allowance the service documents (MyMemory's 5,000), and
+    /// what was sent to it today before this run; `None` when it has none.
+    daily: Option<Daily>,
+}
+
+/// A documented daily character allowance and what was sent today before this run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Daily {
+    /// Characters the service takes a day.
+    pub allowance: u64,
+    /// Characters sent to it earlier today (from the cache's count).
+    pub sent_before: u64,
 }
 
 /// The characters-per-minute limiter and its burst.
@@ -107,7 +122,7 @@ impl Limiter {
         Limiter {
             requests: request_limiter(settings.rps, settings.burst),
             chars: char_limiter(settings.chars_per_minute),
-            permits: Semaphore::new(settings.concurrency.clamp(1, Semaphore::MAX_PERMITS)),
+            in_flight: inflight::InFlight::new(max_in_flight(settings)),
             policy: RetryPolicy::from_settings(settings),
             breaker: OnceLock::new(),
             unreachable_streak: AtomicU32::new(0),
@@ -116,7 +131,43 @@ impl Limiter {
             paused_until: Mutex::new(None),
             pace: adaptive::Pace::new(settings.rps),
             counters: Counters::default(),
+            daily: None,
         }
+    }
+
+    /// The service documents a daily character allowance: near its end, requests go
+    /// one at a time. A service that says "spent" refuses every request in flight at
+    /// that moment, and its own count (MyMemory's is per IP) may be ahead of ours, so
+    /// the last stretch of a known allowance is sent with nothing else in flight.
+    #[must_use]
+    pub fn with_daily_allowance(mut self, daily: Daily) -> Limiter {
+        self.daily = Some(daily);
+        self
+    }
+
+    /// Whether a request of `chars` characters is near the end of the daily
+    /// allowance: what is left of it (by our count) is less than what the requests
+    /// allowed in flight could carry, at this request's size.
+    fn near_daily_end(&self, chars: usize) -> bool {
+        let Some(d) = self.daily else { return false };
+        let sent = d.sent_before + self.counters.chars_sent.load(Ordering::Relaxed);
+        let left = d.allowance.saturating_sub(sent);
+        let could_carry = (chars as u64).saturating_mul(self.in_flight.limit() as u64);
+        left < could_carry
+    }
+
+    /// The most requests this limiter lets be in flight at once (the provider's
+    /// `concurrency`): a caller launching more than this only makes them queue here.
+    #[must_use]
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.cap()
+    }
+
+    /// How many requests may be in flight now: the rate times the observed latency,
+    /// plus headroom, within [`Limiter::max_in_flight`].
+    #[must_use]
+    pub fn in_flight_limit(&self) -> usize {
+        self.in_flight.limit()
     }
 
     /// `Some((configured, worked))` when the server's 429s made the limiter slow down:
@@ -155,6 +206,7 @@ impl Limiter {
             };
             if let ProviderError::RateLimited { .. } = error {
                 self.pace.rate_limited(epoch);
+                self.in_flight.set_rate(self.pace.rate());
             }
             match retry::decide(
                 &self.policy,
@@ -201,20 +253,36 @@ impl Limiter {
         self.breaker.get()
     }
 
-    /// One attempt: a permit, the rate limits, then the request.
+    /// One attempt: a place in flight, the rate limits, then the request. The time a
+    /// translation takes to come back feeds the in-flight limit.
     async fn attempt<T, F, Fut>(&self, chars: usize, retry: bool, f: &mut F) -> Result<T, Attempt>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         self.check_breaker()?;
-        // The semaphore is never closed, so acquiring cannot fail.
-        let _permit = self.permits.acquire().await.ok();
+        // A languages check (no characters) takes no place in flight: it is one
+        // small request, and the pipeline makes it inline, while the batches it
+        // launched hold the places; were it to wait for one, nothing would poll them
+        // to give one back.
+        let _permit = if chars > 0 && self.near_daily_end(chars) {
+            Some(self.in_flight.acquire_alone().await)
+        } else if chars > 0 {
+            Some(self.in_flight.acquire().await)
+        } else {
+            None
+        };
         self.wait_turn(chars).await;
         // The breaker may have tripped while this attempt queued.
         self.check_breaker()?;
         self.count(chars, retry);
-        f().await.map_err(Attempt::Failed)
+        let sent = Instant::now();
+        let result = f().await;
+        // A languages check (no characters) says little about translation latency.
+        if result.is_ok() && chars > 0 {
+            self.in_flight.observe(sent.elapsed(), self.pace.rate());
+        }
+        result.map_err(Attempt::Failed)
     }
 
     fn check_breaker(&self) -> Result<(), Attempt> {
@@ -353,6 +421,13 @@ impl CharLimiter {
     }
 }
 
+/// The most requests a provider may have in flight at once: its `concurrency`
+/// setting (at least 1). The pipeline launches no more batches than this at a time.
+#[must_use]
+pub fn max_in_flight(settings: &ProviderSettings) -> usize {
+    settings.concurrency.max(1)
+}
+
 /// `rps` requests per second with a burst; `None` when the rate is too high to
 /// express (no limit).
 fn request_limiter(rps: f64, burst: u32) -> Option<DefaultDirectRateLimiter> {
@@ -388,6 +463,60 @@ mod tests {
             Err::<(), _>(ProviderError::Transient("no answer in time".into()))
         })
         .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_languages_check_goes_out_while_every_place_in_flight_is_held() {
+        let mut s = crate::config::Config::builtin().providers["libretranslate"].clone();
+        (s.rps, s.concurrency) = (1000.0, 1);
+        let l = Limiter::new(&s);
+        // A batch holds the only place and is not polled again until the check is
+        // done (as the pipeline's coordinator awaits the check inline).
+        let mut held = Box::pin(l.call(10, std::future::pending::<Result<(), ProviderError>>));
+        assert!(futures::poll!(held.as_mut()).is_pending());
+        assert_eq!(l.in_flight.in_flight(), 1);
+        let check = l.call(0, || async { Ok::<_, ProviderError>("languages") });
+        let answer = tokio::time::timeout(Duration::from_secs(5), check).await;
+        assert_eq!(
+            answer.expect("the check waited for a place").unwrap(),
+            "languages"
+        );
+    }
+
+    /// Far from the end of a daily allowance, requests overlap up to the limit; near
+    /// it (what is left is less than the requests in flight could carry), a request
+    /// waits until nothing else is in flight.
+    #[tokio::test(start_paused = true)]
+    async fn near_the_end_of_a_daily_allowance_requests_go_one_at_a_time() {
+        let mut s = crate::config::Config::builtin().providers["libretranslate"].clone();
+        (s.rps, s.concurrency) = (1000.0, 8);
+        let daily = |sent_before| Daily {
+            allowance: 5_000,
+            sent_before,
+        };
+        let far = Limiter::new(&s).with_daily_allowance(daily(0));
+        let mut first = Box::pin(far.call(250, std::future::pending::<Result<(), ProviderError>>));
+        assert!(futures::poll!(first.as_mut()).is_pending());
+        let mut second = Box::pin(far.call(250, std::future::pending::<Result<(), ProviderError>>));
+        assert!(futures::poll!(second.as_mut()).is_pending());
+        assert_eq!(
+            far.in_flight.in_flight(),
+            2,
+            "far from the end: overlapping"
+        );
+
+        // 1,000 left: less than 8 requests of 250 could carry.
+        let near = Limiter::new(&s).with_daily_allowance(daily(4_000));
+        let mut first = Box::pin(near.call(250, std::future::pending::<Result<(), ProviderError>>));
+        assert!(futures::poll!(first.as_mut()).is_pending());
+        assert_eq!(near.in_flight.in_flight(), 1);
+        let second = near.call(250, || async { Ok::<_, ProviderError>(()) });
+        let waited = tokio::time::timeout(Duration::from_secs(5), second).await;
+        assert!(waited.is_err(), "the second request overlapped the first");
+        drop(first);
+        near.call(250, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .expect("alone, it goes");
     }
 
     #[tokio::test]

@@ -181,7 +181,41 @@ mod tests {
             ProviderError::Unreachable(s()),
             ProviderError::Malformed(s()),
             ProviderError::Blocked(s()),
+            ProviderError::Misconfigured(s()),
+            ProviderError::UnsupportedPair(s()),
         ]
+    }
+
+    /// The class of an error, by an exhaustive `match`: a new variant of
+    /// [`ProviderError`] does not compile here until it has a number, and
+    /// [`every_class_is_in_the_table`] then fails until it is in [`every_class`].
+    fn class_number(e: &ProviderError) -> usize {
+        match e {
+            ProviderError::RateLimited { .. } => 0,
+            ProviderError::QuotaExhausted(_) => 1,
+            ProviderError::AuthFailed(_) => 2,
+            ProviderError::BadRequest(_) => 3,
+            ProviderError::Transient(_) => 4,
+            ProviderError::Unreachable(_) => 5,
+            ProviderError::Malformed(_) => 6,
+            ProviderError::Misconfigured(_) => 7,
+            ProviderError::UnsupportedPair(_) => 8,
+            ProviderError::Blocked(_) => 9,
+        }
+    }
+
+    /// How many classes [`class_number`] numbers.
+    const CLASSES: usize = 10;
+
+    #[test]
+    fn every_class_is_in_the_table() {
+        let numbers: std::collections::BTreeSet<usize> =
+            every_class().iter().map(class_number).collect();
+        assert_eq!(
+            numbers,
+            (0..CLASSES).collect(),
+            "every_class() must hold an example of every ProviderError class"
+        );
     }
 
     fn label(e: &ProviderError) -> String {
@@ -197,8 +231,9 @@ mod tests {
         }
     }
 
-    /// The whole table: class × retries done × unreachable streak, jitter 0.5
-    /// (factor 1.0). Edit the expected text when the policy changes on purpose.
+    /// The whole table: every class (see [`every_class_is_in_the_table`]) × retries
+    /// done × unreachable streak, jitter 0.5 (factor 1.0), and an undocumented
+    /// service's 429s. Edit the expected text when the policy changes on purpose.
     #[test]
     fn decision_table() {
         let mut table = String::new();
@@ -272,6 +307,12 @@ Malformed retries=2 streak=0 -> GiveUp
 Blocked retries=0 streak=0 -> Trip
 Blocked retries=1 streak=0 -> Trip
 Blocked retries=2 streak=0 -> Trip
+Misconfigured retries=0 streak=0 -> Trip
+Misconfigured retries=1 streak=0 -> Trip
+Misconfigured retries=2 streak=0 -> Trip
+UnsupportedPair retries=0 streak=0 -> GiveUp
+UnsupportedPair retries=1 streak=0 -> GiveUp
+UnsupportedPair retries=2 streak=0 -> GiveUp
 undocumented RateLimited(None) retries=0 bare_429=1 -> Retry(100ms)
 undocumented RateLimited(None) retries=0 bare_429=2 -> Retry(100ms)
 undocumented RateLimited(None) retries=0 bare_429=3 -> Block

@@ -30,7 +30,7 @@ use std::time::SystemTime;
 use crate::cache::CacheKey;
 use crate::config::ProviderSettings;
 use crate::error::{Error, Result};
-use crate::limit::Stats;
+use crate::limit::{self, Stats};
 use crate::model::{ProviderReport, ProviderState, flags};
 use crate::provider::{self, BatchLimits, ProviderError};
 
@@ -152,7 +152,7 @@ impl Chain {
     /// The most requests any service keeps in flight.
     pub(super) fn max_concurrency(&self) -> usize {
         (self.members.iter())
-            .map(|m| m.settings.concurrency.max(1))
+            .map(|m| limit::max_in_flight(&m.settings))
             .max()
             .unwrap_or(1)
     }
@@ -214,13 +214,20 @@ impl Chain {
     ///
     /// # Errors
     /// The provider cannot be built (a bad endpoint).
-    pub(super) fn sender(&mut self, i: ServiceId) -> Result<Arc<Sender>> {
+    /// `sent_today` tells, when it is first built, how many characters the cache
+    /// counts as sent to it today (for a service with a daily allowance).
+    pub(super) fn sender(
+        &mut self,
+        i: ServiceId,
+        sent_today: impl FnOnce(&str) -> Result<u64>,
+    ) -> Result<Arc<Sender>> {
         let to = self.to.clone();
         let m = self.member_mut(i);
         if let Some(s) = &m.sender {
             return Ok(Arc::clone(s));
         }
-        let s = Arc::new(Sender::new(&m.name, &m.settings, &to)?);
+        let sent = sent_today(&m.name)?;
+        let s = Arc::new(Sender::new(&m.name, &m.settings, &to, sent)?);
         m.sender = Some(Arc::clone(&s));
         Ok(s)
     }

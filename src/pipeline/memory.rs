@@ -3,7 +3,7 @@
 //! Every cache access of a run goes through these few methods: look texts up under
 //! the chain's keys ([`Memory::first_hits`]), look pieces up under one service's keys
 //! ([`Memory::hits`]), store an answer ([`Memory::store`]), count characters sent
-//! today ([`Memory::count_sent`]), and a connection for the reader thread's prepared
+//! today ([`Memory::count_sent`], [`Memory::sent_today`]), and a connection for the reader thread's prepared
 //! documents ([`Memory::for_reader`]). Keeping them in one place keeps the coordinator's
 //! state machine apart from how the memory is reached: today the synchronous SQLite
 //! [`Cache`]; when runs share a memory and claim paragraphs with leases through the
@@ -149,6 +149,17 @@ impl<'a> Memory<'a> {
             .reopen()
             .inspect_err(|e| tracing::debug!("no prepared documents this run: {e}"))
             .ok()
+    }
+
+    /// Characters the memory counts as sent to the service named `name` today.
+    ///
+    /// # Errors
+    /// The cache cannot be read.
+    pub(super) fn sent_today(&self, name: &str) -> Result<u64> {
+        match self.cache {
+            Some(cache) => cache.chars_today(name),
+            None => Ok(0),
+        }
     }
 
     /// Count `chars` more characters sent to the service named `name` today.

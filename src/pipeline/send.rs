@@ -35,7 +35,14 @@ impl Sender {
     ///
     /// # Errors
     /// The provider cannot be built (a bad endpoint).
-    pub fn new(name: &str, settings: &ProviderSettings, to: &str) -> Result<Sender> {
+    /// `sent_today`: characters the cache counts as sent to it today, for a service
+    /// with a daily allowance.
+    pub fn new(
+        name: &str,
+        settings: &ProviderSettings,
+        to: &str,
+        sent_today: u64,
+    ) -> Result<Sender> {
         let key = secret::resolve(name, settings.key_env()).map(|(k, _)| k);
         let where_ = format!(
             "the OS keyring (service `{}`, user `{name}`)",
@@ -53,7 +60,7 @@ impl Sender {
         let provider = Provider::new(name, settings, key)?;
         Ok(Sender {
             provider,
-            limiter: Limiter::new(settings),
+            limiter: limiter(settings, sent_today),
             to: to.to_string(),
             key_hint,
             has_key,
@@ -243,5 +250,19 @@ pub fn failure_flag(e: &ProviderError) -> &'static str {
         ProviderError::Malformed(_) => flags::REJECTED_REPLY,
         ProviderError::UnsupportedPair(_) => flags::UNSUPPORTED_PAIR,
         _ => flags::PROVIDER_ERROR,
+    }
+}
+
+/// The limiter of a service, told of its daily allowance when it documents one.
+fn limiter(settings: &ProviderSettings, sent_today: u64) -> Limiter {
+    let limiter = Limiter::new(settings);
+    match crate::provider::about(settings).allowance {
+        crate::provider::Allowance::Daily(allowance) => {
+            limiter.with_daily_allowance(crate::limit::Daily {
+                allowance,
+                sent_before: sent_today,
+            })
+        }
+        _ => limiter,
     }
 }

@@ -314,7 +314,8 @@ impl<'a> Coordinator<'a> {
                 // The pair check runs inside the batch's future, like the request: it
                 // goes through the service's limiter, whose permits the batches in
                 // flight may hold, and only the futures polled here give them back.
-                let sender = self.chain.sender(service)?;
+                let memory = &self.memory;
+                let sender = self.chain.sender(service, |name| memory.sent_today(name))?;
                 in_flight.push(async move {
                     if !sender.supports(&batch.from).await {
                         return (service, Sent::Refused(batch));

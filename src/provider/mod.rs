@@ -605,6 +605,9 @@ impl Http {
             (Some(h), None) => h.to_string(),
             _ => String::new(),
         };
+        // ring is the only rustls crypto provider built in (see Cargo.toml); make it
+        // the process default (a second call finds it installed, which is fine).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .tls_backend_rustls()
             .user_agent(USER_AGENT)

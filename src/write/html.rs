@@ -1,358 +1,82 @@
-//! HTML output: one self-contained review page per document.
+//! HTML output: one review page per document.
 //!
-//! This module owns the page's markup, its inline CSS and its one inline script, and
-//! the Content-Security-Policy that every page of ours carries (shared with
-//! [`super::index`] through [`head`]).
+//! This module owns the page's markup and the `<head>` every page of ours starts
+//! with (shared with [`super::index`] through [`head`]); the style, the script and
+//! the Content-Security-Policy come from [`super::assets`].
 //!
-//! The page: a sticky header with the document's metadata, counts and flag counts and
-//! the reviewer's controls; then two columns, the source (`dir="rtl"` for Arabic and
-//! Persian) and the translation, one numbered row per paragraph (numbered from 1, with
-//! an `id="p<n>"` anchor). Each aligned sentence pair is a pair of focusable spans, one
-//! in each cell, sharing a `data-s` value, so hovering or focusing a sentence
-//! highlights its counterpart; a row without sentence pairs is one span per cell.
-//! Quality flags are badges on the row; rows with a quality flag or left untranslated
-//! are "flagged": a checkbox shows only them, and `n`/`j`, `p`/`k` move between them.
-//! The reviewer can edit a translation and download the edits as a corrections file
-//! (the format `translate import` reads).
+//! The page: a sticky header with the document's metadata, counts and flag counts;
+//! then two columns, the source (`dir="rtl"` for Arabic and Persian) and the
+//! translation, one numbered row per paragraph (numbered from 1, with an `id="p<n>"`
+//! anchor). Each aligned sentence pair is a pair of spans, one in each cell, sharing
+//! a `data-s` value, so hovering or focusing a sentence highlights its counterpart; a
+//! row without sentence pairs is one span per cell. Quality flags are badges on the
+//! row; rows with a quality flag or left untranslated are "flagged". The reading
+//! style is inline, so a page alone is complete to read; the reviewer's tools (the
+//! controls, the highlight, showing only flagged rows, `n`/`j`, `p`/`k` between them,
+//! editing a translation and downloading the edits as the corrections file
+//! `translate import` reads) are built by the shared script next to the pages
+//! ([`super::assets::REVIEW_SCRIPT_FILE`]). Nothing is written twice: the script reads
+//! each row's source and machine translation from its cells, and the page's data
+//! block carries only what a cell cannot show exactly.
 //!
-//! Safety: every piece of document text goes through `html-escape`; the row data the
-//! script needs travels as a JSON data block with `<`, `>` and `&` escaped; and the
-//! page's CSP allows only our own style and script, by their SHA-256 hashes, and no
-//! other source at all, so even a missed escape could not run anything. The page
-//! loads nothing from outside (no fonts, no CDN) and is byte-identical for the same
-//! document.
+//! Safety: every piece of document text goes through `html-escape`; the data block
+//! is JSON with `<`, `>` and `&` escaped; and the page's CSP allows only our inline
+//! style (by its SHA-256) and our style and script files, and no other source at
+//! all, so even a missed escape could not run anything. The page loads nothing from
+//! outside (no fonts, no CDN) and is byte-identical for the same document.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use base64::Engine as _;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
-use super::{Status, is_rtl, output_rel};
+use super::{Status, assets, is_rtl, output_rel};
 use crate::model::{AlignedDoc, DocCounts, Kind, Row, flags};
-
-/// Shared by the document pages and `index.html`.
-pub(crate) const BASE_CSS: &str = r#"
-:root { color-scheme: light; --muted: #5f5f5f; --line: #d9d9d9; --warn: #a33; --hl: #ffe88a; --ok: #1f6f43; }
-* { box-sizing: border-box; }
-[hidden] { display: none !important; }
-body { margin: 0 auto; max-width: 1400px; padding: 0 1.5rem 1.5rem; color: #1a1a1a; background: #fff;
-  font: 16px/1.5 "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", Arial, sans-serif; }
-h1 { font-size: 1.35rem; margin: 0 0 .3rem; overflow-wrap: anywhere; }
-table { width: 100%; border-collapse: collapse; }
-th, td { border-bottom: 1px solid var(--line); padding: .55rem .7rem; vertical-align: top; }
-th { text-align: start; font-size: .85rem; color: var(--muted); font-weight: 600; }
-caption { caption-side: bottom; text-align: start; color: var(--muted); font-size: .8rem; padding-top: .6rem; }
-.num { text-align: end; font-variant-numeric: tabular-nums; }
-.badge { display: inline-block; font-size: .72rem; line-height: 1.4; padding: 0 .4em; border-radius: .3em;
-  border: 1px solid var(--line); color: var(--muted); background: #f6f6f6; white-space: nowrap;
-  font-family: "Segoe UI", system-ui, sans-serif; font-style: normal; font-weight: 400; }
-.badge-q { color: #8a3b00; border-color: #f0c08a; background: #fff6ea; }
-.badge-reviewed, .badge-edited { color: var(--ok); border-color: #9fd3b4; background: #eefaf2; }
-button { font: inherit; font-size: .85rem; padding: .15rem .6rem; border: 1px solid #9a9a9a; border-radius: .3rem;
-  background: #f4f4f4; color: #1a1a1a; cursor: pointer; }
-button:hover { background: #e9e9e9; }
-button:disabled { opacity: .5; cursor: default; }
-:focus-visible { outline: 2px solid #1a5fb4; outline-offset: 1px; }
-kbd { font: .78rem ui-monospace, monospace; border: 1px solid #bbb; border-bottom-width: 2px; border-radius: .25rem;
-  padding: 0 .3em; background: #fafafa; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
-  a { color: inherit; text-decoration: none; }
-  nav, .controls, .keys, button { display: none !important; }
-  tr { break-inside: avoid; }
-  thead { display: table-header-group; }
-}
-"#;
-
-const DOC_CSS: &str = r#"
-header.top { position: sticky; top: 0; z-index: 3; background: #fff; padding: .8rem 0 .5rem;
-  border-bottom: 2px solid var(--line); margin-bottom: .4rem; }
-.meta { margin: 0 0 .2rem; color: #333; }
-.counts { display: flex; flex-wrap: wrap; gap: .2rem 1.1rem; margin: .2rem 0 .4rem; padding: 0; list-style: none;
-  font-size: .88rem; color: #333; }
-.counts b { font-variant-numeric: tabular-nums; }
-.counts .badge { font-size: .78rem; }
-.controls { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem .8rem; font-size: .88rem; }
-.controls label { cursor: pointer; }
-.keys { margin: .35rem 0 0; font-size: .78rem; color: var(--muted); }
-#nav-status { color: var(--muted); font-variant-numeric: tabular-nums; }
-table.aligned { table-layout: fixed; }
-col.c-num { width: 8.4rem; }
-tbody tr { scroll-margin-top: 13rem; }
-th[dir="rtl"] { text-align: right; }
-.num a { color: var(--muted); text-decoration: none; font-size: .85rem; }
-.num .badge { display: block; margin: .25rem 0 0 auto; width: fit-content; text-align: center; font-size: .66rem; }
-nav { font-size: .85rem; padding-top: .8rem; }
-td.src, td.tgt { overflow-wrap: anywhere; }
-td.src[dir="rtl"] { font-family: "Noto Naskh Arabic", "Noto Sans Arabic", "Geeza Pro", "Arabic Typesetting",
-  "Traditional Arabic", "Segoe UI", Tahoma, "DejaVu Sans", sans-serif; font-size: 1.16rem; line-height: 1.95; text-align: right; }
-td.src[lang="fa"] { font-family: Vazirmatn, "Noto Naskh Arabic", "Noto Sans Arabic", "B Nazanin", "Segoe UI", Tahoma,
-  "DejaVu Sans", sans-serif; }
-td.tgt { line-height: 1.65; }
-.s { unicode-bidi: isolate; border-radius: .2em; padding: .05em 0; }
-.s:focus { outline: none; }
-.s:focus-visible { outline: 2px solid #1a5fb4; outline-offset: 0; }
-.s.hl { background: var(--hl); box-shadow: 0 0 0 2px var(--hl); }
-tr.kind-heading td.src, tr.kind-heading td.tgt { font-weight: 700; }
-tr.kind-caption td.src, tr.kind-caption td.tgt { font-style: italic; }
-tr.dimmed td { opacity: .55; }
-tr.dimmed td.src { font-size: .95rem; }
-tr.untranslated td.tgt { background: #fdf1f1; }
-tr.untranslated .badge-untranslated { color: var(--warn); border-color: #e8b4b4; background: #fff; }
-tr.flagged td.num { box-shadow: inset 3px 0 0 #e08a2c; }
-tr.same-language td.tgt { color: var(--muted); }
-tr:focus { outline: 2px solid #1a5fb4; outline-offset: -2px; }
-tr.edited td.tgt { background: #f1faf4; }
-.only-flagged tbody tr:not(.flagged) { display: none; }
-.note { color: var(--muted); font-style: italic; font-size: .9rem; font-family: "Segoe UI", system-ui, sans-serif; }
-.num .tools { display: none; }
-.js .num .tools { display: flex; flex-direction: column; align-items: flex-end; gap: .25rem; margin-top: .35rem; }
-.num .tools .badge { margin: 0; }
-button.edit { font-size: .72rem; padding: 0 .5rem; background: #fff; color: #1a5fb4; border-color: #b9c9e0; }
-button.edit:hover { background: #eef3fb; }
-.editor textarea { width: 100%; min-height: 5.5rem; font: inherit; line-height: 1.5; padding: .4rem; }
-.editor .tools { display: flex; justify-content: flex-end; gap: .4rem; margin-top: .3rem; }
-@media (max-width: 720px) {
-  header.top { position: static; }
-  table.aligned, table.aligned tbody, table.aligned tr, table.aligned td { display: block; width: 100%; }
-  table.aligned thead { display: none; }
-  table.aligned td { border: 0; padding: .3rem .5rem; }
-  table.aligned tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
-  td.num { text-align: start; }
-  .only-flagged tbody tr:not(.flagged) { display: none; }
-}
-@media print {
-  header.top { position: static; border-bottom-width: 1px; }
-  tbody tr { scroll-margin-top: 0; }
-  .only-flagged tbody tr:not(.flagged) { display: table-row; }
-  tr.untranslated td.tgt { background: none; border-inline-start: 3px solid var(--warn); }
-  .s.hl { background: none; box-shadow: none; }
-  .tools { display: none !important; }
-}
-"#;
-
-/// The page's script: highlight, filter, keyboard navigation, editing, download.
-/// Its SHA-256 is in the page's CSP, so it must stay byte-for-byte what is hashed.
-const DOC_JS: &str = r#"
-(function () {
-  "use strict";
-  var root = document.documentElement;
-  root.classList.add("js");
-  var data = JSON.parse(document.getElementById("tarjama-data").textContent);
-  var body = document.querySelector("table.aligned tbody");
-  var rows = Array.prototype.slice.call(body.querySelectorAll("tr[data-i]"));
-  var flagged = rows.filter(function (tr) { return tr.classList.contains("flagged"); });
-  var controls = document.getElementById("controls");
-  controls.hidden = false;
-
-  function span(el) { return el && el.closest ? el.closest(".s") : null; }
-  function mark(s, on) {
-    var tr = s.closest("tr");
-    var sel = '.s[data-s="' + CSS.escape(s.getAttribute("data-s")) + '"]';
-    tr.querySelectorAll(sel).forEach(function (x) { x.classList.toggle("hl", on); });
-  }
-  body.addEventListener("mouseover", function (e) { var s = span(e.target); if (s) { mark(s, true); } });
-  body.addEventListener("mouseout", function (e) { var s = span(e.target); if (s) { mark(s, false); } });
-  body.addEventListener("focusin", function (e) { var s = span(e.target); if (s) { mark(s, true); } });
-  body.addEventListener("focusout", function (e) { var s = span(e.target); if (s) { mark(s, false); } });
-
-  var only = document.getElementById("only-flagged");
-  only.addEventListener("change", function () {
-    document.body.classList.toggle("only-flagged", only.checked);
-  });
-
-  var status = document.getElementById("nav-status");
-  var current = -1;
-  function rowOf(el) { return el && el.closest ? el.closest("tbody tr[data-i]") : null; }
-  function go(step) {
-    if (!flagged.length) { status.textContent = "no flagged rows"; return; }
-    var at = rowOf(document.activeElement);
-    var pos = at ? rows.indexOf(at) : current;
-    var list = step > 0 ? flagged : flagged.slice().reverse();
-    var next = list.find(function (tr) {
-      var i = rows.indexOf(tr);
-      return step > 0 ? i > pos : i < pos;
-    }) || list[0];
-    current = rows.indexOf(next);
-    next.focus({ preventScroll: true });
-    next.scrollIntoView({ block: "center" });
-    status.textContent = "flagged row " + (flagged.indexOf(next) + 1) + " of " + flagged.length;
-  }
-  document.getElementById("next-flagged").addEventListener("click", function () { go(1); });
-  document.getElementById("prev-flagged").addEventListener("click", function () { go(-1); });
-
-  var storeKey = "tarjama:corrections:" + data.doc + ":" + data.tgt_lang;
-  var edits = {};
-  var originals = {};
-  var download = document.getElementById("download");
-  function store() {
-    try {
-      var keep = {};
-      Object.keys(edits).forEach(function (i) { keep[i] = { source: data.rows[i].source, target: edits[i] }; });
-      if (Object.keys(keep).length) { localStorage.setItem(storeKey, JSON.stringify(keep)); }
-      else { localStorage.removeItem(storeKey); }
-    } catch (err) { /* storage unavailable: edits live until the page closes */ }
-  }
-  function show(tr) {
-    var i = tr.getAttribute("data-i");
-    var t = tr.querySelector(".t");
-    if (!(i in originals)) { originals[i] = t.cloneNode(true); }
-    var edited = i in edits;
-    var fresh = edited ? document.createElement("div") : originals[i].cloneNode(true);
-    if (edited) { fresh.className = "t"; fresh.textContent = edits[i]; }
-    t.replaceWith(fresh);
-    tr.classList.toggle("edited", edited);
-    var badge = tr.querySelector(".badge-edited");
-    if (badge) { badge.hidden = !edited; }
-    var n = Object.keys(edits).length;
-    download.disabled = n === 0;
-    download.textContent = "Download corrections (" + n + ")";
-  }
-  function finish(tr, value) {
-    var i = tr.getAttribute("data-i");
-    var editor = tr.querySelector(".editor");
-    if (editor) { editor.remove(); }
-    tr.querySelector(".t").hidden = false;
-    tr.querySelector(".num .tools").hidden = false;
-    if (value !== null) {
-      value = value.trim();
-      if (value === "" || value === data.rows[i].machine) { delete edits[i]; } else { edits[i] = value; }
-      store();
-      show(tr);
-    }
-    tr.querySelector("button.edit").focus();
-  }
-  function button(label, cls, act) {
-    var b = document.createElement("button");
-    b.type = "button";
-    b.className = cls;
-    b.textContent = label;
-    b.addEventListener("click", act);
-    return b;
-  }
-  function edit(tr) {
-    var i = tr.getAttribute("data-i");
-    if (!data.rows[i] || tr.querySelector(".editor")) { return; }
-    var area = document.createElement("textarea");
-    area.value = i in edits ? edits[i] : (data.rows[i].machine || "");
-    area.setAttribute("aria-label", "Translation of paragraph " + (Number(i) + 1));
-    area.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); finish(tr, area.value); }
-      else if (e.key === "Escape") { e.preventDefault(); finish(tr, null); }
-    });
-    var bar = document.createElement("div");
-    bar.className = "tools";
-    bar.append(button("Cancel", "cancel", function () { finish(tr, null); }),
-      button("Save", "save", function () { finish(tr, area.value); }));
-    var box = document.createElement("div");
-    box.className = "editor";
-    box.append(area, bar);
-    tr.querySelector(".t").hidden = true;
-    tr.querySelector(".num .tools").hidden = true;
-    tr.querySelector("td.tgt").append(box);
-    area.focus();
-  }
-  body.addEventListener("click", function (e) {
-    var b = e.target.closest ? e.target.closest("button.edit") : null;
-    if (b) { edit(b.closest("tr")); }
-  });
-  download.addEventListener("click", function () {
-    var list = Object.keys(edits).map(Number).sort(function (a, b) { return a - b; }).map(function (i) {
-      var r = data.rows[i];
-      return { doc: data.doc, index: i, src_lang: r.src_lang, tgt_lang: data.tgt_lang,
-        source: r.source, machine: r.machine, target: edits[i] };
-    });
-    var text = JSON.stringify({ tarjama: "corrections", version: 1, corrections: list }, null, 2) + "\n";
-    var a = document.createElement("a");
-    a.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
-    a.download = data.file;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
-  });
-
-  document.addEventListener("keydown", function (e) {
-    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) { return; }
-    var t = e.target;
-    if (t && (t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable ||
-      t.tagName === "INPUT" && t.type !== "checkbox")) { return; }
-    if (e.key === "n" || e.key === "j") { e.preventDefault(); go(1); }
-    else if (e.key === "p" || e.key === "k") { e.preventDefault(); go(-1); }
-    else if (e.key === "e") {
-      var tr = rowOf(document.activeElement) || rows[current];
-      if (tr && data.rows[tr.getAttribute("data-i")]) { e.preventDefault(); edit(tr); }
-    }
-  });
-
-  try {
-    var saved = JSON.parse(localStorage.getItem(storeKey) || "{}");
-    Object.keys(saved).forEach(function (i) {
-      if (data.rows[i] && saved[i] && saved[i].source === data.rows[i].source) { edits[i] = String(saved[i].target); }
-    });
-  } catch (err) { /* nothing saved */ }
-  rows.forEach(function (tr) { if (data.rows[tr.getAttribute("data-i")]) { show(tr); } });
-})();
-"#;
 
 /// The page for one document.
 #[must_use]
 pub fn render(doc: &AlignedDoc) -> String {
-    let mut out = String::with_capacity(4096 + doc.rows.iter().map(row_len).sum::<usize>() * 3);
-    head(&mut out, &doc.rel, DOC_CSS, DOC_JS);
-    nav(&mut out, &doc.rel);
+    let mut out = String::with_capacity(2048 + doc.rows.iter().map(row_len).sum::<usize>());
+    let depth = "../".repeat(output_rel(&doc.rel, "x", "html").len() - 1);
+    let shared = format!(
+        "<link rel=\"stylesheet\" href=\"{depth}{}\">\n<script src=\"{depth}{}\" defer></script>\n",
+        assets::REVIEW_STYLE_FILE,
+        assets::REVIEW_SCRIPT_FILE
+    );
+    head(&mut out, &doc.rel, assets::review(), &shared);
+    let _ = writeln!(
+        out,
+        "<nav><a href=\"{depth}index.html\">← all documents</a></nav>"
+    );
     header(&mut out, doc);
     table(&mut out, doc);
     data_block(&mut out, doc);
-    let _ = write!(out, "<script>{DOC_JS}</script>\n</body>\n</html>\n");
+    out.push_str("</body>\n</html>\n");
     out
 }
 
 fn row_len(row: &Row) -> usize {
-    row.source.len() + row.target.as_ref().map_or(0, String::len) + 300
+    row.source.len() + row.target.as_ref().map_or(0, String::len) + 200
 }
 
-/// `'sha256-…'`: the CSP source expression that allows exactly `body`.
-#[must_use]
-pub fn csp_hash(body: &str) -> String {
-    let digest = Sha256::digest(body.as_bytes());
-    format!(
-        "'sha256-{}'",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
-}
-
-/// `<!doctype html>` up to and including `<body>`, with the CSP that allows only
-/// `<style>{BASE_CSS}{css}</style>` and `<script>{script}</script>` (written by the
-/// caller, byte for byte).
-pub(crate) fn head(out: &mut String, title: &str, css: &str, script: &str) {
-    let style = format!("{BASE_CSS}{css}");
+/// `<!doctype html>` up to and including `<body>`: the CSP of `inline`, its style
+/// (byte for byte what the CSP hashes) and `extra` in the head. The caller writes
+/// the inline script, if any, where it belongs.
+pub(crate) fn head(out: &mut String, title: &str, inline: &assets::Inline, extra: &str) {
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         style-src {}; script-src {}; base-uri 'none'; form-action 'none'\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"tarjama {}\">\n<title>{}</title>\n\
-         <style>{style}</style>\n</head>\n<body>\n",
-        csp_hash(&style),
-        csp_hash(script),
+         <style>{}</style>\n{extra}",
+        inline.csp,
         env!("CARGO_PKG_VERSION"),
         text(title),
+        inline.style,
     );
-}
-
-/// A link back to `index.html` in the output directory.
-fn nav(out: &mut String, rel: &str) {
-    let depth = output_rel(rel, "x", "html").len() - 1;
-    let _ = writeln!(
-        out,
-        "<nav><a href=\"{}index.html\">← all documents</a></nav>",
-        "../".repeat(depth)
-    );
+    out.push_str("</head>\n<body>\n");
 }
 
 fn header(out: &mut String, doc: &AlignedDoc) {
@@ -381,28 +105,7 @@ fn header(out: &mut String, doc: &AlignedDoc) {
             let _ = writeln!(out, "<li>{}: <b>{n}</b></li>", flag_badge(flag));
         }
     }
-    out.push_str("</ul>\n");
-    controls(out);
-    out.push_str("</header>\n");
-}
-
-/// The reviewer's controls; hidden until the script runs (they need it).
-fn controls(out: &mut String) {
-    out.push_str(
-        "<div class=\"controls\" id=\"controls\" hidden>\n\
-         <label><input type=\"checkbox\" id=\"only-flagged\"> Show only flagged rows</label>\n\
-         <button type=\"button\" id=\"prev-flagged\">↑ Previous flagged</button>\n\
-         <button type=\"button\" id=\"next-flagged\">↓ Next flagged</button>\n\
-         <span id=\"nav-status\" aria-live=\"polite\"></span>\n\
-         <button type=\"button\" id=\"download\" disabled>Download corrections (0)</button>\n\
-         </div>\n\
-         <p class=\"keys\">Keys: <kbd>n</kbd>/<kbd>j</kbd> next flagged row · \
-         <kbd>p</kbd>/<kbd>k</kbd> previous · <kbd>e</kbd> edit the row · \
-         <kbd>Ctrl</kbd>+<kbd>Enter</kbd> save · <kbd>Esc</kbd> cancel · \
-         hover or <kbd>Tab</kbd> to a sentence to see its counterpart. \
-         <span title=\"a quality check failed, or the translation is missing\">Flagged: \
-         a quality check failed or no translation.</span></p>\n",
-    );
+    out.push_str("</ul>\n</header>\n");
 }
 
 fn lang_code(lang: &str) -> String {
@@ -446,9 +149,8 @@ fn render_row(out: &mut String, row: &Row, to: &str) {
     let n = row.index + 1;
     let _ = write!(
         out,
-        "<tr id=\"p{n}\" class=\"{}\" data-i=\"{}\" tabindex=\"-1\">\n<td class=\"num\"><a href=\"#p{n}\">{n}</a>{}{}{}{}</td>\n",
+        "<tr id=\"p{n}\" class=\"{}\">\n<td class=\"num\"><a href=\"#p{n}\">{n}</a>{}{}{}</td>\n",
         row_classes(row, &status),
-        row.index,
         kind_badge(row.kind),
         flag_badges(row),
         if row.cached {
@@ -456,7 +158,6 @@ fn render_row(out: &mut String, row: &Row, to: &str) {
         } else {
             String::new()
         },
-        tools(row, &status),
     );
     let src_rtl = is_rtl(&row.src_lang);
     let _ = writeln!(
@@ -466,11 +167,20 @@ fn render_row(out: &mut String, row: &Row, to: &str) {
         attr(&row.src_lang),
         source_cell(row, src_rtl),
     );
+    // The page's own language and direction (English, left to right) need not be
+    // said again in every row.
+    let (lang, dir) = match dir_of(to) {
+        "ltr" if to == "en" => (String::new(), ""),
+        d => (format!(" lang=\"{}\"", attr(to)), d),
+    };
+    let dir = if dir.is_empty() {
+        String::new()
+    } else {
+        format!(" dir=\"{dir}\"")
+    };
     let _ = writeln!(
         out,
-        "<td class=\"tgt\" dir=\"{}\" lang=\"{}\"><div class=\"t\">{}</div></td>\n</tr>",
-        dir_of(to),
-        attr(to),
+        "<td class=\"tgt\"{dir}{lang}>{}</td>\n</tr>",
         target_cell(row, &status, is_rtl(to)),
     );
 }
@@ -534,7 +244,7 @@ fn flag_badge(flag: &str) -> String {
         "flag"
     };
     format!(
-        "<span class=\"badge badge-{class}\" lang=\"en\" dir=\"ltr\" title=\"{}\">{}</span>",
+        "<span class=\"badge badge-{class}\" title=\"{}\">{}</span>",
         attr(flag_title(flag)),
         text(flag)
     )
@@ -556,7 +266,18 @@ fn flag_title(flag: &str) -> &'static str {
     }
 }
 
+/// A badge in the number column or the header, which are English and left to
+/// right like the page.
 fn badge(class: &str, label: &str) -> String {
+    format!(
+        "<span class=\"badge badge-{}\">{}</span>",
+        attr(class),
+        text(label)
+    )
+}
+
+/// A badge in the translation cell, which may be in another language or direction.
+fn cell_badge(class: &str, label: &str) -> String {
     format!(
         "<span class=\"badge badge-{}\" lang=\"en\" dir=\"ltr\">{}</span>",
         attr(class),
@@ -571,31 +292,51 @@ fn note(s: &str) -> String {
     )
 }
 
-/// One focusable span per sentence, or one for the whole paragraph when the row has
-/// no sentence pairs. `key` links the span to its counterpart in the other cell.
+/// One span per sentence, or one for the whole paragraph when the row has no
+/// sentence pairs (the script makes them focusable). `key` links the span to its
+/// counterpart in the other cell.
 fn sentence_span(out: &mut String, key: &str, s: &str, cell_rtl: bool) {
-    let dir = match (cell_rtl, mostly_latin(s)) {
+    let dir = span_dir(s, cell_rtl);
+    let _ = write!(out, "<span data-s=\"{key}\"{dir}>{}</span>", text(s));
+}
+
+/// The direction a sentence needs against its cell's: a mostly Latin sentence in a
+/// right-to-left cell, or an Arabic-script one in a left-to-right cell.
+fn span_dir(s: &str, cell_rtl: bool) -> &'static str {
+    match (cell_rtl, mostly_latin(s)) {
         (true, true) => " dir=\"ltr\"",
         (false, false) if has_arabic_script(s) => " dir=\"rtl\"",
         _ => "",
-    };
-    let _ = write!(
-        out,
-        "<span class=\"s\" data-s=\"{key}\" tabindex=\"0\"{dir}>{}</span>",
-        text(s)
-    );
+    }
 }
 
-/// The cell's spans: `pick` chooses the side of each pair.
+/// Whether the row's cells pair as wholes: no sentence pairs, or one pair that is
+/// the whole paragraph on both sides.
+fn pairs_as_whole(row: &Row) -> bool {
+    match row.sentences.as_slice() {
+        [] => true,
+        [pair] => pair.source == row.source && row.target.as_deref() == Some(&pair.target),
+        _ => false,
+    }
+}
+
+/// The cell's spans: `pick` chooses the side of each pair. A cell that pairs as a
+/// whole is written as bare text when it needs no direction of its own: the script
+/// wraps it in the span keyed by the row's index (so the many one-sentence
+/// paragraphs carry no markup the page does not need to be read).
 fn spans(
     row: &Row,
     whole: &str,
     cell_rtl: bool,
     pick: fn(&crate::model::SentencePair) -> &str,
 ) -> String {
-    let mut out = String::with_capacity(whole.len() * 2);
-    if row.sentences.is_empty() {
-        sentence_span(&mut out, &row.index.to_string(), whole, cell_rtl);
+    let mut out = String::with_capacity(whole.len() + 64);
+    if pairs_as_whole(row) {
+        if span_dir(whole, cell_rtl).is_empty() {
+            out.push_str(&text(whole));
+        } else {
+            sentence_span(&mut out, &row.index.to_string(), whole, cell_rtl);
+        }
         return out;
     }
     for (k, pair) in row.sentences.iter().enumerate() {
@@ -622,23 +363,13 @@ fn target_cell(row: &Row, status: &Status, rtl: bool) -> String {
         }),
         Status::NotSent(kind) => note(&format!("{}, not translated", kind.as_str())),
         Status::SameLanguage => note("same language, not sent"),
-        Status::Untranslated(reason) if reason.is_empty() => badge("untranslated", "untranslated"),
-        Status::Untranslated(reason) => badge("untranslated", &format!("untranslated: {reason}")),
+        Status::Untranslated(reason) if reason.is_empty() => {
+            cell_badge("untranslated", "untranslated")
+        }
+        Status::Untranslated(reason) => {
+            cell_badge("untranslated", &format!("untranslated: {reason}"))
+        }
     }
-}
-
-/// Under the row's number: the `edited` badge (hidden until the row is edited) and the
-/// Edit button, both shown only once the script runs.
-fn tools(row: &Row, status: &Status) -> String {
-    if !is_editable(status) {
-        return String::new();
-    }
-    format!(
-        "<div class=\"tools\" lang=\"en\" dir=\"ltr\">\
-         <span class=\"badge badge-edited\" hidden>edited</span>\
-         <button type=\"button\" class=\"edit\" aria-label=\"Edit the translation of paragraph {}\">Edit</button></div>",
-        row.index + 1
-    )
 }
 
 fn is_arabic_script(c: char) -> bool {
@@ -657,7 +388,7 @@ fn mostly_latin(s: &str) -> bool {
     latin > arabic
 }
 
-/// What the script needs to build a corrections file, per editable row.
+/// What the script needs to build a corrections file that the cells cannot tell.
 #[derive(Serialize)]
 struct PageData<'a> {
     doc: &'a str,
@@ -666,11 +397,32 @@ struct PageData<'a> {
     rows: BTreeMap<usize, RowData<'a>>,
 }
 
+/// An editable row's texts that its cells do not show exactly (the script reads
+/// the others from the cells).
 #[derive(Serialize)]
 struct RowData<'a> {
-    src_lang: &'a str,
-    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     machine: Option<&'a str>,
+}
+
+/// The text a cell of `row` shows: its sentences' `pick` sides joined by a space,
+/// or `whole` when the row has no sentence pairs.
+fn shown(row: &Row, whole: &str, pick: fn(&crate::model::SentencePair) -> &str) -> String {
+    if row.sentences.is_empty() {
+        return whole.to_owned();
+    }
+    let parts: Vec<&str> = (row.sentences.iter().map(pick))
+        .filter(|s| !s.is_empty())
+        .collect();
+    parts.join(" ")
+}
+
+/// `Some(text)` unless the cell gives `text` back exactly: same characters, none
+/// that HTML parsing rewrites (CR, NUL).
+fn unless_shown<'a>(text: &'a str, cell: &str) -> Option<&'a str> {
+    (cell != text || text.contains(['\r', '\0'])).then_some(text)
 }
 
 /// `<stem>.<to>.corrections.json`, the download's suggested name.
@@ -682,22 +434,19 @@ fn corrections_file_name(doc: &AlignedDoc) -> String {
     format!("{stem}.corrections.json")
 }
 
-/// The rows' data as a JSON data block (never executed; `<`, `>` and `&` escaped so
-/// no text can close the element).
+/// The page's data as a JSON data block (never executed; `<`, `>` and `&` escaped
+/// so no text can close the element): the document, the download's name, and only
+/// the texts of the rows whose cells do not show them exactly, so that no text is
+/// written twice.
 fn data_block(out: &mut String, doc: &AlignedDoc) {
-    let rows = doc
-        .rows
-        .iter()
+    let rows = (doc.rows.iter())
         .filter(|r| is_editable(&Status::of(r)))
-        .map(|r| {
-            (
-                r.index,
-                RowData {
-                    src_lang: &r.src_lang,
-                    source: &r.source,
-                    machine: r.target.as_deref(),
-                },
-            )
+        .filter_map(|r| {
+            let source = unless_shown(&r.source, &shown(r, &r.source, |p| &p.source));
+            let machine =
+                (r.target.as_deref()).and_then(|t| unless_shown(t, &shown(r, t, |p| &p.target)));
+            (source.is_some() || machine.is_some())
+                .then_some((r.index, RowData { source, machine }))
         })
         .collect();
     let data = PageData {
@@ -785,9 +534,28 @@ mod tests {
     }
 
     #[test]
-    fn a_row_without_sentences_is_one_span_per_cell() {
+    fn a_row_that_pairs_as_a_whole_is_bare_text_unless_it_needs_a_direction() {
         let html = render(&doc(vec![row(&[], &[])]));
-        assert_eq!(html.matches("data-s=\"4\"").count(), 2, "{html}");
+        assert_eq!(html.matches("data-s=").count(), 0, "{html}");
+        assert!(html.contains("<td class=\"tgt\">12 people said. Then BBC News.</td>"));
+        // One pair that is the whole paragraph is the same.
+        let r = row(
+            &[],
+            &[(
+                "قال 12 شخصا. ثم BBC News.",
+                "12 people said. Then BBC News.",
+            )],
+        );
+        assert_eq!(render(&doc(vec![r])).matches("data-s=").count(), 0);
+        // A Latin paragraph in the right-to-left source cell keeps its span.
+        let mut r = row(&[], &[]);
+        r.source = "Reuters reported on Monday.".into();
+        let html = render(&doc(vec![r]));
+        assert_eq!(html.matches("data-s=\"4\"").count(), 1, "{html}");
+        assert!(
+            html.contains("<span data-s=\"4\" dir=\"ltr\">Reuters"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -820,16 +588,8 @@ mod tests {
     }
 
     #[test]
-    fn csp_allows_exactly_the_page_script_and_style() {
+    fn csp_allows_exactly_the_inline_style_and_the_shared_files() {
         let html = render(&doc(vec![row(&[], &[])]));
-        let script = html
-            .split("<script>")
-            .nth(1)
-            .unwrap()
-            .split("</script>")
-            .next()
-            .unwrap();
-        assert_eq!(script, DOC_JS);
         let style = html
             .split("<style>")
             .nth(1)
@@ -838,37 +598,56 @@ mod tests {
             .next()
             .unwrap();
         let csp = format!(
-            "default-src 'none'; style-src {}; script-src {}; base-uri 'none'; form-action 'none'",
-            csp_hash(style),
-            csp_hash(script)
+            "default-src 'none'; style-src 'self' file: {}; script-src 'self' file:; \
+             base-uri 'none'; form-action 'none'",
+            assets::csp_hash(style)
         );
         assert!(html.contains(&format!("content=\"{csp}\"")), "{html}");
-        // The known answer for the empty string, so the hash is SHA-256 in base64.
-        assert_eq!(
-            csp_hash(""),
-            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-        );
+        // No inline script: the only script element is the data block and the shared
+        // file, linked from the page's directory (`dir/`) up to the output's top.
+        assert_eq!(html.matches("<script").count(), 2, "{html}");
+        assert!(html.contains("<script src=\"../tarjama-review.js\" defer></script>"));
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"../tarjama-review.css\">"));
+        assert!(html.contains("<a href=\"../index.html\">"));
     }
 
     #[test]
-    fn data_block_cannot_close_its_element() {
-        let mut r = row(&[], &[]);
-        r.source = "</script><script>alert(1)</script> & co".into();
-        let html = render(&doc(vec![r]));
-        let block = html
-            .split("id=\"tarjama-data\">")
-            .nth(1)
-            .unwrap()
-            .split("</script>")
-            .next()
-            .unwrap();
-        assert!(!block.contains('<') && !block.contains('&'), "{block}");
-        let v: serde_json::Value = serde_json::from_str(block).unwrap();
-        assert_eq!(
-            v["rows"]["4"]["source"],
-            "</script><script>alert(1)</script> & co"
-        );
+    fn data_block_holds_only_what_the_cells_do_not_show_and_cannot_close() {
+        let mut part = row(&[], &[("قال 12 شخصا.", "")]);
+        part.index = 5;
+        let plain = render(&doc(vec![row(&[], &[]), part.clone()]));
+        let block = |html: &str| -> serde_json::Value {
+            let json = html
+                .split("id=\"tarjama-data\">")
+                .nth(1)
+                .unwrap()
+                .split("</script>")
+                .next()
+                .unwrap();
+            assert!(!json.contains('<') && !json.contains('&'), "{json}");
+            serde_json::from_str(json).unwrap()
+        };
+        let v = block(&plain);
         assert_eq!(v["file"], "خبر.en.corrections.json");
         assert_eq!(v["doc"], "dir/خبر.txt");
+        assert_eq!(v["tgt_lang"], "en");
+        // Row 4 shows its whole source and translation; the second row's one pair
+        // shows only part of them.
+        assert_eq!(v["rows"]["4"], serde_json::Value::Null, "{v}");
+        assert_eq!(
+            v["rows"]["5"],
+            serde_json::json!({"source": part.source, "machine": part.target})
+        );
+        let mut r = row(
+            &[],
+            &[("</script><script>alert(1)</script>", "a"), ("& co", "b")],
+        );
+        r.source = "</script><script>alert(1)</script>\n& co".into();
+        r.target = Some("a b".into());
+        let v = block(&render(&doc(vec![r])));
+        assert_eq!(
+            v["rows"]["4"],
+            serde_json::json!({"source": "</script><script>alert(1)</script>\n& co"})
+        );
     }
 }

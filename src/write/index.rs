@@ -13,53 +13,8 @@ use std::fmt::Write as _;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::html::head;
-use super::{Format, output_rel};
+use super::{Format, assets, output_rel};
 use crate::model::{DocCounts, flags};
-
-const INDEX_CSS: &str = r#"
-.meta { color: #333; margin: 0 0 1rem; }
-td.doc { overflow-wrap: anywhere; }
-td.n, th.n { text-align: end; font-variant-numeric: tabular-nums; }
-td.bad { color: #a33; font-weight: 700; }
-tfoot td { font-weight: 700; border-top: 2px solid var(--line); }
-tbody tr:hover { background: #f7f7f7; }
-th button { all: unset; cursor: pointer; display: inline-flex; gap: .3em; align-items: baseline; }
-th button:focus-visible { outline: 2px solid #1a5fb4; outline-offset: 2px; }
-th button::after { content: "↕"; color: #aaa; font-size: .8em; }
-th[aria-sort="ascending"] button::after { content: "▲"; color: #333; }
-th[aria-sort="descending"] button::after { content: "▼"; color: #333; }
-td .badge { margin: 0 .2em .1em 0; }
-@media print { th button::after { content: none; } }
-"#;
-
-/// Sorts the table by the clicked column; numbers by `data-v`, text by locale.
-const INDEX_JS: &str = r#"
-(function () {
-  "use strict";
-  var table = document.getElementById("docs");
-  var body = table.tBodies[0];
-  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
-  heads.forEach(function (th, col) {
-    var b = th.querySelector("button");
-    if (!b) { return; }
-    b.addEventListener("click", function () {
-      var asc = th.getAttribute("aria-sort") !== "ascending";
-      var numeric = th.classList.contains("n");
-      var rows = Array.prototype.slice.call(body.rows);
-      function key(tr, c) { var td = tr.cells[c]; return td.getAttribute("data-v") || td.textContent.trim(); }
-      rows.sort(function (x, y) {
-        var a = key(x, col), b = key(y, col);
-        var d = numeric ? Number(a) - Number(b) : a.localeCompare(b);
-        if (d === 0) { d = key(x, 0).localeCompare(key(y, 0)); }
-        return asc ? d : -d;
-      });
-      rows.forEach(function (tr) { body.appendChild(tr); });
-      heads.forEach(function (h) { if (h.querySelector("button")) { h.setAttribute("aria-sort", "none"); } });
-      th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-    });
-  });
-})();
-"#;
 
 const COLUMNS: [&str; 7] = [
     "paragraphs",
@@ -82,12 +37,8 @@ pub fn render(docs: &[DocCounts], to: &str, formats: &[Format]) -> String {
         .find(|f| *f == Format::Html)
         .or(formats.first().copied());
     let mut out = String::new();
-    head(
-        &mut out,
-        "tarjama: translated documents",
-        INDEX_CSS,
-        INDEX_JS,
-    );
+    let inline = assets::index();
+    head(&mut out, "tarjama: translated documents", inline, "");
     let _ = write!(
         out,
         "<h1>Translated documents</h1>\n<p class=\"meta\">{} document{} → <code>{}</code></p>\n",
@@ -100,9 +51,10 @@ pub fn render(docs: &[DocCounts], to: &str, formats: &[Format]) -> String {
         doc_row(&mut out, doc, to, link_format);
     }
     totals(&mut out, docs);
+    let script = inline.script.as_deref().unwrap_or_default();
     let _ = write!(
         out,
-        "</table>\n<script>{INDEX_JS}</script>\n</body>\n</html>\n"
+        "</table>\n<script>{script}</script>\n</body>\n</html>\n"
     );
     out
 }

@@ -4,11 +4,19 @@
 //! of each document (mirroring its `rel`, never leaving the output directory), the
 //! atomic write (temp file in the same directory, then rename), and the dispatch to
 //! one renderer per [`Format`]: [`html`], [`markdown`], [`tmx`], [`jsonl`], [`xliff`], plus the
-//! run-level [`index`] page and [`report`] file.
+//! run-level [`index`] page and [`report`] file, and the review pages' shared
+//! script and style ([`assets`]).
+//!
+//! A document's output whose bytes would not change is not rewritten: a rerun of an
+//! unchanged corpus leaves its files (and their modification times) alone, while a
+//! file a user deleted or edited is written again. Comparing with what is on disk
+//! (a size check, then the bytes) rather than trusting a record of past runs keeps
+//! that true whatever happened to the files in between.
 //!
 //! Numbering: machine-facing outputs (JSONL `index`, TMX `tuid`, XLIFF ids) are 0-based;
 //! human-facing outputs (HTML, Markdown) number paragraphs from 1 and say so.
 
+pub mod assets;
 pub mod html;
 pub mod index;
 pub mod jsonl;
@@ -17,8 +25,10 @@ pub mod report;
 pub mod tmx;
 pub mod xliff;
 
+use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::model::{AlignedDoc, DocCounts, Kind, Row, RunReport, flags};
@@ -203,7 +213,9 @@ pub fn write_document(
     write_document_with(out_dir, doc, formats, WriteOptions::default())
 }
 
-/// Write one document in each format; returns the files written.
+/// Write one document in each format; returns its files (those whose bytes did not
+/// change are left as they were). With HTML, the review pages' shared files are
+/// written at the top of `out_dir` once per run.
 ///
 /// # Errors
 /// A file cannot be written.
@@ -213,14 +225,53 @@ pub fn write_document_with(
     formats: &[Format],
     opts: WriteOptions,
 ) -> Result<Vec<PathBuf>> {
+    if formats.contains(&Format::Html) {
+        review_files_once(out_dir)?;
+    }
     let mut written = Vec::with_capacity(formats.len());
     for &format in formats {
         let path = output_path(out_dir, &doc.rel, &doc.tgt_lang, format.ext());
         let bytes = render_with(doc, format, opts).map_err(|e| output_error(&path, &e))?;
-        write_atomic(&path, &bytes)?;
+        write_if_changed(&path, &bytes)?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// [`assets::write_review_files`] for `out_dir`, the first time this process writes
+/// a page there.
+fn review_files_once(out_dir: &Path) -> Result<()> {
+    static DONE: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+    let mut done = DONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let done = done.get_or_insert_with(HashSet::new);
+    if done.contains(out_dir) {
+        return Ok(());
+    }
+    assets::write_review_files(out_dir)?;
+    done.insert(out_dir.to_path_buf());
+    Ok(())
+}
+
+/// Write `bytes` to `path` ([`write_atomic`]) unless the file already holds exactly
+/// these bytes; `true` when it was written.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
+    if holds(path, bytes) {
+        return Ok(false);
+    }
+    write_atomic(path, bytes)?;
+    Ok(true)
+}
+
+/// Whether `path` is a regular file holding exactly `bytes` (any error: no).
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    let same_size =
+        fs_err::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64);
+    same_size && fs_err::read(path).is_ok_and(|old| old == bytes)
 }
 
 /// A document rendered in one format, exactly as it is written to disk.
@@ -260,7 +311,7 @@ pub fn write_index(
     formats: &[Format],
 ) -> Result<PathBuf> {
     let path = out_dir.join("index.html");
-    write_atomic(&path, index::render(docs, to, formats).as_bytes())?;
+    write_if_changed(&path, index::render(docs, to, formats).as_bytes())?;
     Ok(path)
 }
 

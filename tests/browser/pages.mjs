@@ -43,7 +43,8 @@ try {
       title: document.title,
       rows: document.querySelectorAll('tbody tr').length,
       scripts: document.scripts.length,
-      controlsShown: !document.getElementById('controls')?.hidden,
+      // Built by our shared script: present and shown only when it ran.
+      controlsShown: !!document.getElementById('controls') && !document.getElementById('controls').hidden,
     }));
     if (n === 0) {
       await page.screenshot({ path: join(artifacts, 'seed-page-full.png'), fullPage: true });

@@ -57,3 +57,12 @@ pub async fn assert_hang_is_transient(
     assert!(matches!(e, ProviderError::Transient(_)), "{e:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+/// A plain HTTP client for a test that talks to an emulator itself. The crate builds
+/// rustls with ring as its only crypto provider and reqwest needs a process default,
+/// which the library installs when it builds a provider; a test's own client must not
+/// depend on another test having done so first.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
