@@ -505,8 +505,9 @@ mod tests {
             "far from the end: overlapping"
         );
 
-        // 1,000 left: less than 8 requests of 250 could carry.
-        let near = Limiter::new(&s).with_daily_allowance(daily(4_000));
+        // 400 left: less than the 2 requests of 250 allowed in flight before the
+        // first answer could carry.
+        let near = Limiter::new(&s).with_daily_allowance(daily(4_600));
         let mut first = Box::pin(near.call(250, std::future::pending::<Result<(), ProviderError>>));
         assert!(futures::poll!(first.as_mut()).is_pending());
         assert_eq!(near.in_flight.in_flight(), 1);
