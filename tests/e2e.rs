@@ -711,3 +711,67 @@ fn an_unsupported_pair_is_refused_before_any_text_is_sent() {
         .collect();
     assert!(rows.iter().any(|r| r.flags == ["unsupported_pair"]));
 }
+
+/// Outputs that cannot be written halfway through a run (a file stands where the
+/// directory of the later documents' outputs must go): each of those documents is
+/// named on stderr and in `report.json` `errors` and is not counted as written; the
+/// documents before it are written and counted; the exit code is 1; every
+/// translation is in the cache, so a rerun with the way cleared writes the rest
+/// without sending anything.
+#[test]
+fn documents_whose_outputs_cannot_be_written_are_reported_not_counted() {
+    let s = Scratch::new();
+    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
+    let input = s.dir.path().join("in");
+    common::corpus::write(&input.join("a"), 0..3);
+    common::corpus::write(&input.join("b"), 3..5);
+    fs_err::create_dir_all(&s.out).unwrap();
+    fs_err::write(s.out.join("b"), "in the way\n").unwrap();
+    let run = || {
+        s.cmd(&[&input])
+            .args(["--provider", "libretranslate", "--endpoint", &emu.url()])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for d in 3..5 {
+        let doc = format!("b/doc_{d:03}.txt");
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("error: {doc}: cannot write its outputs"))),
+            "{doc} is not named: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("2 of 5 documents could not be written"),
+        "{stderr}"
+    );
+    let report = s.report();
+    assert_eq!(report.documents, 3, "{report:?}");
+    let counted: Vec<&str> = report.docs.iter().map(|d| d.doc.as_str()).collect();
+    assert_eq!(counted, ["a/doc_000.txt", "a/doc_001.txt", "a/doc_002.txt"]);
+    let failed: Vec<&str> = (report.errors.iter())
+        .map(|e| e.file.as_str())
+        .filter(|f| f.starts_with("b/"))
+        .collect();
+    assert_eq!(failed, ["b/doc_003.txt", "b/doc_004.txt"]);
+    for d in 0..3 {
+        assert!(s.output(&format!("a/doc_{d:03}.txt"), "jsonl").is_file());
+    }
+    // Out of the way, a rerun writes the rest from the cache alone.
+    let sent = translate_requests(&emu).len();
+    fs_err::remove_file(s.out.join("b")).unwrap();
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(translate_requests(&emu).len(), sent, "nothing sent again");
+    assert_eq!(s.report().documents, 5);
+    assert!(s.output("b/doc_004.txt", "jsonl").is_file());
+}

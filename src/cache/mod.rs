@@ -39,6 +39,15 @@
 //! `CREATE TABLE IF NOT EXISTS` in an existing `v2` database, older binaries never
 //! look at it, and a cache without it counts as nothing sent. The day is SQLite's
 //! own `date('now')`, which is UTC.
+//!
+//! A third table, `prepared`, added the same way, keeps each input's prepared
+//! document (its paragraphs, kinds and languages, as the pipeline made them) under
+//! an id the pipeline chooses (the input's path and languages) with a digest of
+//! everything it was made from (the input's bytes, the options, the build of the
+//! program): a rerun of an unchanged input reads it back instead of decoding,
+//! segmenting and detecting again ([`Cache::prepared`], [`Cache::put_prepared`]).
+//! One row per id, replaced when the input changes; a checksum over digest and body
+//! is checked on read, and a damaged row is simply not used.
 
 pub mod copy;
 pub mod dsn;
@@ -52,7 +61,7 @@ pub mod store;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub use dsn::CacheUrl;
 pub use key::{CacheKey, normalize_key_text};
@@ -92,6 +101,15 @@ impl Origin {
     }
 }
 
+impl CacheKey {
+    /// The id an entry of `origin` for this key is stored under (a reviewed entry's
+    /// without provider and options), as [`Cache::present`] takes them.
+    #[must_use]
+    pub fn entry_id(&self, origin: Origin) -> [u8; 32] {
+        origin.key(self).id(origin.as_str())
+    }
+}
+
 /// A translation read from the cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
@@ -111,6 +129,56 @@ pub enum Lookup {
     /// A broken entry was found, deleted, and must be fetched again.
     Repaired(String),
 }
+
+/// One text to look up under several providers' keys ([`Cache::get_first`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Probe<'a> {
+    /// Source language.
+    pub from: &'a str,
+    /// Target language.
+    pub to: &'a str,
+    /// The text, normalized as keys normalize it ([`normalize_key_text`]).
+    pub text: &'a str,
+    /// `(provider, options)` of each provider whose entry would do, in order of
+    /// preference.
+    pub providers: &'a [(&'a str, &'a str)],
+    /// The entry ids ([`CacheKey::entry_id`]): the reviewed entry's first, then each
+    /// provider's machine entry, in the order of `providers` (see [`Probe::ids_of`]).
+    pub ids: &'a [[u8; 32]],
+}
+
+impl Probe<'_> {
+    /// The ids a probe of `text` (normalized) in `from` → `to` under `providers`
+    /// looks up: the reviewed entry's, then each provider's machine entry's.
+    #[must_use]
+    pub fn ids_of(from: &str, to: &str, text: &str, providers: &[(&str, &str)]) -> Vec<[u8; 32]> {
+        let key = |provider: &str, options: &str| CacheKey {
+            provider: provider.to_string(),
+            options: options.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+            text: text.to_string(),
+        };
+        let mut ids = Vec::with_capacity(providers.len() + 1);
+        ids.push(key("", "").entry_id(Origin::Reviewed));
+        ids.extend((providers.iter()).map(|&(p, o)| key(p, o).entry_id(Origin::Machine)));
+        ids
+    }
+}
+
+/// What [`Cache::get_first`] found for one text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FirstHit {
+    /// The entry to serve, and the position in its group of the key it was found
+    /// under (a reviewed entry, which holds under every key, counts as the first).
+    pub hit: Option<(Hit, usize)>,
+    /// Damaged entries met on the way: deleted, to be fetched again.
+    pub repaired: Vec<String>,
+}
+
+/// Ids per statement of [`Cache::get_first`] and [`Cache::present`] (well under
+/// SQLite's limit on parameters).
+const ID_BATCH: usize = 256;
 
 /// An open cache.
 #[derive(Debug)]
@@ -232,7 +300,13 @@ impl Cache {
                 day      TEXT NOT NULL,
                 chars    INTEGER NOT NULL,
                 PRIMARY KEY (provider, day)
-            ) WITHOUT ROWID;",
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS prepared (
+                id       TEXT PRIMARY KEY,
+                digest   BLOB NOT NULL,
+                body     BLOB NOT NULL,
+                checksum BLOB NOT NULL
+            );",
         )?;
         Ok(Cache {
             conn: Mutex::new(conn),
@@ -323,6 +397,175 @@ impl Cache {
         let found = found?;
         end.map_err(|e| cache_err(&self.path, &e))?;
         Ok(found)
+    }
+
+    /// Look texts up under several providers' keys each ([`Probe`]): for each text, a
+    /// reviewed entry, else the machine entry of the first provider that has a good
+    /// one.
+    ///
+    /// Every id of every probe is looked up at once, in sorted batches of one
+    /// statement each (`WHERE key IN (…)`), in one read transaction: a text costs one
+    /// index probe per id whether it is found or not, and no statement per key. Only
+    /// the entries found are read and checked. Damaged entries met on the way are
+    /// deleted (unless the cache was opened for a dry run) and reported, and the
+    /// next key is tried.
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn get_first(&self, probes: &[Probe<'_>]) -> Result<Vec<FirstHit>> {
+        let mut ids: Vec<[u8; 32]> = (probes.iter())
+            .flat_map(|p| p.ids.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let conn = self.lock();
+        let in_tx = !self.read_only && conn.is_autocommit();
+        if in_tx {
+            conn.execute_batch("BEGIN")
+                .map_err(|e| cache_err(&self.path, &e))?;
+        }
+        let found = self.rows_by_id(&conn, &ids);
+        let out = found.and_then(|mut rows| {
+            (probes.iter())
+                .map(|probe| self.first_of(&conn, probe, &mut rows))
+                .collect::<Result<Vec<FirstHit>>>()
+        });
+        // COMMIT also ends the transaction after a failed lookup.
+        let end = if in_tx {
+            conn.execute_batch("COMMIT")
+        } else {
+            Ok(())
+        };
+        let out = out?;
+        end.map_err(|e| cache_err(&self.path, &e))?;
+        Ok(out)
+    }
+
+    /// Which of `ids` (entry ids, [`CacheKey::id`]) have an entry, from the key index
+    /// alone: no entry is read or checked, so a damaged one counts as present. For
+    /// `--dry-run`, which only counts what a run would send; a run reads and checks
+    /// what it serves ([`Cache::get_first`]).
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn present(&self, ids: &[[u8; 32]]) -> Result<std::collections::HashSet<[u8; 32]>> {
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let conn = self.lock();
+        let mut found = std::collections::HashSet::with_capacity(sorted.len());
+        for chunk in sorted.chunks(ID_BATCH) {
+            let slots = chunk.len().next_power_of_two();
+            let sql = format!(
+                "SELECT key FROM translations WHERE key IN ({})",
+                vec!["?"; slots].join(",")
+            );
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(|e| cache_err(&self.path, &e))?;
+            let last = chunk[chunk.len() - 1];
+            let args = (0..slots).map(|i| chunk.get(i).copied().unwrap_or(last));
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, Vec<u8>>(0))
+                .map_err(|e| cache_err(&self.path, &e))?;
+            for id in rows {
+                let id = id.map_err(|e| cache_err(&self.path, &e))?;
+                if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                    found.insert(id);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The stored rows of `ids` (sorted), read in batches of one statement each.
+    fn rows_by_id(
+        &self,
+        conn: &Connection,
+        ids: &[[u8; 32]],
+    ) -> Result<std::collections::HashMap<[u8; 32], Stored>> {
+        let mut rows = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ID_BATCH) {
+            // Few distinct statement shapes (powers of two, the last id repeated to
+            // fill), so the prepared statements stay in rusqlite's cache.
+            let slots = chunk.len().next_power_of_two();
+            let sql = format!(
+                "SELECT provider, options, src, tgt, source, target, origin, checksum, key
+                 FROM translations WHERE key IN ({})",
+                vec!["?"; slots].join(",")
+            );
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(|e| cache_err(&self.path, &e))?;
+            let last = chunk[chunk.len() - 1];
+            let args = (0..slots).map(|i| chunk.get(i).copied().unwrap_or(last));
+            let found = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| {
+                    let id: Vec<u8> = r.get(8)?;
+                    Ok((id, Stored::from_row(r)?))
+                })
+                .map_err(|e| cache_err(&self.path, &e))?;
+            for row in found {
+                let (id, stored) = row.map_err(|e| cache_err(&self.path, &e))?;
+                if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                    rows.insert(id, stored);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The first good entry of `probe` among `rows` (see [`Cache::get_first`]);
+    /// damaged ones are deleted (unless read-only), reported and taken out of `rows`.
+    fn first_of(
+        &self,
+        conn: &Connection,
+        probe: &Probe<'_>,
+        rows: &mut std::collections::HashMap<[u8; 32], Stored>,
+    ) -> Result<FirstHit> {
+        let mut first = FirstHit::default();
+        for (at, id) in probe.ids.iter().enumerate() {
+            let Some(stored) = rows.get(id) else {
+                continue;
+            };
+            // The key it must hold, made only for an entry found.
+            let (origin, (provider, options), position) = match at.checked_sub(1) {
+                None => (Origin::Reviewed, ("", ""), 0),
+                Some(i) => match probe.providers.get(i) {
+                    Some(&p) => (Origin::Machine, p, i),
+                    None => continue,
+                },
+            };
+            let key = CacheKey {
+                provider: provider.to_string(),
+                options: options.to_string(),
+                from: probe.from.to_string(),
+                to: probe.to.to_string(),
+                text: probe.text.to_string(),
+            };
+            if stored.matches(&key, origin) {
+                first.hit = Some((
+                    Hit {
+                        target: stored.target.clone(),
+                        origin,
+                    },
+                    position,
+                ));
+                return Ok(first);
+            }
+            rows.remove(id);
+            if !self.read_only {
+                conn.execute("DELETE FROM translations WHERE key = ?1", params![&id[..]])
+                    .map_err(|e| cache_err(&self.path, &e))?;
+            }
+            first.repaired.push(format!(
+                "cache entry for {} → {} ({} characters) was damaged; deleted, fetching again",
+                key.from,
+                key.to,
+                key.text.chars().count()
+            ));
+        }
+        Ok(first)
     }
 
     /// Store a translation. A machine translation never overwrites a reviewed one
@@ -478,6 +721,87 @@ impl Cache {
         Ok(chars.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
     }
 
+    /// Another connection to the same database, for another thread: like this one,
+    /// read-write, or a read-only snapshot for a dry run.
+    ///
+    /// # Errors
+    /// The database cannot be opened.
+    pub fn reopen(&self) -> Result<Cache> {
+        if self.read_only {
+            let dir = self
+                .path
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(&self.path);
+            return Cache::open_existing(dir)?.ok_or_else(|| Error::Cache {
+                path: self.path.clone(),
+                message: "the cache disappeared while in use".into(),
+            });
+        }
+        Cache::open_db(&self.path).map_err(|e| cache_err(&self.path, &e))
+    }
+
+    /// The prepared document stored as `id` (see [`Cache::put_prepared`]) when it was
+    /// stored with `digest`; `None` otherwise, or when the entry is damaged or the
+    /// cache has no such table (one written by an older version, read by a dry run).
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn prepared(&self, id: &str, digest: &[u8; 32]) -> Result<Option<Vec<u8>>> {
+        let conn = self.lock();
+        let mut stmt = match conn
+            .prepare_cached("SELECT digest, body, checksum FROM prepared WHERE id = ?1")
+        {
+            Ok(stmt) => stmt,
+            Err(e) if e.to_string().contains("no such table") => return Ok(None),
+            Err(e) => return Err(cache_err(&self.path, &e)),
+        };
+        let row = stmt
+            .query_row(params![id], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })
+            .optional()
+            .map_err(|e| cache_err(&self.path, &e))?;
+        Ok(row
+            .filter(|(d, body, sum)| d[..] == digest[..] && sum[..] == prepared_sum(d, body))
+            .map(|(_, body, _)| body))
+    }
+
+    /// Store prepared documents `(id, digest, body)` in one transaction, each
+    /// replacing what was stored as its `id` before: a derived copy of an input (its
+    /// paragraphs, kinds and languages) that a later run reuses while the input's
+    /// `digest` is the same. Nothing is stored by a cache opened for a dry run.
+    ///
+    /// # Errors
+    /// The database cannot be written.
+    pub fn put_prepared(&self, entries: &[(String, [u8; 32], Vec<u8>)]) -> Result<()> {
+        if self.read_only || entries.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(|e| cache_err(&self.path, &e))?;
+        for (id, digest, body) in entries {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO prepared (id, digest, body, checksum)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    id,
+                    &digest[..],
+                    body,
+                    &prepared_sum(digest, body)[..]
+                ])
+            })
+            .map_err(|e| cache_err(&self.path, &e))?;
+        }
+        tx.commit().map_err(|e| cache_err(&self.path, &e))
+    }
+
     /// Number of entries.
     ///
     /// # Errors
@@ -539,6 +863,16 @@ impl Stored {
             && !self.target.trim().is_empty()
             && self.checksum[..] == key.checksum(origin.as_str(), &self.target)[..]
     }
+}
+
+/// The checksum of a prepared document: its digest and body hashed together.
+fn prepared_sum(digest: &[u8], body: &[u8]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"tarjama-prepared-sum");
+    h.update(&(digest.len() as u64).to_le_bytes());
+    h.update(digest);
+    h.update(body);
+    *h.finalize().as_bytes()
 }
 
 /// How long a run waits for another run's lock on the cache.

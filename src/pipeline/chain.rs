@@ -27,14 +27,29 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::cache::{Cache, CacheKey};
+use crate::cache::CacheKey;
 use crate::config::ProviderSettings;
-use crate::error::Result;
-use crate::limit::Stats;
+use crate::error::{Error, Result};
+use crate::limit::{self, Stats};
 use crate::model::{ProviderReport, ProviderState, flags};
 use crate::provider::{self, BatchLimits, ProviderError};
 
 use super::send::{Sender, failure_flag};
+
+/// A service of the run's chain: its position in it. Only the chain makes them, so
+/// one always names a member of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServiceId(usize);
+
+impl ServiceId {
+    /// The chain's first service (a chain is never empty).
+    pub const FIRST: ServiceId = ServiceId(0);
+
+    /// Its position in the chain, for tables with one entry per service.
+    pub(super) fn index(self) -> usize {
+        self.0
+    }
+}
 
 /// One service of a chain: its config table name and settings (flags applied).
 #[derive(Clone, Debug, PartialEq)]
@@ -83,7 +98,13 @@ pub(super) struct Chain {
 
 impl Chain {
     /// The chain of `services` translating into `to`.
-    pub(super) fn new(services: &[Service], to: &str) -> Chain {
+    ///
+    /// # Errors
+    /// `services` is empty.
+    pub(super) fn new(services: &[Service], to: &str) -> Result<Chain> {
+        if services.is_empty() {
+            return Err(Error::Usage("no provider to translate with".into()));
+        }
         let members = services
             .iter()
             .map(|s| Member {
@@ -98,32 +119,40 @@ impl Chain {
                 recorded: 0,
             })
             .collect();
-        Chain {
+        Ok(Chain {
             members,
             to: to.to_string(),
             spent: BTreeSet::new(),
-        }
+        })
     }
 
-    /// Number of services.
-    pub(super) fn len(&self) -> usize {
-        self.members.len()
+    /// Every service, in chain order.
+    pub(super) fn ids(&self) -> impl Iterator<Item = ServiceId> + use<> {
+        (0..self.members.len()).map(ServiceId)
+    }
+
+    fn member(&self, i: ServiceId) -> &Member {
+        &self.members[i.0]
+    }
+
+    fn member_mut(&mut self, i: ServiceId) -> &mut Member {
+        &mut self.members[i.0]
     }
 
     /// Service `i`'s config name.
-    pub(super) fn name(&self, i: usize) -> &str {
-        &self.members[i].name
+    pub(super) fn name(&self, i: ServiceId) -> &str {
+        &self.member(i).name
     }
 
     /// Service `i`'s request limits.
-    pub(super) fn limits(&self, i: usize) -> BatchLimits {
-        self.members[i].limits
+    pub(super) fn limits(&self, i: ServiceId) -> BatchLimits {
+        self.member(i).limits
     }
 
     /// The most requests any service keeps in flight.
     pub(super) fn max_concurrency(&self) -> usize {
         (self.members.iter())
-            .map(|m| m.settings.concurrency.max(1))
+            .map(|m| limit::max_in_flight(&m.settings))
             .max()
             .unwrap_or(1)
     }
@@ -137,20 +166,36 @@ impl Chain {
     }
 
     /// The cache key of `text` translated by service `i`.
-    pub(super) fn key(&self, i: usize, from: &str, text: &str) -> CacheKey {
-        let m = &self.members[i];
+    pub(super) fn key(&self, i: ServiceId, from: &str, text: &str) -> CacheKey {
+        let m = self.member(i);
         CacheKey::new(&m.name, &m.options, from, &self.to, text)
+    }
+
+    /// The target language.
+    pub(super) fn to(&self) -> &str {
+        &self.to
+    }
+
+    /// `(name, options)` of every service, in chain order: what their cache keys are
+    /// made of besides the languages and the text.
+    pub(super) fn key_parts(&self) -> Vec<(String, String)> {
+        (self.members.iter())
+            .map(|m| (m.name.clone(), m.options.clone()))
+            .collect()
     }
 
     /// The service that takes text in `from` now: the first one neither left nor
     /// known to refuse `from`.
-    pub(super) fn service_for(&self, from: &str) -> Option<usize> {
-        self.members.iter().position(|m| m.takes(from))
+    pub(super) fn service_for(&self, from: &str) -> Option<ServiceId> {
+        self.members
+            .iter()
+            .position(|m| m.takes(from))
+            .map(ServiceId)
     }
 
     /// Whether service `i` still takes text in `from`.
-    pub(super) fn takes(&self, i: usize, from: &str) -> bool {
-        self.members[i].takes(from)
+    pub(super) fn takes(&self, i: ServiceId, from: &str) -> bool {
+        self.member(i).takes(from)
     }
 
     /// No service is left for `from`: remember it for the closing message, and
@@ -169,27 +214,34 @@ impl Chain {
     ///
     /// # Errors
     /// The provider cannot be built (a bad endpoint).
-    pub(super) fn sender(&mut self, i: usize, cache: &Cache) -> Result<Arc<Sender>> {
-        let m = &mut self.members[i];
+    /// `sent_today` tells, when it is first built, how many characters the cache
+    /// counts as sent to it today (for a service with a daily allowance).
+    pub(super) fn sender(
+        &mut self,
+        i: ServiceId,
+        sent_today: impl FnOnce(&str) -> Result<u64>,
+    ) -> Result<Arc<Sender>> {
+        let to = self.to.clone();
+        let m = self.member_mut(i);
         if let Some(s) = &m.sender {
             return Ok(Arc::clone(s));
         }
-        let sent_today = cache.chars_today(&m.name)?;
-        let s = Arc::new(Sender::new(&m.name, &m.settings, &self.to, sent_today)?);
+        let sent = sent_today(&m.name)?;
+        let s = Arc::new(Sender::new(&m.name, &m.settings, &to, sent)?);
         m.sender = Some(Arc::clone(&s));
         Ok(s)
     }
 
     /// Service `i` does not translate `from` (its languages or a translate reply
     /// said so).
-    pub(super) fn refuse(&mut self, i: usize, from: &str) {
-        self.members[i].refused.insert(from.to_string());
+    pub(super) fn refuse(&mut self, i: ServiceId, from: &str) {
+        self.member_mut(i).refused.insert(from.to_string());
     }
 
     /// Take note of what service `i`'s last batch showed: when its breaker has
     /// tripped it leaves the chain. Returns whether it is out.
-    pub(super) fn note_batch(&mut self, i: usize) -> bool {
-        let m = &mut self.members[i];
+    pub(super) fn note_batch(&mut self, i: ServiceId) -> bool {
+        let m = self.member_mut(i);
         if m.left.is_some() {
             return true;
         }
@@ -217,26 +269,21 @@ impl Chain {
     }
 
     /// One row translated by service `i`.
-    pub(super) fn add_row(&mut self, i: usize) {
-        self.members[i].rows += 1;
+    pub(super) fn add_row(&mut self, i: ServiceId) {
+        self.member_mut(i).rows += 1;
     }
 
-    /// Add what service `i` sent since the last call to the cache's count of
-    /// characters sent to it today.
-    ///
-    /// # Errors
-    /// The cache cannot be written.
-    pub(super) fn record_usage(&mut self, i: usize, cache: &Cache) -> Result<()> {
-        let m = &mut self.members[i];
+    /// The characters service `i` sent since the last call, for the cache's count of
+    /// characters sent to it today (taken once: the next call counts from here).
+    pub(super) fn take_usage(&mut self, i: ServiceId) -> u64 {
+        let m = self.member_mut(i);
         let Some(sender) = &m.sender else {
-            return Ok(());
+            return 0;
         };
         let sent = sender.limiter.stats().chars_sent;
-        if sent > m.recorded {
-            cache.add_chars_today(&m.name, sent - m.recorded)?;
-            m.recorded = sent;
-        }
-        Ok(())
+        let new = sent.saturating_sub(m.recorded);
+        m.recorded = m.recorded.max(sent);
+        new
     }
 
     /// The counters of every service together.
@@ -481,7 +528,11 @@ mod tests {
                 settings: config.providers[*n].clone(),
             })
             .collect();
-        Chain::new(&services, "en")
+        Chain::new(&services, "en").unwrap()
+    }
+
+    fn id(i: usize) -> ServiceId {
+        ServiceId(i)
     }
 
     /// Texts go to the first service still taking their language; one that refuses
@@ -490,14 +541,14 @@ mod tests {
     #[test]
     fn each_language_goes_to_the_first_service_that_takes_it() {
         let mut c = chain(&["mymemory", "edge"]);
-        assert_eq!(c.service_for("ar"), Some(0));
-        c.refuse(0, "fa");
+        assert_eq!(c.service_for("ar"), Some(id(0)));
+        c.refuse(id(0), "fa");
         assert_eq!(
             (c.service_for("ar"), c.service_for("fa")),
-            (Some(0), Some(1))
+            (Some(id(0)), Some(id(1)))
         );
-        assert!(c.takes(0, "ar") && !c.takes(0, "fa"));
-        c.refuse(1, "fa");
+        assert!(c.takes(id(0), "ar") && !c.takes(id(0), "fa"));
+        c.refuse(id(1), "fa");
         assert_eq!(c.service_for("fa"), None);
         assert_eq!(c.closing(3), None, "nothing was given up yet");
         assert_eq!(c.give_up("fa"), flags::UNSUPPORTED_PAIR);
@@ -533,13 +584,18 @@ mod tests {
     #[test]
     fn keys_are_each_services_own() {
         let c = chain(&["mymemory", "edge"]);
-        let (a, b) = (c.key(0, "ar", "نص"), c.key(1, "ar", "نص"));
+        let (a, b) = (c.key(id(0), "ar", "نص"), c.key(id(1), "ar", "نص"));
         assert_eq!(
             (a.provider.as_str(), b.provider.as_str()),
             ("mymemory", "edge")
         );
         assert_ne!(a.id("machine"), b.id("machine"));
         assert_eq!(a.reviewed(), b.reviewed(), "a correction holds for both");
+    }
+
+    #[test]
+    fn an_empty_chain_is_a_usage_error() {
+        assert!(matches!(Chain::new(&[], "en"), Err(Error::Usage(_))));
     }
 
     #[test]

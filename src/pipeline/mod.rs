@@ -23,18 +23,23 @@
 //! [`write`]: crate::write
 
 pub mod chain;
+pub mod ids;
+mod memory;
 pub mod plan;
+mod prepared;
+mod reader;
 pub mod send;
 pub mod stream;
 pub mod validate;
+mod writer;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::align::Outcome;
-use crate::cache::{Cache, CacheKey, Lookup};
+use crate::cache::Cache;
 use crate::config::ProviderSettings;
 use crate::error::{Error, Result};
 use crate::model::{FileError, InputFile, Paragraph, PreparedDoc, RunReport, SourceDoc};
@@ -42,7 +47,7 @@ use crate::provider::{self, Allowance, KeyNeed};
 use crate::write::{self, Format};
 use crate::{detect, ingest, segment};
 pub use chain::Service;
-use plan::{Packer, Piece, split};
+use memory::Memory;
 
 /// Everything a run needs, flags and config already merged.
 #[derive(Clone, Debug)]
@@ -207,7 +212,11 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     };
     if opts.dry_run {
         let cache = Cache::open_existing(&opts.cache_dir)?;
-        return dry_run(&ctx, files, errors, cache.as_ref(), events, started).await;
+        let memory = Memory::counting(cache.as_ref(), events);
+        let finished = stream::Coordinator::new(&ctx, memory, events, errors)?
+            .run(files)
+            .await?;
+        return dry_run_outcome(opts, finished, cache.as_ref(), started);
     }
     let (cache, notice) = Cache::open_with_notice(&opts.cache_dir)?;
     if let Some(n) = notice {
@@ -217,7 +226,8 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
         path: opts.out_dir.clone(),
         message: format!("cannot create output directory: {}", e.kind()),
     })?;
-    let finished = stream::Coordinator::new(&ctx, &cache, events, errors)
+    let memory = Memory::new(Some(&cache), events);
+    let finished = stream::Coordinator::new(&ctx, memory, events, errors)?
         .run(files)
         .await?;
     events.finish();
@@ -235,8 +245,16 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     write::write_index(&opts.out_dir, &report.docs, &opts.to, &opts.formats)?;
     report.wall_ms = elapsed_ms(started);
     write::write_report(&opts.out_dir, &report)?;
-    if let Some(e) = finished.write_errors.into_iter().next() {
-        return Err(e);
+    if let Some(first) = finished.write_errors.first() {
+        let n = finished.write_errors.len();
+        let of = n + report.documents;
+        return Err(Error::Output {
+            path: opts.out_dir.clone(),
+            message: format!(
+                "{n} of {of} documents could not be written (each is named above and in \
+                 report.json `errors`); the first: {first}"
+            ),
+        });
     }
     let mut missing = finished.missing;
     missing.sort();
@@ -277,84 +295,20 @@ fn walk(opts: &RunOptions, events: &dyn Events) -> (Vec<InputFile>, Vec<FileErro
     (files, walk.errors)
 }
 
-/// The dry run: every step up to the network, counting instead of sending. Texts
-/// cached by any service of the chain count as cached; what is left is counted for
-/// the chain's first service (its pieces and requests), then planned across the
-/// chain ([`plan_chain`]).
-async fn dry_run(
-    ctx: &Ctx<'_>,
-    files: Vec<InputFile>,
-    errors: Vec<FileError>,
+/// A dry run's outcome: what the coordinator counted (the first service's pieces
+/// and requests), the time the first service's rate makes it take, and the plan of
+/// the chain ([`plan_chain`]).
+fn dry_run_outcome(
+    opts: &RunOptions,
+    finished: stream::Finished,
     cache: Option<&Cache>,
-    events: &dyn Events,
     started: Instant,
 ) -> Result<RunOutcome> {
-    let opts = ctx.opts;
+    let mut est = finished.estimate.unwrap_or_default();
     let first = &opts.chain[0];
-    let limits = provider::batch_limits(&first.settings);
-    let mut est = Estimate::default();
-    let mut seen: HashSet<[u8; 16]> = HashSet::new();
-    let mut packer = Packer::new(limits);
-    let mut report = RunReport {
-        errors,
-        ..RunReport::default()
-    };
-    let services: Vec<(&str, String)> = (opts.chain.iter())
-        .map(|s| (s.name.as_str(), provider::cache_options(&s.settings)))
-        .collect();
-    let lookup = |from: &str, text: &str| -> Result<bool> {
-        let Some(c) = cache else { return Ok(false) };
-        for (name, options) in &services {
-            let key = CacheKey::new(name, options, from, &opts.to, text);
-            if matches!(c.get(&key)?, Lookup::Hit(_)) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    };
-    let mut docs = stream::spawn_reader(files, opts.from.clone(), opts.to.clone());
-    while let Some((_, read)) = docs.recv().await {
-        let doc = match read {
-            Ok(doc) => doc,
-            Err(e) => {
-                events.file_error(&e);
-                report.errors.push(e);
-                continue;
-            }
-        };
-        est.documents += 1;
-        for p in doc
-            .paragraphs
-            .iter()
-            .filter(|p| initial_outcome(p, &opts.to).is_none())
-        {
-            est.content_paragraphs += 1;
-            if !seen.insert(seen_key(&p.src_lang, &p.source)) {
-                est.deduplicated_paragraphs += 1;
-                continue;
-            }
-            if lookup(&p.src_lang, &p.source)? {
-                est.cached_paragraphs += 1;
-                continue;
-            }
-            est.paragraphs += 1;
-            let parts = split(&p.source, &limits);
-            let several = parts.len() > 1;
-            for part in parts {
-                if several && lookup(&p.src_lang, &part)? {
-                    continue;
-                }
-                let piece = Piece::new(0, part);
-                est.characters += piece.chars;
-                if packer.push(&p.src_lang, piece).is_some() {
-                    est.requests += 1;
-                }
-            }
-        }
-    }
-    est.requests += packer.flush().len();
     est.duration = rate_duration(&first.settings, est.requests, est.characters);
     est.plan = plan_chain(&opts.chain, est.characters as u64, cache)?;
+    let mut report = finished.report;
     report.wall_ms = elapsed_ms(started);
     Ok(RunOutcome {
         report,
@@ -400,17 +354,6 @@ fn plan_chain(chain: &[Service], needed: u64, cache: Option<&Cache>) -> Result<V
         });
     }
     Ok(plan)
-}
-
-/// A stable, compact identity of a text in a language, for counting repeats.
-fn seen_key(from: &str, text: &str) -> [u8; 16] {
-    let mut h = blake3::Hasher::new();
-    h.update(from.as_bytes());
-    h.update(&[0]);
-    h.update(crate::cache::normalize_key_text(text).as_bytes());
-    let mut out = [0; 16];
-    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
-    out
 }
 
 /// Directories the walk must not enter: the cache always; the output directory when

@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use crate::provider::BatchLimits;
 use crate::segment;
 
+use super::ids::PieceId;
+
 /// The pieces of one paragraph for one text of a request each.
 #[must_use]
 pub fn split(text: &str, limits: &BatchLimits) -> Vec<String> {
@@ -35,8 +37,8 @@ pub fn split(text: &str, limits: &BatchLimits) -> Vec<String> {
 /// One text of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Piece {
-    /// Caller's id for it.
-    pub id: usize,
+    /// Which piece of which unit's plan it is.
+    pub id: PieceId,
     /// Its text.
     pub text: String,
     /// Its length in Unicode code points (what providers bill).
@@ -46,7 +48,7 @@ pub struct Piece {
 impl Piece {
     /// A piece with its character count.
     #[must_use]
-    pub fn new(id: usize, text: String) -> Piece {
+    pub fn new(id: PieceId, text: String) -> Piece {
         Piece {
             id,
             chars: text.chars().count(),
@@ -150,23 +152,27 @@ mod tests {
         let mut batches = Vec::new();
         for i in 0..10_usize {
             let from = if i.is_multiple_of(2) { "ar" } else { "fa" };
-            batches.extend(p.push(from, Piece::new(i, "ب".repeat(10 + i))));
+            let id = PieceId::test(i as u64);
+            batches.extend(p.push(from, Piece::new(id, "ب".repeat(10 + i))));
         }
         batches.extend(p.flush());
         assert!(p.is_empty());
-        let mut seen: Vec<usize> = batches
+        let mut seen: Vec<PieceId> = batches
             .iter()
             .flat_map(|b| b.pieces.iter().map(|x| x.id))
             .collect();
         seen.sort_unstable();
         assert_eq!(
             seen,
-            (0..10).collect::<Vec<_>>(),
+            (0..10).map(PieceId::test).collect::<Vec<_>>(),
             "every piece exactly once"
         );
         for b in &batches {
             assert!(b.pieces.len() <= 3 && b.chars <= 40, "{b:?}");
-            let lang_of = |id: usize| if id.is_multiple_of(2) { "ar" } else { "fa" };
+            let lang_of = |id: PieceId| {
+                let even = (0..10).step_by(2).any(|i| PieceId::test(i) == id);
+                if even { "ar" } else { "fa" }
+            };
             assert!(b.pieces.iter().all(|x| lang_of(x.id) == b.from));
         }
     }

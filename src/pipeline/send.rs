@@ -7,12 +7,13 @@ use crate::model::flags;
 use crate::provider::{Provider, ProviderError};
 use crate::secret;
 
+use super::ids::PieceId;
 use super::plan::{Batch, Piece};
 use super::validate;
 use crate::config::ProviderSettings;
 
 /// A piece's fate: its id and its translation or the flag saying why not.
-pub type PieceResult = (usize, Result<String, &'static str>);
+pub type PieceResult = (PieceId, Result<String, &'static str>);
 
 /// Sends batches to one service of the chain.
 pub struct Sender {

@@ -4,72 +4,154 @@
 //! One coordinator owns all run state and is the only one that changes it; the
 //! network work happens in batch futures that own nothing but the batch and a shared
 //! [`Sender`](super::send::Sender). The loop:
-//! 1. admit documents (read, segment, detect, look up the cache) while fewer than a
-//!    bounded number of paragraphs wait for a translation, packing what the cache
+//! 1. admit documents (read, segment, detect, look up the memory) while fewer than a
+//!    bounded number of paragraphs wait for a translation, packing what the memory
 //!    lacks into batches;
 //! 2. launch ready batches, at most `concurrency` at once, each first looked up in
-//!    the cache again: another run sharing the cache may have stored some of its
+//!    the memory again: another run sharing the cache may have stored some of its
 //!    texts since their document was admitted, and those are not sent twice;
 //! 3. apply one finished batch: cache each answer as it arrives, complete the
-//!    paragraphs it finishes, write every document that is now complete.
+//!    paragraphs it finishes, hand every document that is now complete to the
+//!    writer thread ([`super::writer`]).
 //!
-//! Memory stays bounded by the backlog, not the corpus: the reader thread keeps at
-//! most 32 documents and 64 MiB of input ahead of the coordinator, and a finished
-//! document is written and dropped. Identical paragraphs share one in-flight request; a later
-//! occurrence of a text already fetched in this run reuses that answer. Partly
-//! filled batches are sent when the input is exhausted or nothing else is in flight.
+//! A dry run goes through the same loop ([`Sink::Count`]): the same admission,
+//! lookups, deduplication, splitting and packing; a ready batch is counted instead
+//! of sent, and a complete document is dropped instead of written. So what
+//! `--dry-run` says a run would send is what the run's own planning would send.
 //!
-//! The chain ([`Chain`]) adds one idea to this loop, kept in a few places: every
-//! distinct text (a *unit*) is planned for one service of the chain, its pieces cut
-//! to that service's limits and packed by that service's packer. When a service
-//! leaves the chain (its breaker tripped) or refuses a language, the units it held
-//! are re-planned whole for the next service ([`Coordinator::replan`]): their pieces
-//! still queued or in flight are forgotten (a batch drops pieces it no longer owns
-//! before it is sent, and answers for them are ignored), and the unit is cut again
-//! for the next service's limits, so one paragraph is never translated by two
-//! services. Lookups try each service's cache key in chain order, and each
-//! translated paragraph remembers which service it came from, for JSONL `provider`.
+//! **State, typed.** Documents are [`DocId`]s and their paragraphs [`ParaRef`]s; a
+//! paragraph's slot is open until its outcome is decided ([`Slot`]). Every distinct
+//! text met in the run ([`TextId`]) is in one [`TextState`]: seen (decided from the
+//! memory), being fetched by a unit, or fetched in this run by a service. A unit
+//! ([`UnitId`]) is a distinct text being fetched, with the paragraphs waiting for
+//! it; its [`UnitState`] holds its plan: the service it is cut for and its pieces,
+//! each queued, in flight or back. A [`PieceId`] names its unit and the plan it was
+//! cut for, so a piece of an abandoned plan (its service left the chain since) is
+//! recognised wherever it turns up, with no table of pieces to keep in step. No
+//! lookup in these tables assumes its entry is there: an answer for a unit that is
+//! gone, or a paragraph already decided, is ignored.
+//!
+//! **Memory stays bounded** by the backlog, not the corpus: the reader thread keeps
+//! at most 32 documents and 64 MiB of input ahead of the coordinator, a finished
+//! document is handed to the writer and dropped, and a text fetched in this run is
+//! remembered by its 16-byte id and the service that translated it, not its
+//! translation: a later occurrence reads the answer back from the cache, where it
+//! was stored when it arrived. Identical paragraphs share one unit while it is
+//! fetched. Partly filled batches are sent when the input is exhausted or nothing
+//! else is in flight.
+//!
+//! **The chain** ([`Chain`]) adds one idea to this loop: every unit is planned for
+//! one service of the chain, its pieces cut to that service's limits and packed by
+//! that service's packer. When a service leaves the chain (its breaker tripped) or
+//! refuses a language, the units it held are re-planned whole for the next service
+//! ([`Coordinator::replan`]): their pieces still queued or in flight belong to an
+//! older plan and are dropped before sending or ignored when they come back, and the
+//! unit is cut again for the next service's limits, so one paragraph is never
+//! translated by two services. Lookups try each service's cache key in chain order,
+//! and each translated paragraph remembers which service it came from, for JSONL
+//! `provider`.
+//!
+//! **Where a shared memory will fit.** Every cache access goes through
+//! [`Memory`](super::memory::Memory). When runs claim paragraphs with leases, a unit
+//! whose text another process holds becomes a second [`UnitState`] (waiting, with
+//! no pieces, until that answer arrives or the lease runs out), and its paragraphs
+//! wait in it exactly as they wait for a unit in flight.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use tokio::sync::mpsc::error::TryRecvError;
 
-use crate::align::{self, Outcome};
-use crate::cache::{Cache, CacheKey, Hit, Lookup, Origin};
+use crate::align::Outcome;
+use crate::cache::{Hit, Origin};
 use crate::error::{Error, Result};
-use crate::model::{
-    AlignedDoc, DocCounts, FileError, InputFile, PreparedDoc, Provenance, RunReport, flags,
-};
-use crate::{ingest, write};
+use crate::model::{FileError, InputFile, PreparedDoc, Provenance, RunReport, flags};
+use crate::write;
 
-use super::chain::Chain;
+use super::chain::{Chain, ServiceId};
+use super::ids::{DocId, ParaRef, PieceId, TextId, UnitId, UnitIds};
+use super::memory::{KeyMaker, Memory, ParaKeys};
 use super::plan::{Batch, Packer, Piece, split};
+use super::prepared::Preparer;
+use super::reader::{Admitted, Read, spawn_reader};
 use super::send::PieceResult;
-use super::{Ctx, Events, Snapshot, initial_outcome, prepare, seen_key};
+use super::writer::{Job, Target, Writer, Written};
+use super::{Ctx, Estimate, Events, Snapshot, initial_outcome};
+
+/// A paragraph of an admitted document.
+enum Slot {
+    /// Waiting for its text's translation.
+    Open,
+    /// Decided: its outcome, and the service that translated it (the chain's first
+    /// when none did).
+    Decided(Outcome, ServiceId),
+}
 
 /// One document waiting for translations.
 struct DocState {
     doc: PreparedDoc,
-    outcomes: Vec<Option<Outcome>>,
-    /// The service of the chain that translated each paragraph (0 for none).
-    by: Vec<usize>,
-    waiting: usize,
+    slots: Vec<Slot>,
+    /// How many slots are open.
+    open: usize,
 }
 
-/// One distinct text being fetched.
-struct UnitState {
+/// What the run knows of a distinct text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TextState {
+    /// Met and decided (from the memory, or nothing could take it): a later
+    /// occurrence is looked up again.
+    Seen,
+    /// Being fetched by this unit.
+    Fetching(UnitId),
+    /// Translated in this run by this service; its answer is in the memory. (In a dry
+    /// run: would be.)
+    Fetched(ServiceId),
+}
+
+/// A distinct text being fetched, and the paragraphs waiting for it.
+struct Unit {
     from: String,
     text: String,
-    waiters: Vec<(usize, usize)>,
-    /// The service of the chain its pieces are planned for.
-    service: usize,
-    /// Its pieces (those still out, and those back).
-    piece_ids: Vec<usize>,
-    pieces_left: usize,
-    split: bool,
-    parts: Vec<(usize, std::result::Result<String, &'static str>)>,
+    id: TextId,
+    waiters: Vec<ParaRef>,
+    state: UnitState,
+}
+
+/// Where a unit stands.
+enum UnitState {
+    /// Cut into pieces for one service: queued in its packer, in flight, or back.
+    Planned(Plan),
+}
+
+/// A unit cut for one service.
+struct Plan {
+    service: ServiceId,
+    /// Counts the unit's plans; its pieces carry it.
+    number: u32,
+    parts: Vec<Part>,
+    /// Parts not back yet.
+    left: usize,
+}
+
+/// One piece of a plan.
+struct Part {
+    text: String,
+    /// Its translation, or why there is none, once back.
+    back: Option<std::result::Result<String, &'static str>>,
+}
+
+/// What the coordinator does with ready batches and complete documents.
+enum Sink {
+    /// A real run: batches are sent; documents aligned and written.
+    Write {
+        writer: Writer,
+        /// Services of the translated rows of documents handed to the writer and
+        /// not yet confirmed written (counted for `report.json` once they are).
+        rows: HashMap<DocId, Vec<ServiceId>>,
+    },
+    /// A dry run: batches are counted; documents dropped.
+    Count(Estimate),
 }
 
 /// What the coordinator hands back when the input is done.
@@ -82,32 +164,26 @@ pub struct Finished {
     pub(super) chain: Chain,
     /// Outputs that could not be written.
     pub write_errors: Vec<Error>,
+    /// A dry run's counts.
+    pub estimate: Option<Estimate>,
 }
 
 /// All state of a streaming run.
 pub struct Coordinator<'a> {
     ctx: &'a Ctx<'a>,
-    cache: &'a Cache,
+    memory: Memory<'a>,
     events: &'a dyn Events,
     chain: Chain,
-    docs: HashMap<usize, DocState>,
-    units: HashMap<(String, String), usize>,
-    unit_state: HashMap<usize, UnitState>,
-    next_unit: usize,
-    /// Piece id → (unit, piece text).
-    pieces: HashMap<usize, (usize, String)>,
-    next_piece: usize,
+    docs: HashMap<DocId, DocState>,
+    texts: HashMap<TextId, TextState>,
+    units: HashMap<UnitId, Unit>,
+    unit_ids: UnitIds,
     /// One packer per service of the chain.
     packers: Vec<Packer>,
     /// Batches ready to go, with the service they are for.
-    ready: VecDeque<(usize, Batch)>,
-    /// Texts fetched in this run, and by which service: later occurrences reuse the
-    /// answer.
-    fetched: HashMap<(String, String), (String, usize)>,
-    /// Every distinct text seen, to count what deduplication saved.
-    seen: HashSet<[u8; 16]>,
+    ready: VecDeque<(ServiceId, Batch)>,
     waiting_paragraphs: usize,
-    writer: Writer,
+    sink: Sink,
     report: RunReport,
     missing: Vec<(String, usize, String)>,
     write_errors: Vec<Error>,
@@ -117,38 +193,46 @@ pub struct Coordinator<'a> {
 }
 
 impl<'a> Coordinator<'a> {
-    /// A coordinator for one run.
-    pub fn new(
+    /// A coordinator for one run; a dry run when `ctx.opts.dry_run`.
+    ///
+    /// # Errors
+    /// The chain is empty.
+    pub(super) fn new(
         ctx: &'a Ctx<'a>,
-        cache: &'a Cache,
+        memory: Memory<'a>,
         events: &'a dyn Events,
         errors: Vec<FileError>,
-    ) -> Self {
-        let chain = Chain::new(&ctx.opts.chain, &ctx.opts.to);
-        let packers = (0..chain.len())
-            .map(|i| Packer::new(chain.limits(i)))
-            .collect();
-        Coordinator {
+    ) -> Result<Self> {
+        let opts = ctx.opts;
+        let chain = Chain::new(&opts.chain, &opts.to)?;
+        let packers = chain.ids().map(|s| Packer::new(chain.limits(s))).collect();
+        let sink = if opts.dry_run {
+            Sink::Count(Estimate::default())
+        } else {
+            Sink::Write {
+                writer: Writer::spawn(Target {
+                    out_dir: opts.out_dir.clone(),
+                    formats: opts.formats.clone(),
+                    options: opts.write,
+                    to: opts.to.clone(),
+                    first: chain.name(ServiceId::FIRST).to_string(),
+                }),
+                rows: HashMap::new(),
+            }
+        };
+        Ok(Coordinator {
             ctx,
-            cache,
+            memory,
             events,
             chain,
             docs: HashMap::new(),
+            texts: HashMap::new(),
             units: HashMap::new(),
-            unit_state: HashMap::new(),
-            next_unit: 0,
-            pieces: HashMap::new(),
-            next_piece: 0,
+            unit_ids: UnitIds::default(),
             packers,
             ready: VecDeque::new(),
-            fetched: HashMap::new(),
-            seen: HashSet::new(),
             waiting_paragraphs: 0,
-            writer: Writer::spawn(
-                ctx.opts.out_dir.clone(),
-                ctx.opts.formats.clone(),
-                ctx.opts.write,
-            ),
+            sink,
             report: RunReport {
                 errors,
                 ..RunReport::default()
@@ -158,6 +242,17 @@ impl<'a> Coordinator<'a> {
             docs_total: 0,
             docs_done: 0,
             paragraphs_done: 0,
+        })
+    }
+
+    fn dry(&self) -> bool {
+        matches!(self.sink, Sink::Count(_))
+    }
+
+    fn estimate(&mut self) -> Option<&mut Estimate> {
+        match &mut self.sink {
+            Sink::Count(est) => Some(est),
+            Sink::Write { .. } => None,
         }
     }
 
@@ -167,11 +262,23 @@ impl<'a> Coordinator<'a> {
     }
 
     /// Run over `files` to the end.
+    ///
+    /// # Errors
+    /// The cache cannot be read or written, or a provider cannot be built.
     pub async fn run(mut self, files: Vec<InputFile>) -> Result<Finished> {
         self.docs_total = files.len();
-        self.events.start(files.len());
+        if !self.dry() {
+            self.events.start(files.len());
+        }
         let concurrency = self.chain.max_concurrency();
-        let mut docs = spawn_reader(files, self.ctx.opts.from.clone(), self.ctx.opts.to.clone());
+        let opts = self.ctx.opts;
+        let preparer = Preparer::new(
+            opts.from.clone(),
+            opts.to.clone(),
+            KeyMaker::new(&self.chain),
+            self.memory.for_reader(),
+        );
+        let mut docs = spawn_reader(files, preparer);
         let mut exhausted = false;
         let mut in_flight = FuturesUnordered::new();
         loop {
@@ -179,8 +286,8 @@ impl<'a> Coordinator<'a> {
             while !exhausted && self.can_admit(concurrency) {
                 match docs.try_recv() {
                     Ok(item) => self.admit_read(item)?,
-                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
-                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => exhausted = true,
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => exhausted = true,
                 }
             }
             // Partly filled batches go when no more text can come to fill them: the
@@ -200,10 +307,15 @@ impl<'a> Coordinator<'a> {
                     self.replan_batch(service, &batch)?;
                     continue;
                 }
+                if self.dry() {
+                    self.count(&batch)?;
+                    continue;
+                }
                 // The pair check runs inside the batch's future, like the request: it
                 // goes through the service's limiter, whose permits the batches in
                 // flight may hold, and only the futures polled here give them back.
-                let sender = self.chain.sender(service, self.cache)?;
+                let memory = &self.memory;
+                let sender = self.chain.sender(service, |name| memory.sent_today(name))?;
                 in_flight.push(async move {
                     if !sender.supports(&batch.from).await {
                         return (service, Sent::Refused(batch));
@@ -239,15 +351,22 @@ impl<'a> Coordinator<'a> {
                 },
             }
         }
-        debug_assert!(self.docs.is_empty(), "every document written");
-        let writer = std::mem::replace(&mut self.writer, Writer::disabled());
-        let done = writer.finish();
-        self.drain_writes(done);
+        debug_assert!(self.docs.is_empty(), "every document finished");
+        if let Sink::Write { writer, .. } = &mut self.sink {
+            for written in writer.finish() {
+                self.take_written(written);
+            }
+        }
+        let estimate = match self.sink {
+            Sink::Count(est) => Some(est),
+            Sink::Write { .. } => None,
+        };
         Ok(Finished {
             report: self.report,
             missing: self.missing,
             chain: self.chain,
             write_errors: self.write_errors,
+            estimate,
         })
     }
 
@@ -259,18 +378,15 @@ impl<'a> Coordinator<'a> {
 
     /// Hand over every service's partly filled batches.
     fn flush_packers(&mut self) {
-        for (service, packer) in self.packers.iter_mut().enumerate() {
+        for (service, packer) in self.chain.ids().zip(self.packers.iter_mut()) {
             self.ready
                 .extend(packer.flush().into_iter().map(|b| (service, b)));
         }
     }
 
-    fn admit_read(
-        &mut self,
-        (d, read): (usize, std::result::Result<PreparedDoc, FileError>),
-    ) -> Result<()> {
+    fn admit_read(&mut self, (d, read): Read) -> Result<()> {
         match read {
-            Ok(doc) => self.admit(d, doc),
+            Ok(admitted) => self.admit(d, admitted),
             Err(e) => {
                 self.events.file_error(&e);
                 self.report.errors.push(e);
@@ -280,206 +396,239 @@ impl<'a> Coordinator<'a> {
         }
     }
 
-    /// Look `texts` (`(from, text)`) up under each service's key in chain order; the
-    /// first hit wins (a reviewed entry matches under any). A damaged entry is
-    /// reported and counts as missing.
-    fn lookup(&self, texts: &[(&str, &str)]) -> Result<Vec<Option<(Hit, usize)>>> {
-        let mut found: Vec<Option<(Hit, usize)>> = vec![None; texts.len()];
-        for service in 0..self.chain.len() {
-            let open: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
-            if open.is_empty() {
-                break;
-            }
-            let keys: Vec<CacheKey> = (open.iter())
-                .map(|&i| self.chain.key(service, texts[i].0, texts[i].1))
-                .collect();
-            for (i, lookup) in open.into_iter().zip(self.cache.get_many(&keys)?) {
-                match lookup {
-                    Lookup::Hit(hit) => found[i] = Some((hit, service)),
-                    Lookup::Repaired(msg) => self.events.warn(&msg),
-                    Lookup::Miss => {}
-                }
-            }
-        }
-        Ok(found)
-    }
-
     /// Decide every paragraph of a new document that can be decided now.
-    fn admit(&mut self, d: usize, doc: PreparedDoc) -> Result<()> {
-        let n = doc.paragraphs.len();
+    fn admit(&mut self, d: DocId, Admitted { doc, mut keys }: Admitted) -> Result<()> {
         let mut state = DocState {
-            outcomes: vec![None; n],
-            by: vec![0; n],
-            waiting: 0,
+            slots: doc.paragraphs.iter().map(|_| Slot::Open).collect(),
+            open: 0,
             doc,
         };
-        // First what needs no cache: fixed outcomes, texts in flight, texts fetched
-        // earlier in the run. The rest is looked up in one read transaction per
-        // service of the chain.
-        let mut lookups: Vec<(usize, bool)> = Vec::new();
-        for i in 0..n {
-            let p = &state.doc.paragraphs[i];
+        let dry = self.dry();
+        // First what needs no memory: fixed outcomes, texts being fetched, repeats in
+        // a dry run. The rest is looked up at once.
+        let mut asks: Vec<Ask> = Vec::new();
+        for (i, p) in state.doc.paragraphs.iter().enumerate() {
             if let Some(o) = initial_outcome(p, &self.ctx.opts.to) {
-                state.outcomes[i] = Some(o);
+                state.slots[i] = Slot::Decided(o, ServiceId::FIRST);
                 continue;
             }
-            let key = (p.src_lang.clone(), p.source.clone());
-            let repeated = !self.seen.insert(seen_key(&key.0, &key.1));
-            if repeated {
-                self.report.chars_deduplicated += key.1.chars().count() as u64;
+            let keys = match keys.get_mut(i).and_then(Option::take) {
+                Some(keys) => keys,
+                // The reader keys every paragraph that needs a translation.
+                None => KeyMaker::new(&self.chain).keys(&p.src_lang, &p.source),
+            };
+            let id = keys.id();
+            let known = self.texts.get(&id).copied();
+            if known.is_some() {
+                self.report.chars_deduplicated += p.source.chars().count() as u64;
             }
-            if let Some(&u) = self.units.get(&key) {
-                self.unit_state
-                    .get_mut(&u)
-                    .expect("unit")
-                    .waiters
-                    .push((d, i));
-                state.waiting += 1;
-            } else if let Some((target, service)) = self.fetched.get(&key) {
-                state.outcomes[i] = Some(Outcome::Translated {
-                    target: target.clone(),
-                    cached: false,
-                    reviewed: false,
-                });
-                state.by[i] = *service;
-            } else {
-                lookups.push((i, repeated));
+            if let Some(est) = self.estimate() {
+                est.content_paragraphs += 1;
+                est.deduplicated_paragraphs += usize::from(known.is_some());
             }
+            let waiter = ParaRef { doc: d, index: i };
+            match known {
+                Some(TextState::Fetching(u)) if self.join(u, waiter) => {
+                    state.open += 1;
+                    continue;
+                }
+                // A dry run neither sends nor writes: a repeat is only counted.
+                Some(_) if dry => {
+                    state.slots[i] = Slot::Decided(Outcome::NotSent, ServiceId::FIRST);
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    self.texts.insert(id, TextState::Seen);
+                }
+            }
+            let fetched = match known {
+                Some(TextState::Fetched(s)) => Some(s),
+                _ => None,
+            };
+            asks.push(Ask {
+                index: i,
+                keys,
+                id,
+                repeated: known.is_some(),
+                fetched,
+            });
         }
-        let texts: Vec<(&str, &str)> = (lookups.iter())
-            .map(|&(i, _)| {
-                let p = &state.doc.paragraphs[i];
-                (p.src_lang.as_str(), p.source.as_str())
+        let texts: Vec<(&str, &str, &ParaKeys)> = (asks.iter())
+            .map(|a| {
+                let p = &state.doc.paragraphs[a.index];
+                (p.src_lang.as_str(), p.source.as_str(), &a.keys)
             })
             .collect();
-        let found = self.lookup(&texts)?;
+        let found = self.memory.first_hits(&self.chain, &texts)?;
         let mut deferred = Vec::new();
-        for ((i, repeated), found) in lookups.into_iter().zip(found) {
-            let p = &state.doc.paragraphs[i];
-            let (from, text) = (p.src_lang.clone(), p.source.clone());
+        for (ask, found) in asks.into_iter().zip(found) {
+            let p = &state.doc.paragraphs[ask.index];
             if let Some((hit, service)) = found {
-                if !repeated {
-                    self.report.chars_from_cache += text.chars().count() as u64;
+                if !ask.repeated {
+                    self.report.chars_from_cache += p.source.chars().count() as u64;
+                    if let Some(est) = self.estimate() {
+                        est.cached_paragraphs += 1;
+                    }
                 }
-                let reviewed = hit.origin == Origin::Reviewed;
-                state.outcomes[i] = Some(Outcome::Translated {
-                    target: hit.target,
-                    cached: true,
-                    reviewed,
-                });
-                state.by[i] = if reviewed { 0 } else { service };
+                let (outcome, by) = served(hit, service, ask.fetched);
+                state.slots[ask.index] = Slot::Decided(outcome, by);
                 continue;
             }
             if self.ctx.opts.offline {
-                state.outcomes[i] = Some(Outcome::Failed(flags::OFFLINE_MISS));
+                let o = Outcome::Failed(flags::OFFLINE_MISS);
+                state.slots[ask.index] = Slot::Decided(o, ServiceId::FIRST);
                 continue;
             }
-            if let Some(&u) = self.units.get(&(from.clone(), text.clone())) {
-                self.unit_state
-                    .get_mut(&u)
-                    .expect("unit")
-                    .waiters
-                    .push((d, i));
-                state.waiting += 1;
+            // An earlier paragraph of this document may have started its unit.
+            let waiter = ParaRef {
+                doc: d,
+                index: ask.index,
+            };
+            if let Some(&TextState::Fetching(u)) = self.texts.get(&ask.id)
+                && self.join(u, waiter)
+            {
+                state.open += 1;
                 continue;
             }
-            match self.chain.service_for(&from) {
+            match self.chain.service_for(&p.src_lang) {
                 Some(service) => {
-                    state.waiting += 1;
-                    deferred.extend(self.new_unit(from, text, (d, i), service)?);
+                    state.open += 1;
+                    let unit = (p.src_lang.clone(), p.source.clone(), ask.id);
+                    deferred.extend(self.new_unit(unit, waiter, service)?);
                 }
-                None => state.outcomes[i] = Some(Outcome::Failed(self.chain.give_up(&from))),
+                None => {
+                    let o = Outcome::Failed(self.chain.give_up(&p.src_lang));
+                    state.slots[ask.index] = Slot::Decided(o, ServiceId::FIRST);
+                }
             }
         }
-        self.waiting_paragraphs += state.waiting;
+        self.waiting_paragraphs += state.open;
         self.docs.insert(d, state);
         // Pieces a previous run cached may complete units now; a document with
-        // nothing (left) to wait for is written now.
+        // nothing (left) to wait for is finished now.
         if !deferred.is_empty() {
             self.apply_inner(deferred, true)?;
         }
-        if self.docs.get(&d).is_some_and(|s| s.waiting == 0) {
+        if self.docs.get(&d).is_some_and(|s| s.open == 0) {
             self.finish_doc(d);
         }
         Ok(())
     }
 
-    /// Start fetching a distinct text through `service` (see [`Coordinator::plan`]).
+    /// Add `waiter` to unit `u`'s paragraphs; `false` when there is no such unit.
+    fn join(&mut self, u: UnitId, waiter: ParaRef) -> bool {
+        match self.units.get_mut(&u) {
+            Some(unit) => {
+                unit.waiters.push(waiter);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Start fetching a distinct text `(from, text, id)` through `service` (see
+    /// [`Coordinator::plan`]).
     fn new_unit(
         &mut self,
-        from: String,
-        text: String,
-        waiter: (usize, usize),
-        service: usize,
+        (from, text, id): (String, String, TextId),
+        waiter: ParaRef,
+        service: ServiceId,
     ) -> Result<Vec<PieceResult>> {
-        let u = self.next_unit;
-        self.next_unit += 1;
-        self.units.insert((from.clone(), text.clone()), u);
-        self.unit_state.insert(
+        let u = self.unit_ids.new_id();
+        self.texts.insert(id, TextState::Fetching(u));
+        if let Some(est) = self.estimate() {
+            est.paragraphs += 1;
+        }
+        let plan = Plan {
+            service,
+            number: 0,
+            parts: Vec::new(),
+            left: 0,
+        };
+        self.units.insert(
             u,
-            UnitState {
+            Unit {
                 from,
                 text,
+                id,
                 waiters: vec![waiter],
-                service,
-                piece_ids: Vec::new(),
-                pieces_left: 0,
-                split: false,
-                parts: Vec::new(),
+                state: UnitState::Planned(plan),
             },
         );
         self.plan(u, service)
     }
 
-    /// Plan unit `u` for `service`: its pieces, cut to the service's limits, go to
-    /// the service's packer, or come from the cache when a previous run stored them
-    /// (returned, to be applied once the document is registered).
-    fn plan(&mut self, u: usize, service: usize) -> Result<Vec<PieceResult>> {
-        let (from, text) = {
-            let unit = &self.unit_state[&u];
-            (unit.from.clone(), unit.text.clone())
+    /// Plan unit `u` (again) for `service`: its pieces, cut to the service's limits,
+    /// go to the service's packer, or come from the memory when a previous run
+    /// stored them (returned, to be applied once the document is registered). The
+    /// pieces of an earlier plan are abandoned.
+    fn plan(&mut self, u: UnitId, service: ServiceId) -> Result<Vec<PieceResult>> {
+        let Some(unit) = self.units.get(&u) else {
+            return Ok(Vec::new());
         };
-        let parts = split(&text, &self.chain.limits(service));
-        let split = parts.len() > 1;
-        let mut ids = Vec::with_capacity(parts.len());
-        let mut cached_parts = Vec::new();
-        for part in parts {
-            let id = self.next_piece;
-            self.next_piece += 1;
-            ids.push(id);
-            if split
-                && let Lookup::Hit(hit) = self.cache.get(&self.chain.key(service, &from, &part))?
-            {
-                self.report.chars_from_cache += part.chars().count() as u64;
-                cached_parts.push((id, Ok(hit.target)));
-                self.pieces.insert(id, (u, part));
-                continue;
-            }
-            self.pieces.insert(id, (u, part.clone()));
-            if let Some(batch) = self.packers[service].push(&from, Piece::new(id, part)) {
-                self.ready.push_back((service, batch));
+        let UnitState::Planned(old) = &unit.state;
+        let number = old.number + 1;
+        let parts = split(&unit.text, &self.chain.limits(service));
+        let from = unit.from.clone();
+        let cached = if parts.len() > 1 {
+            let keys: Vec<_> = (parts.iter())
+                .map(|part| self.chain.key(service, &from, part))
+                .collect();
+            self.memory.hits(&keys)?
+        } else {
+            vec![None]
+        };
+        let mut served = Vec::new();
+        for (k, (part, hit)) in parts.iter().zip(cached).enumerate() {
+            let id = PieceId {
+                unit: u,
+                plan: number,
+                part: u32::try_from(k).unwrap_or(u32::MAX),
+            };
+            match hit {
+                Some(hit) => {
+                    self.report.chars_from_cache += part.chars().count() as u64;
+                    served.push((id, Ok(hit.target)));
+                }
+                None => {
+                    let piece = Piece::new(id, part.clone());
+                    if let Some(batch) = self.packers[service.index()].push(&from, piece) {
+                        self.ready.push_back((service, batch));
+                    }
+                }
             }
         }
-        let unit = self.unit_state.get_mut(&u).expect("unit");
-        unit.service = service;
-        unit.split = split;
-        unit.pieces_left = ids.len();
-        unit.piece_ids = ids;
-        Ok(cached_parts)
+        let plan = Plan {
+            service,
+            number,
+            left: parts.len(),
+            parts: (parts.into_iter())
+                .map(|text| Part { text, back: None })
+                .collect(),
+        };
+        if let Some(unit) = self.units.get_mut(&u) {
+            unit.state = UnitState::Planned(plan);
+        }
+        Ok(served)
+    }
+
+    /// The plan a piece belongs to, when it is still its unit's current one and the
+    /// piece is not back yet.
+    fn current(&self, id: PieceId) -> Option<(&Unit, &Plan)> {
+        let unit = self.units.get(&id.unit)?;
+        let UnitState::Planned(plan) = &unit.state;
+        let part = plan.parts.get(usize::try_from(id.part).ok()?)?;
+        (plan.number == id.plan && part.back.is_none()).then_some((unit, plan))
     }
 
     /// The service of unit `u` left the chain or refused its language: plan it whole
     /// for the next service that takes its language, or, when none is left, fail it
-    /// with the last service's reason. Its old pieces are forgotten.
-    fn replan(&mut self, u: usize) -> Result<()> {
-        let Some(unit) = self.unit_state.get_mut(&u) else {
+    /// with the last service's reason.
+    fn replan(&mut self, u: UnitId) -> Result<()> {
+        let Some(from) = self.units.get(&u).map(|unit| unit.from.clone()) else {
             return Ok(());
         };
-        for id in unit.piece_ids.drain(..) {
-            self.pieces.remove(&id);
-        }
-        unit.parts.clear();
-        let from = unit.from.clone();
         match self.chain.service_for(&from) {
             Some(next) => {
                 tracing::debug!("re-planning a text for {}", self.chain.name(next));
@@ -490,19 +639,23 @@ impl<'a> Coordinator<'a> {
             }
             None => {
                 let flag = self.chain.give_up(&from);
-                let unit = self.unit_state.remove(&u).expect("unit");
-                self.units.remove(&(unit.from, unit.text));
-                self.hand_out(unit.waiters, &Outcome::Failed(flag), 0);
+                if let Some(unit) = self.units.remove(&u) {
+                    self.texts.insert(unit.id, TextState::Seen);
+                    self.hand_out(unit.waiters, &Outcome::Failed(flag), ServiceId::FIRST);
+                }
             }
         }
         Ok(())
     }
 
     /// Re-plan the units of a batch that `service` will not send.
-    fn replan_batch(&mut self, service: usize, batch: &Batch) -> Result<()> {
-        let mut units: Vec<usize> = (batch.pieces.iter())
-            .filter_map(|p| self.pieces.get(&p.id).map(|&(u, _)| u))
-            .filter(|u| self.unit_state.get(u).is_some_and(|s| s.service == service))
+    fn replan_batch(&mut self, service: ServiceId, batch: &Batch) -> Result<()> {
+        let mut units: Vec<UnitId> = (batch.pieces.iter())
+            .filter(|p| {
+                self.current(p.id)
+                    .is_some_and(|(_, plan)| plan.service == service)
+            })
+            .map(|p| p.id.unit)
             .collect();
         units.sort_unstable();
         units.dedup();
@@ -512,27 +665,40 @@ impl<'a> Coordinator<'a> {
         Ok(())
     }
 
+    /// A dry run's ready batch: counted as a request and its characters, and its
+    /// pieces settled as if sent, so their units and documents finish.
+    fn count(&mut self, batch: &Batch) -> Result<()> {
+        if let Some(est) = self.estimate() {
+            est.requests += 1;
+            est.characters += batch.chars;
+        }
+        let results = (batch.pieces.iter())
+            .map(|p| (p.id, Err(flags::NOT_SENT)))
+            .collect();
+        self.apply_inner(results, true)
+    }
+
     /// Apply a finished batch of `service`: a failure that means the service is out
     /// (its breaker tripped) or does not translate the language sends the unit to the
     /// next service; everything else is applied as it came.
-    fn apply(&mut self, service: usize, results: Vec<PieceResult>) -> Result<()> {
-        self.chain.record_usage(service, self.cache)?;
+    fn apply(&mut self, service: ServiceId, results: Vec<PieceResult>) -> Result<()> {
+        let sent = self.chain.take_usage(service);
+        self.memory.count_sent(self.chain.name(service), sent)?;
         let out = self.chain.note_batch(service);
         let mut replan = Vec::new();
         let mut done = Vec::with_capacity(results.len());
         for (id, r) in results {
             if let Err(flag) = r
-                && let Some(&(u, _)) = self.pieces.get(&id)
-                && let Some(unit) = self.unit_state.get(&u)
-                && unit.service == service
+                && let Some((unit, plan)) = self.current(id)
+                && plan.service == service
                 && passes_on(flag, out)
             {
                 if flag == flags::UNSUPPORTED_PAIR {
                     let from = unit.from.clone();
                     self.chain.refuse(service, &from);
                 }
-                if !replan.contains(&u) {
-                    replan.push(u);
+                if !replan.contains(&id.unit) {
+                    replan.push(id.unit);
                 }
                 continue;
             }
@@ -546,23 +712,32 @@ impl<'a> Coordinator<'a> {
         Ok(())
     }
 
+    /// Settle pieces: each answer for a current piece is kept (and, for a piece of a
+    /// split text sent now, cached); a unit whose pieces are all back is completed.
     fn apply_inner(&mut self, results: Vec<PieceResult>, from_cache: bool) -> Result<()> {
         for (id, r) in results {
-            let Some((u, text)) = self.pieces.remove(&id) else {
-                continue;
+            let Some(unit) = self.units.get_mut(&id.unit) else {
+                continue; // finished, or given up
             };
-            let unit = self.unit_state.get_mut(&u).expect("unit of piece");
-            if unit.split
+            let UnitState::Planned(plan) = &mut unit.state;
+            let split = plan.parts.len() > 1;
+            let Some(part) = (plan
+                .parts
+                .get_mut(usize::try_from(id.part).unwrap_or(usize::MAX)))
+            .filter(|part| plan.number == id.plan && part.back.is_none()) else {
+                continue; // an abandoned plan's, or answered already
+            };
+            if split
                 && !from_cache
                 && let Ok(t) = &r
             {
-                let key = self.chain.key(unit.service, &unit.from, &text);
-                self.cache.put(&key, t, Origin::Machine)?;
+                let key = self.chain.key(plan.service, &unit.from, &part.text);
+                self.memory.store(&key, t)?;
             }
-            unit.parts.push((id, r));
-            unit.pieces_left -= 1;
-            if unit.pieces_left == 0 {
-                self.complete_unit(u)?;
+            part.back = Some(r);
+            plan.left -= 1;
+            if plan.left == 0 {
+                self.complete_unit(id.unit)?;
             }
         }
         Ok(())
@@ -570,40 +745,38 @@ impl<'a> Coordinator<'a> {
 
     /// The batch without the pieces that another run sharing the cache stored since
     /// they were looked up (when their document was admitted, possibly long before):
-    /// those are served from the cache now instead of being sent again; and without
-    /// the pieces of units re-planned for another service since. `None` when nothing
-    /// is left to send.
-    fn still_missing(&mut self, service: usize, mut batch: Batch) -> Result<Option<Batch>> {
-        batch.pieces.retain(|p| self.pieces.contains_key(&p.id));
-        let keys: Vec<CacheKey> = (batch.pieces.iter())
-            .map(|p| self.chain.key(service, &batch.from, &p.text))
-            .collect();
-        let found = self.cache.get_many(&keys)?;
-        let mut served = Vec::new();
+    /// those are served from the memory now instead of being sent again; and without
+    /// the pieces of plans abandoned since. `None` when nothing is left to send.
+    fn still_missing(&mut self, service: ServiceId, mut batch: Batch) -> Result<Option<Batch>> {
+        batch.pieces.retain(|p| self.current(p.id).is_some());
+        // A dry run's memory is a snapshot: nothing can have arrived since.
+        let found = if self.dry() {
+            vec![None; batch.pieces.len()]
+        } else {
+            let keys: Vec<_> = (batch.pieces.iter())
+                .map(|p| self.chain.key(service, &batch.from, &p.text))
+                .collect();
+            self.memory.hits(&keys)?
+        };
+        let mut arrived = Vec::new();
         let mut left = Vec::new();
-        for (piece, lookup) in std::mem::take(&mut batch.pieces).into_iter().zip(found) {
-            match lookup {
-                Lookup::Hit(hit) => served.push((piece, hit)),
-                _ => left.push(piece),
+        for (piece, hit) in std::mem::take(&mut batch.pieces).into_iter().zip(found) {
+            match hit {
+                Some(hit) => arrived.push((piece, hit)),
+                None => left.push(piece),
             }
         }
-        for (piece, hit) in served {
+        for (piece, hit) in arrived {
             self.report.chars_from_cache += piece.chars as u64;
-            let Some(&(u, _)) = self.pieces.get(&piece.id) else {
-                continue;
-            };
-            let whole = self.unit_state.get(&u).is_some_and(|unit| !unit.split);
+            let whole = self
+                .current(piece.id)
+                .is_some_and(|(_, plan)| plan.parts.len() == 1);
             if whole {
-                self.pieces.remove(&piece.id);
-                let unit = self.unit_state.remove(&u).expect("unit");
-                self.units.remove(&(unit.from, unit.text));
-                let reviewed = hit.origin == Origin::Reviewed;
-                let outcome = Outcome::Translated {
-                    target: hit.target,
-                    cached: true,
-                    reviewed,
-                };
-                self.hand_out(unit.waiters, &outcome, if reviewed { 0 } else { service });
+                if let Some(unit) = self.units.remove(&piece.id.unit) {
+                    self.texts.insert(unit.id, TextState::Seen);
+                    let (outcome, by) = served(hit, service, None);
+                    self.hand_out(unit.waiters, &outcome, by);
+                }
             } else {
                 self.apply_inner(vec![(piece.id, Ok(hit.target))], true)?;
             }
@@ -614,23 +787,22 @@ impl<'a> Coordinator<'a> {
     }
 
     /// All pieces of a text are back: cache it whole and hand it to its paragraphs.
-    fn complete_unit(&mut self, u: usize) -> Result<()> {
-        let mut unit = self.unit_state.remove(&u).expect("unit");
-        self.units.remove(&(unit.from.clone(), unit.text.clone()));
-        unit.parts.sort_by_key(|(id, _)| *id);
-        let service = unit.service;
-        let (outcome, by) = match unit
-            .parts
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect::<std::result::Result<Vec<_>, _>>()
-        {
+    fn complete_unit(&mut self, u: UnitId) -> Result<()> {
+        let Some(unit) = self.units.remove(&u) else {
+            return Ok(());
+        };
+        let UnitState::Planned(plan) = unit.state;
+        let service = plan.service;
+        let texts: std::result::Result<Vec<String>, &'static str> = (plan.parts.into_iter())
+            .map(|part| part.back.unwrap_or(Err(flags::PROVIDER_ERROR)))
+            .collect();
+        let dry = self.dry();
+        let (outcome, by) = match texts {
             Ok(texts) => {
                 let target = texts.join(" ");
                 let key = self.chain.key(service, &unit.from, &unit.text);
-                self.cache.put(&key, &target, Origin::Machine)?;
-                self.fetched
-                    .insert((unit.from, unit.text), (target.clone(), service));
+                self.memory.store(&key, &target)?;
+                self.texts.insert(unit.id, TextState::Fetched(service));
                 let outcome = Outcome::Translated {
                     target,
                     cached: false,
@@ -638,101 +810,163 @@ impl<'a> Coordinator<'a> {
                 };
                 (outcome, service)
             }
-            Err(flag) => (Outcome::Failed(flag), 0),
+            Err(flag) => {
+                // A dry run's units all end here: counted, as if fetched.
+                let state = if dry {
+                    TextState::Fetched(service)
+                } else {
+                    TextState::Seen
+                };
+                self.texts.insert(unit.id, state);
+                (Outcome::Failed(flag), ServiceId::FIRST)
+            }
         };
         self.hand_out(unit.waiters, &outcome, by);
         Ok(())
     }
 
     /// Give every paragraph waiting for a text its outcome (and the service that
-    /// translated it); write the documents that are now complete.
-    fn hand_out(&mut self, waiters: Vec<(usize, usize)>, outcome: &Outcome, service: usize) {
-        for (d, i) in waiters {
-            let state = self.docs.get_mut(&d).expect("waiting document");
-            state.outcomes[i] = Some(outcome.clone());
-            state.by[i] = service;
-            state.waiting -= 1;
+    /// translated it); finish the documents that are now complete.
+    fn hand_out(&mut self, waiters: Vec<ParaRef>, outcome: &Outcome, service: ServiceId) {
+        for w in waiters {
+            let Some(state) = self.docs.get_mut(&w.doc) else {
+                continue;
+            };
+            let Some(slot @ Slot::Open) = state.slots.get_mut(w.index) else {
+                continue;
+            };
+            *slot = Slot::Decided(outcome.clone(), service);
+            state.open -= 1;
             self.waiting_paragraphs -= 1;
-            if state.waiting == 0 {
-                self.finish_doc(d);
+            if state.open == 0 {
+                self.finish_doc(w.doc);
             }
         }
     }
 
-    /// Align and write a complete document, then forget it.
-    fn finish_doc(&mut self, d: usize) {
-        let state = self.docs.remove(&d).expect("document");
-        let outcomes = state
-            .outcomes
-            .into_iter()
-            .map(|o| o.expect("every paragraph decided"))
-            .collect();
-        let opts = self.ctx.opts;
-        let mut aligned = align::align(&state.doc, outcomes, &opts.to, self.chain.name(0));
-        aligned.provider = self.provenance(&aligned, &state.by);
-        collect_missing(&aligned, &mut self.missing);
+    /// Hand a complete document to the writer (a dry run drops it).
+    fn finish_doc(&mut self, d: DocId) {
+        let Some(state) = self.docs.remove(&d) else {
+            return;
+        };
         self.docs_done += 1;
-        self.paragraphs_done += aligned.rows.len();
-        match self.claim_output(&aligned) {
-            Some(e) => {
-                self.events.file_error(&e);
-                self.report.errors.push(e);
+        self.paragraphs_done += state.slots.len();
+        if let Some(est) = self.estimate() {
+            est.documents += 1;
+            return;
+        }
+        let (outcomes, by): (Vec<Outcome>, Vec<ServiceId>) = (state.slots.into_iter())
+            .map(|slot| match slot {
+                Slot::Decided(outcome, by) => (outcome, by),
+                // Not reached: a document is finished when no slot is open.
+                Slot::Open => (Outcome::Failed(flags::PROVIDER_ERROR), ServiceId::FIRST),
+            })
+            .collect();
+        let doc = state.doc;
+        for (p, o) in doc.paragraphs.iter().zip(&outcomes) {
+            if let Outcome::Failed(flag) = o {
+                self.missing
+                    .push((doc.rel.clone(), p.index, (*flag).to_string()));
             }
-            None => {
-                self.report.add_doc(DocCounts::of(&aligned));
-                self.writer.write(aligned);
+        }
+        let (provenance, rows) = self.provenance(&doc, &outcomes, &by);
+        if let Some(e) = self.claim_output(&doc.rel) {
+            self.events.file_error(&e);
+            self.report.errors.push(e);
+            return self.progress();
+        }
+        let job = Job {
+            doc: d,
+            prepared: doc,
+            outcomes,
+            provenance,
+        };
+        if let Sink::Write { writer, rows: open } = &mut self.sink {
+            open.insert(d, rows);
+            if let Some(failed) = writer.write(job) {
+                self.take_written(failed);
             }
         }
         self.progress();
     }
 
-    /// Which service translated each row of `doc` (`by`, per paragraph), counted per
-    /// service for the report. A human correction is nobody's machine translation:
-    /// it keeps the first service's name, as a row without translation does.
-    fn provenance(&mut self, doc: &AlignedDoc, by: &[usize]) -> Provenance {
+    /// Which service translated each row (`by`, per paragraph), for JSONL `provider`
+    /// and the document's header, and the services of the translated rows, for the
+    /// report's per-service counts. A human correction is nobody's machine
+    /// translation: it keeps the first service's name, as a row without translation
+    /// does.
+    fn provenance(
+        &self,
+        doc: &PreparedDoc,
+        outcomes: &[Outcome],
+        by: &[ServiceId],
+    ) -> (Provenance, Vec<ServiceId>) {
         let mut rows = BTreeMap::new();
-        let mut used = vec![false; self.chain.len()];
-        for row in &doc.rows {
-            let reviewed = row.flags.iter().any(|f| f == flags::REVIEWED);
-            if row.target.is_none() || reviewed {
+        let mut services = Vec::new();
+        for ((p, o), &service) in doc.paragraphs.iter().zip(outcomes).zip(by) {
+            if !matches!(
+                o,
+                Outcome::Translated {
+                    reviewed: false,
+                    ..
+                }
+            ) {
                 continue;
             }
-            let service = by.get(row.index).copied().unwrap_or(0);
-            self.chain.add_row(service);
-            used[service] = true;
-            if service != 0 {
-                rows.insert(row.index, self.chain.name(service).to_string());
+            services.push(service);
+            if service != ServiceId::FIRST {
+                rows.insert(p.index, self.chain.name(service).to_string());
             }
         }
-        let names: Vec<&str> = (0..self.chain.len())
-            .filter(|&i| used[i])
-            .map(|i| self.chain.name(i))
+        let names: Vec<&str> = (self.chain.ids())
+            .filter(|s| services.contains(s))
+            .map(|s| self.chain.name(s))
             .collect();
+        let first = self.chain.name(ServiceId::FIRST).to_string();
         let shown = if names.is_empty() {
-            self.chain.name(0).to_string()
+            first.clone()
         } else {
             names.join(", ")
         };
-        Provenance::new(shown, self.chain.name(0).to_string(), rows)
+        (Provenance::new(shown, first, rows), services)
     }
 
-    /// Report what the writer thread has finished.
-    fn drain_writes(&mut self, done: Vec<(String, Result<()>)>) {
-        for (rel, result) in done {
-            match result {
-                Ok(()) => self.events.written(&rel),
-                Err(e) => self.write_errors.push(e),
+    /// Count what the writer answered: a written document in the report (and its
+    /// rows in its services' counts), one that could not be written as an error
+    /// naming it.
+    fn take_written(&mut self, written: Written) {
+        let Sink::Write { rows, .. } = &mut self.sink else {
+            return;
+        };
+        let services = rows.remove(&written.doc).unwrap_or_default();
+        match written.result {
+            Ok(counts) => {
+                for s in services {
+                    self.chain.add_row(s);
+                }
+                self.report.add_doc(counts);
+                self.events.written(&written.rel);
+            }
+            Err(e) => {
+                let error = FileError {
+                    file: written.rel,
+                    message: format!("cannot write its outputs: {e}"),
+                };
+                self.events.file_error(&error);
+                self.report.errors.push(error);
+                self.write_errors.push(e);
             }
         }
     }
 
     /// Refuse a document whose outputs would overwrite another's.
-    fn claim_output(&mut self, doc: &AlignedDoc) -> Option<FileError> {
-        let html = write::output_path(&self.ctx.opts.out_dir, &doc.rel, &self.ctx.opts.to, "html");
+    fn claim_output(&mut self, rel: &str) -> Option<FileError> {
+        let opts = self.ctx.opts;
+        let html = write::output_path(&opts.out_dir, rel, &opts.to, "html");
         let first = self.ctx.claimed.borrow().get(&html).cloned();
         match first {
             Some(first) => Some(FileError {
-                file: doc.rel.clone(),
+                file: rel.to_string(),
                 message: format!(
                     "its outputs would overwrite those of {first} ({}); not written. \
                      Rename one of them or translate them with different --out directories",
@@ -740,15 +974,20 @@ impl<'a> Coordinator<'a> {
                 ),
             }),
             None => {
-                self.ctx.claimed.borrow_mut().insert(html, doc.rel.clone());
+                self.ctx.claimed.borrow_mut().insert(html, rel.to_string());
                 None
             }
         }
     }
 
     fn progress(&mut self) {
-        let done = self.writer.drain();
-        self.drain_writes(done);
+        if let Sink::Write { writer, .. } = &mut self.sink {
+            for written in writer.drain() {
+                self.take_written(written);
+            }
+        } else {
+            return;
+        }
         let stats = self.chain.stats();
         self.events.progress(&Snapshot {
             docs_done: self.docs_done,
@@ -760,6 +999,32 @@ impl<'a> Coordinator<'a> {
             waiting: self.waiting_paragraphs,
         });
     }
+}
+
+/// A paragraph of a new document to look up.
+struct Ask {
+    index: usize,
+    keys: ParaKeys,
+    id: TextId,
+    /// Its text was met earlier in the run.
+    repeated: bool,
+    /// Its text was translated earlier in the run, by this service.
+    fetched: Option<ServiceId>,
+}
+
+/// The outcome of a paragraph served `hit` as service `service`'s, and the service
+/// it counts for; `fetched`: the service that translated its text earlier in this
+/// run, if one did (its answer was not in the cache when the run began: not
+/// `cached`).
+fn served(hit: Hit, service: ServiceId, fetched: Option<ServiceId>) -> (Outcome, ServiceId) {
+    let reviewed = hit.origin == Origin::Reviewed;
+    let ours = fetched == Some(service) && !reviewed;
+    let outcome = Outcome::Translated {
+        target: hit.target,
+        cached: !ours,
+        reviewed,
+    };
+    (outcome, if reviewed { ServiceId::FIRST } else { service })
 }
 
 /// What became of a batch launched for a service.
@@ -779,191 +1044,5 @@ fn passes_on(flag: &str, out: bool) -> bool {
         flags::BAD_REQUEST | flags::REJECTED_REPLY => false,
         flags::UNSUPPORTED_PAIR => true,
         _ => out,
-    }
-}
-
-/// Read, decode, segment and detect the inputs on a thread of their own, in order,
-/// a bounded amount ahead of the coordinator: on two cores the text work and the
-/// cache-and-write work overlap.
-pub(super) fn spawn_reader(files: Vec<InputFile>, from: Option<String>, to: String) -> Reader {
-    spawn_reader_within(files, from, to, READ_AHEAD_BYTES)
-}
-
-/// [`spawn_reader`] with a read-ahead budget of `budget` bytes.
-fn spawn_reader_within(
-    files: Vec<InputFile>,
-    from: Option<String>,
-    to: String,
-    budget: u64,
-) -> Reader {
-    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-    let bytes = Arc::new(tokio::sync::Semaphore::new(budget as usize));
-    std::thread::spawn(move || {
-        for (d, file) in files.into_iter().enumerate() {
-            // Reserve the file's size before reading it, so that the documents waiting
-            // in the queue never hold more than READ_AHEAD_BYTES of input (a file as
-            // large as the whole budget still goes through, alone).
-            let size = fs_err::metadata(&file.path).map_or(1, |m| m.len());
-            let permits = size.clamp(1, budget) as u32;
-            let Ok(permit) =
-                futures::executor::block_on(Arc::clone(&bytes).acquire_many_owned(permits))
-            else {
-                break;
-            };
-            let read = ingest::read(&file).map(|doc| prepare(doc, from.as_deref(), &to));
-            if tx.blocking_send((d, read, permit)).is_err() {
-                break; // the run ended early
-            }
-        }
-    });
-    Reader { rx }
-}
-
-/// The documents [`spawn_reader`] has read, in input order.
-pub(super) struct Reader {
-    rx: tokio::sync::mpsc::Receiver<(
-        usize,
-        std::result::Result<PreparedDoc, FileError>,
-        tokio::sync::OwnedSemaphorePermit,
-    )>,
-}
-
-impl Reader {
-    /// The next document (its position among the inputs, and what reading it gave);
-    /// `None` after the last. Taking it frees its share of the read-ahead budget.
-    /// Cancel-safe, like the channel under it.
-    pub(super) async fn recv(
-        &mut self,
-    ) -> Option<(usize, std::result::Result<PreparedDoc, FileError>)> {
-        self.rx.recv().await.map(|(d, read, _permit)| (d, read))
-    }
-
-    /// The next document if one is ready, without waiting (see [`Reader::recv`]).
-    pub(super) fn try_recv(
-        &mut self,
-    ) -> std::result::Result<
-        (usize, std::result::Result<PreparedDoc, FileError>),
-        tokio::sync::mpsc::error::TryRecvError,
-    > {
-        self.rx.try_recv().map(|(d, read, _permit)| (d, read))
-    }
-}
-
-/// Documents read ahead of the coordinator.
-const READ_AHEAD: usize = 32;
-
-/// Input bytes read ahead of the coordinator, at most (a document's file size counts
-/// from before it is read until the coordinator takes it).
-const READ_AHEAD_BYTES: u64 = 64 << 20;
-
-/// Documents queued for the writer thread before the coordinator waits for it.
-const WRITE_AHEAD: usize = 16;
-
-/// Renders and writes finished documents on a thread of its own.
-struct Writer {
-    tx: Option<std::sync::mpsc::SyncSender<AlignedDoc>>,
-    done: Option<std::sync::mpsc::Receiver<(String, Result<()>)>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Writer {
-    fn spawn(
-        out_dir: std::path::PathBuf,
-        formats: Vec<write::Format>,
-        opts: write::WriteOptions,
-    ) -> Writer {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<AlignedDoc>(WRITE_AHEAD);
-        let (done_tx, done) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            for doc in rx {
-                let result = write::write_document_with(&out_dir, &doc, &formats, opts).map(|_| ());
-                if done_tx.send((doc.rel, result)).is_err() {
-                    break;
-                }
-            }
-        });
-        Writer {
-            tx: Some(tx),
-            done: Some(done),
-            thread: Some(thread),
-        }
-    }
-
-    fn disabled() -> Writer {
-        Writer {
-            tx: None,
-            done: None,
-            thread: None,
-        }
-    }
-
-    /// Queue a document (waits while the writer is `WRITE_AHEAD` documents behind).
-    fn write(&self, doc: AlignedDoc) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(doc);
-        }
-    }
-
-    /// Documents written since the last call.
-    fn drain(&self) -> Vec<(String, Result<()>)> {
-        self.done
-            .as_ref()
-            .map(|d| d.try_iter().collect())
-            .unwrap_or_default()
-    }
-
-    /// Wait for every queued document; what was written since the last drain.
-    fn finish(mut self) -> Vec<(String, Result<()>)> {
-        drop(self.tx.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        self.drain()
-    }
-}
-
-fn collect_missing(doc: &AlignedDoc, out: &mut Vec<(String, usize, String)>) {
-    for row in doc.rows.iter().filter(|r| r.is_untranslated()) {
-        let flag = row.flags.first().cloned().unwrap_or_default();
-        out.push((doc.rel.clone(), row.index, flag));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::SourceFormat;
-
-    #[test]
-    fn the_reader_holds_no_more_than_its_byte_budget_ahead() {
-        let dir = tempfile::tempdir().unwrap();
-        let files: Vec<InputFile> = (0..4)
-            .map(|i| {
-                let path = dir.path().join(format!("{i}.txt"));
-                fs_err::write(&path, "كلمة ".repeat(100)).unwrap(); // 1,000 bytes
-                InputFile {
-                    path,
-                    rel: format!("{i}.txt"),
-                    format: SourceFormat::Text,
-                }
-            })
-            .collect();
-        // Room for two files' bytes: two are read, the third waits for the first to
-        // be taken.
-        let mut reader = spawn_reader_within(files, None, "en".into(), 2_500);
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        assert_eq!(reader.rx.len(), 2, "read ahead beyond the budget");
-        let (first, _) = reader.try_recv().unwrap();
-        assert_eq!(first, 0);
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        assert_eq!(reader.rx.len(), 2, "taking a document frees its share");
-        let rest: Vec<usize> = std::iter::from_fn(|| {
-            futures::executor::block_on(reader.recv()).map(|(d, read)| {
-                assert!(read.is_ok());
-                d
-            })
-        })
-        .collect();
-        assert_eq!(rest, [1, 2, 3]);
     }
 }

@@ -1,0 +1,454 @@
+//! The coordinator's one door to the translation memory.
+//!
+//! Every cache access of a run goes through these few methods: look texts up under
+//! the chain's keys ([`Memory::first_hits`]), look pieces up under one service's keys
+//! ([`Memory::hits`]), store an answer ([`Memory::store`]), count characters sent
+//! today ([`Memory::count_sent`], [`Memory::sent_today`]), and a connection for the reader thread's prepared
+//! documents ([`Memory::for_reader`]). Keeping them in one place keeps the coordinator's
+//! state machine apart from how the memory is reached: today the synchronous SQLite
+//! [`Cache`]; when runs share a memory and claim paragraphs with leases through the
+//! asynchronous [`crate::cache::Store`], these methods are what changes (each becomes
+//! a call to the store, and a lookup can also answer "pending": another process is
+//! translating it), not the coordinator.
+//!
+//! A dry run has a memory too: the existing cache opened read-only (or none at all
+//! when there is no cache yet, which finds nothing). It is never written.
+
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, is_nfc_quick};
+
+use crate::cache::{Cache, CacheKey, Hit, Lookup, Origin, Probe, normalize_key_text};
+use crate::error::Result;
+use crate::ingest::normalize::is_removable_control;
+
+use super::Events;
+use super::chain::{Chain, ServiceId};
+use super::ids::TextId;
+
+/// The translation memory as the coordinator sees it.
+pub(super) struct Memory<'a> {
+    cache: Option<&'a Cache>,
+    events: &'a dyn Events,
+    /// A dry run's: it only needs to know what is there.
+    counting: bool,
+}
+
+impl<'a> Memory<'a> {
+    /// The memory of a run: `cache`, or nothing (a dry run without a cache).
+    pub(super) fn new(cache: Option<&'a Cache>, events: &'a dyn Events) -> Memory<'a> {
+        Memory {
+            cache,
+            events,
+            counting: false,
+        }
+    }
+
+    /// The memory of a dry run, which counts what a run would send and shows no
+    /// translation: [`Memory::first_hits`] says which entries are there, from the key
+    /// index alone (their translations come back empty, and a damaged entry, which a
+    /// run would fetch again, counts as there).
+    pub(super) fn counting(cache: Option<&'a Cache>, events: &'a dyn Events) -> Memory<'a> {
+        Memory {
+            cache,
+            events,
+            counting: true,
+        }
+    }
+
+    /// For each text, the translation the memory holds and the service of the chain
+    /// it is served as: the first service in chain order with an entry, a reviewed
+    /// entry (served as the chain's first service) before any. A damaged entry is
+    /// reported and counts as missing.
+    ///
+    /// # Errors
+    /// The cache cannot be read.
+    pub(super) fn first_hits(
+        &self,
+        chain: &Chain,
+        texts: &[(&str, &str, &ParaKeys)],
+    ) -> Result<Vec<Option<(Hit, ServiceId)>>> {
+        let Some(cache) = self.cache else {
+            return Ok(vec![None; texts.len()]);
+        };
+        let services: Vec<ServiceId> = chain.ids().collect();
+        if self.counting {
+            return present(cache, &services, texts);
+        }
+        let parts = chain.key_parts();
+        let providers: Vec<(&str, &str)> = (parts.iter())
+            .map(|(p, o)| (p.as_str(), o.as_str()))
+            .collect();
+        let to = chain.to();
+        let probes: Vec<Probe<'_>> = (texts.iter())
+            .map(|&(from, source, keys)| Probe {
+                from,
+                to,
+                text: keys.text(source),
+                providers: &providers,
+                ids: &keys.ids,
+            })
+            .collect();
+        let found = cache.get_first(&probes)?;
+        Ok(found
+            .into_iter()
+            .map(|first| {
+                for notice in &first.repaired {
+                    self.events.warn(notice);
+                }
+                let (hit, at) = first.hit?;
+                let service = match hit.origin {
+                    Origin::Reviewed => ServiceId::FIRST,
+                    Origin::Machine => services.get(at).copied().unwrap_or(ServiceId::FIRST),
+                };
+                Some((hit, service))
+            })
+            .collect())
+    }
+
+    /// What the memory holds under each of `keys` (a reviewed entry first); a
+    /// damaged entry is reported and counts as missing.
+    ///
+    /// # Errors
+    /// The cache cannot be read.
+    pub(super) fn hits(&self, keys: &[CacheKey]) -> Result<Vec<Option<Hit>>> {
+        let Some(cache) = self.cache else {
+            return Ok(vec![None; keys.len()]);
+        };
+        Ok(cache
+            .get_many(keys)?
+            .into_iter()
+            .map(|lookup| match lookup {
+                Lookup::Hit(hit) => Some(hit),
+                Lookup::Miss => None,
+                Lookup::Repaired(notice) => {
+                    self.events.warn(&notice);
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// Store a machine translation.
+    ///
+    /// # Errors
+    /// The cache cannot be written.
+    pub(super) fn store(&self, key: &CacheKey, target: &str) -> Result<()> {
+        match self.cache {
+            Some(cache) => cache.put(key, target, Origin::Machine),
+            None => Ok(()),
+        }
+    }
+
+    /// A connection of its own for the reader thread, which keeps prepared documents
+    /// in the cache ([`super::prepared`]); `None` without a cache (or when it cannot
+    /// be opened again: then every input is prepared afresh).
+    pub(super) fn for_reader(&self) -> Option<Cache> {
+        let cache = self.cache?;
+        cache
+            .reopen()
+            .inspect_err(|e| tracing::debug!("no prepared documents this run: {e}"))
+            .ok()
+    }
+
+    /// Characters the memory counts as sent to the service named `name` today.
+    ///
+    /// # Errors
+    /// The cache cannot be read.
+    pub(super) fn sent_today(&self, name: &str) -> Result<u64> {
+        match self.cache {
+            Some(cache) => cache.chars_today(name),
+            None => Ok(0),
+        }
+    }
+
+    /// Count `chars` more characters sent to the service named `name` today.
+    ///
+    /// # Errors
+    /// The cache cannot be written.
+    pub(super) fn count_sent(&self, name: &str, chars: u64) -> Result<()> {
+        match self.cache {
+            Some(cache) if chars > 0 => cache.add_chars_today(name, chars),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// [`Memory::first_hits`] for a dry run: which entry is there, by id alone.
+fn present(
+    cache: &Cache,
+    services: &[ServiceId],
+    texts: &[(&str, &str, &ParaKeys)],
+) -> Result<Vec<Option<(Hit, ServiceId)>>> {
+    let ids: Vec<[u8; 32]> = (texts.iter())
+        .flat_map(|(_, _, keys)| keys.ids.iter().copied())
+        .collect();
+    let there = cache.present(&ids)?;
+    Ok(texts
+        .iter()
+        .map(|(_, _, keys)| {
+            let at = keys.ids.iter().position(|id| there.contains(id))?;
+            let (origin, service) = match at.checked_sub(1) {
+                None => (Origin::Reviewed, ServiceId::FIRST),
+                Some(i) => (Origin::Machine, *services.get(i)?),
+            };
+            let hit = Hit {
+                target: String::new(),
+                origin,
+            };
+            Some((hit, service))
+        })
+        .collect())
+}
+
+/// Makes the keys of paragraphs, on the reader thread: what looking a paragraph up
+/// needs (its text as keys normalize it, the entry ids of every service of the
+/// chain, its identity in the run) is normalizing and hashing, done there so the
+/// coordinator only looks up. Prepared documents keep their paragraphs' keys
+/// ([`super::prepared`]), so an unchanged input with the same chain is not hashed
+/// again.
+#[derive(Clone, Debug)]
+pub(super) struct KeyMaker {
+    to: String,
+    /// `(name, options)` of each service, in chain order.
+    providers: Vec<(String, String)>,
+    fingerprint: [u8; 32],
+}
+
+/// What looking one paragraph up needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct ParaKeys {
+    /// The text as keys normalize it, when that is not the paragraph's source
+    /// itself (it nearly always is).
+    pub normalized: Option<String>,
+    /// Its entry ids: the reviewed entry's, then each service's machine entry's.
+    pub ids: Vec<[u8; 32]>,
+}
+
+impl ParaKeys {
+    /// The text as keys normalize it, for the paragraph whose source is `source`.
+    pub(super) fn text<'a>(&'a self, source: &'a str) -> &'a str {
+        self.normalized.as_deref().unwrap_or(source)
+    }
+
+    /// Its identity in the run: its first service's machine entry id.
+    pub(super) fn id(&self) -> TextId {
+        TextId::of_entry(self.ids.get(1).or(self.ids.first()).unwrap_or(&[0; 32]))
+    }
+}
+
+impl KeyMaker {
+    /// The key maker of `chain`.
+    pub(super) fn new(chain: &Chain) -> KeyMaker {
+        let to = chain.to().to_string();
+        let providers = chain.key_parts();
+        let mut h = blake3::Hasher::new();
+        h.update(b"tarjama-key-maker");
+        for field in std::iter::once(&to).chain(providers.iter().flat_map(|(p, o)| [p, o])) {
+            h.update(&(field.len() as u64).to_le_bytes());
+            h.update(field.as_bytes());
+        }
+        KeyMaker {
+            to,
+            providers,
+            fingerprint: *h.finalize().as_bytes(),
+        }
+    }
+
+    /// What the keys depend on besides the paragraph: the target language and every
+    /// service's name and options. Keys kept with a prepared document are used only
+    /// by a run with the same fingerprint.
+    pub(super) fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
+
+    /// The keys of a paragraph `source` in `from`.
+    pub(super) fn keys(&self, from: &str, source: &str) -> ParaKeys {
+        let normalized = match key_text(source) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(text) => Some(text),
+        };
+        let text = normalized.as_deref().unwrap_or(source);
+        let providers: Vec<(&str, &str)> = (self.providers.iter())
+            .map(|(p, o)| (p.as_str(), o.as_str()))
+            .collect();
+        let ids = Probe::ids_of(from, &self.to, text, &providers);
+        ParaKeys { normalized, ids }
+    }
+}
+
+/// `text` as cache keys normalize it ([`normalize_key_text`]), without the work when
+/// it already is: a paragraph that came through ingest and segmentation is in NFC,
+/// without removable controls, its whitespace single spaces, and normalizing it
+/// again (a full NFC pass over every paragraph of a rerun) changes nothing. The check
+/// is exact: whitespace and controls by character, NFC by Unicode's quick check
+/// (<https://unicode.org/reports/tr15/#Detecting_Normalization_Forms>), done here by
+/// hand for the characters of running Arabic and Persian text ([`arabic_class`]) and
+/// by `unicode-normalization` for any other. Anything it cannot vouch for is
+/// normalized.
+pub(super) fn key_text(text: &str) -> Cow<'_, str> {
+    if is_key_text(text) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(normalize_key_text(text))
+    }
+}
+
+fn is_key_text(text: &str) -> bool {
+    let mut after_space = true; // no leading space
+    let mut last_class = 0; // canonical combining class of the last character
+    let mut quick_check = false;
+    for c in text.chars() {
+        if c.is_ascii() {
+            if c == ' ' && after_space || c != ' ' && c.is_ascii_whitespace() || c == '\0' {
+                return false;
+            }
+            after_space = c == ' ';
+            last_class = 0;
+            continue;
+        }
+        after_space = false;
+        if let Some(class) = arabic_class(c) {
+            // Marks must come in canonical order to be NFC.
+            if class != 0 && last_class > class {
+                return false;
+            }
+            last_class = class;
+            continue;
+        }
+        if c.is_whitespace() || is_removable_control(c) {
+            return false;
+        }
+        quick_check = true;
+    }
+    (text.is_empty() || !after_space)
+        && (!quick_check || is_nfc_quick(text.chars()) == IsNormalized::Yes)
+}
+
+/// The canonical combining class of the characters of running Arabic and Persian
+/// text (and the quotation marks and dashes around it) that are allowed in NFC
+/// whatever surrounds them (NFC_Quick_Check=Yes) and are not whitespace or controls:
+/// letters, digits and punctuation (class 0: they never reorder or compose with what
+/// precedes them), and the eight harakat U+064B–U+0652 (classes 27–34, which only
+/// need to be in order). `None` for any other character.
+fn arabic_class(c: char) -> Option<u8> {
+    match c {
+        '\u{064B}'..='\u{0652}' => Some(27 + (c as u32 - 0x064B) as u8),
+        '\u{060C}'
+        | '\u{061B}'
+        | '\u{061F}'
+        | '\u{0621}'..='\u{063A}'
+        | '\u{0640}'..='\u{064A}'
+        | '\u{0660}'..='\u{066D}'
+        | '\u{067E}'
+        | '\u{0686}'
+        | '\u{0698}'
+        | '\u{06A9}'
+        | '\u{06AF}'
+        | '\u{06CC}'
+        | '\u{06F0}'..='\u{06F9}'
+        | '\u{200C}'
+        | '\u{200D}'
+        | '\u{00AB}'
+        | '\u{00BB}'
+        | '\u{2013}'
+        | '\u{2014}'
+        | '\u{2018}'
+        | '\u{2019}'
+        | '\u{201C}'
+        | '\u{201D}'
+        | '\u{2026}' => Some(0),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn text_already_normal_is_borrowed_and_other_text_normalized() {
+        for normal in [
+            "",
+            "روسیه روز پنجشنبه",
+            "Café 12 % ok",
+            "قال: «لا»؛ ۱۲۳ مي‌شود",
+        ] {
+            assert!(matches!(key_text(normal), Cow::Borrowed(_)), "{normal}");
+        }
+        for text in [
+            " نص",
+            "نص ",
+            "نص  نص",
+            "نص\nنص",
+            "نص\u{00A0}نص",
+            "\u{200F}نص",
+            "Cafe\u{0301}",
+            "ا\u{0653}",
+            "م\u{0651}\u{064E}",
+        ] {
+            assert_eq!(key_text(text), normalize_key_text(text), "{text:?}");
+            assert!(matches!(key_text(text), Cow::Owned(_)), "{text:?}");
+        }
+    }
+
+    /// The reader's keys are the chain's: the ids of the reviewed entry and of each
+    /// service's machine entry, whatever the whitespace of the source; the identity
+    /// tells texts and languages apart.
+    #[test]
+    fn paragraph_keys_are_the_chains_cache_keys() {
+        let config = crate::config::Config::builtin();
+        let services: Vec<super::super::Service> = (["mymemory", "edge"].iter())
+            .map(|n| super::super::Service {
+                name: (*n).to_string(),
+                settings: config.providers[*n].clone(),
+            })
+            .collect();
+        let chain = Chain::new(&services, "en").unwrap();
+        let maker = KeyMaker::new(&chain);
+        let source = "قال  المتحدث\u{200F} اليوم";
+        let keys = maker.keys("ar", source);
+        let [first, second] = [ServiceId::FIRST, chain.ids().nth(1).unwrap()];
+        assert_eq!(
+            keys.ids,
+            [
+                chain.key(first, "ar", source).entry_id(Origin::Reviewed),
+                chain.key(first, "ar", source).entry_id(Origin::Machine),
+                chain.key(second, "ar", source).entry_id(Origin::Machine),
+            ]
+        );
+        assert_eq!(keys.text(source), "قال المتحدث اليوم");
+        let same = maker.keys("ar", "قال المتحدث اليوم");
+        assert_eq!(same.ids, keys.ids);
+        assert_eq!(same.text("قال المتحدث اليوم"), "قال المتحدث اليوم");
+        assert_eq!(same.id(), keys.id());
+        assert_ne!(maker.keys("fa", source).id(), keys.id());
+        assert_ne!(maker.keys("ar", "قال المتحدث أمس").id(), keys.id());
+        // Another chain (or target) makes other keys, told by the fingerprint.
+        let alone = Chain::new(&services[..1], "en").unwrap();
+        assert_ne!(KeyMaker::new(&alone).fingerprint(), maker.fingerprint());
+        let fr = Chain::new(&services, "fr").unwrap();
+        assert_ne!(KeyMaker::new(&fr).fingerprint(), maker.fingerprint());
+        assert_eq!(KeyMaker::new(&chain).fingerprint(), maker.fingerprint());
+    }
+
+    proptest! {
+        /// Whatever the text, the shortcut gives what normalizing gives.
+        #[test]
+        fn key_text_is_normalize_key_text(
+            chars in prop::collection::vec(
+                prop::sample::select(vec![
+                    'ا', 'ب', 'م', 'ی', 'ک', 'آ', 'أ', '\u{0653}', '\u{0654}', '\u{064E}',
+                    '\u{0651}', '\u{0650}', '\u{0670}', '\u{200C}', '\u{200F}', '\u{FEFF}',
+                    ' ', '\n', '\u{00A0}', 'e', '\u{0301}', 'é', '1', '۱', '٫', '\0', '\u{0640}',
+                    '\u{064B}', '\u{064F}', '\u{0652}', '«', '»', '“', '–', '\t',
+                ]),
+                0..12,
+            )
+        ) {
+            let text: String = chars.into_iter().collect();
+            prop_assert_eq!(key_text(&text).into_owned(), normalize_key_text(&text));
+        }
+    }
+}
