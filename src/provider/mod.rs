@@ -755,7 +755,7 @@ impl Http {
 
 /// Entry points for the fuzz targets in `fuzz/`, not an API: each service's answer
 /// classified exactly as [`Provider::translate`] classifies it (`fuzz::deepl(status,
-/// body, texts sent)`), with a client whose key is [`KEY`], texts sent from `ar` to
+/// body, texts sent)`), with a client whose key is [`KEY`](fuzz::KEY), texts sent from `ar` to
 /// the service's code for `en`.
 #[doc(hidden)]
 pub mod fuzz {

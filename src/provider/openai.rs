@@ -24,7 +24,7 @@ use crate::config::ProviderSettings;
 
 /// Version of the prompt and fixed request parameters; part of the cache key. Bump it
 /// whenever [`SYSTEM_PROMPT`], the glossary lines, [`USER_HEAD`], the markers or the
-/// fixed parameters change: a test pins [`prompt_fingerprint`] to it.
+/// fixed parameters change: a test pins `prompt_fingerprint` (test-only) to it.
 const PROMPT_VERSION: u32 = 1;
 
 /// The system prompt; `{from}` and `{to}` are language names.
