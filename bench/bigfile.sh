@@ -2,7 +2,7 @@
 # Peak memory of `translate` on oversized inputs: `bash bench/bigfile.sh` from anywhere.
 #
 # Inputs larger than tarjama::ingest::MAX_FILE_BYTES (16 MiB) are refused from their
-# size, without being read (README, "Bad input"). This script shows it with a real
+# size, without being read (docs/guide.md, "Bad input"). This script shows it with a real
 # 200 MB article file (written in full, not sparse) and, for the bound itself, the
 # largest file that is read: 16 MiB of seed articles. Each run is `--offline`, so it
 # reads, segments, detects and writes every output without any network, under

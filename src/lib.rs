@@ -17,7 +17,7 @@
 //! - [`pipeline`] orchestrates: dedupe, cache first, batch, send, record outcomes.
 //! - [`align`] pairs each source paragraph with its translation, aligns their
 //!   sentences (Gale–Church) and sets the quality flags.
-//! - [`write`] renders HTML, Markdown, TMX, JSONL, XLIFF, `index.html` and `report.json`.
+//! - [`write`](mod@write) renders HTML, Markdown, TMX, JSONL, XLIFF, `index.html` and `report.json`.
 //! - [`import`] reads human corrections (corrections file, XLIFF, TMX, JSONL) into
 //!   the cache as reviewed translations (`translate import`).
 //! - [`cli`] is the command line on top.

@@ -32,6 +32,42 @@ fn readme_usage_block_equals_help() {
     );
 }
 
+/// Every long flag `translate --help` prints has its entry in the user guide's flag
+/// table (a row starting with the flag), so a new flag cannot go undocumented.
+#[test]
+fn every_flag_of_help_is_in_the_guide() {
+    let help = translate().arg("--help").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let guide =
+        fs_err::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide.md")).unwrap();
+    let start = guide
+        .find("\n## Flags\n")
+        .expect("a Flags section in docs/guide.md");
+    let table: Vec<&str> = guide[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    let flags: Vec<&str> = help
+        .lines()
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("--")))
+        .map(|w| w.trim_end_matches([',', '.']))
+        .collect();
+    assert!(
+        flags.len() >= 10,
+        "too few flags parsed from --help: {flags:?}"
+    );
+    for flag in flags {
+        let first_cell = |row: &&str| row.split('|').nth(1).unwrap_or("").to_owned();
+        assert!(
+            table.iter().map(first_cell).any(|cell| cell
+                .split('`')
+                .any(|w| w == flag || w.starts_with(&format!("{flag} ")))),
+            "`{flag}` (in `translate --help`) has no row in docs/guide.md's flag table"
+        );
+    }
+}
+
 #[test]
 fn missing_to_is_a_usage_error() {
     translate()

@@ -1,7 +1,7 @@
 //! Sentence alignment inside one paragraph: Gale–Church length-based dynamic
 //! programming.
 //!
-//! Both sides are cut with [`crate::segment::sentences`] (only at whitespace), then a
+//! Both sides are cut with [`crate::segment::sentences()`] (only at whitespace), then a
 //! minimum-cost path through the (source, target) sentence grid picks the beads:
 //! 1–1, 1–0, 0–1, 2–1, 1–2, 2–2, 3–1 and 1–3. A bead's cost is Gale and Church's (1993):
 //! `-100 ln(P(δ) · P(bead))`, where `δ = (c·l₁ − l₂) / √(s²·l̄)` compares the

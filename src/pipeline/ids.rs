@@ -8,7 +8,7 @@
 //! type, and a [`PieceId`] carries the plan it was cut for, so an answer for a piece of
 //! an abandoned plan (its service left the chain) is recognised by its id alone.
 //!
-//! [`ServiceId`] lives with the chain ([`super::chain`]), the only place that makes
+//! [`ServiceId`](super::chain::ServiceId) lives with the chain ([`super::chain`]), the only place that makes
 //! them, so that one always names a member of the run's chain.
 
 /// A document of the run: its position among the inputs.

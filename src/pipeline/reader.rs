@@ -2,7 +2,7 @@
 //! bounded amount ahead of the coordinator, so that on two cores the text work and
 //! the cache-and-write work overlap. An input prepared by an earlier run on the same
 //! cache, unchanged since, is read back from the cache instead ([`super::prepared`]).
-//! The reader also makes each content paragraph's keys ([`ParaKeys`]: normalizing
+//! The reader also makes each content paragraph's keys ([`ParaKeys`](super::memory::ParaKeys): normalizing
 //! and hashing), so the coordinator's share of the work is looking them up.
 
 use std::sync::Arc;

@@ -52,7 +52,7 @@
 //! `provider`.
 //!
 //! **Where a shared memory will fit.** Every cache access goes through
-//! [`Memory`](super::memory::Memory). When runs claim paragraphs with leases, a unit
+//! [`Memory`]. When runs claim paragraphs with leases, a unit
 //! whose text another process holds becomes a second [`UnitState`] (waiting, with
 //! no pieces, until that answer arrives or the lease runs out), and its paragraphs
 //! wait in it exactly as they wait for a unit in flight.

@@ -2,7 +2,7 @@
 //! goes on with the next ones.
 //!
 //! The coordinator hands over a document with its outcomes ([`Job`]); the thread
-//! aligns it ([`align`]), writes every format ([`write`]) and answers with the
+//! aligns it ([`align`]), writes every format ([`write`](mod@write)) and answers with the
 //! document's counts, or the error that stopped it ([`Written`]). A document counts
 //! in the report only once its answer says it was written, so `report.json` never
 //! counts a document that is not on disk.

@@ -1,27 +1,11 @@
 //! Apertium APY `/translate`: one text per request, no key.
 //!
-//! Owns the request (`q`, `langpair=src|tgt` in ISO 639-3 codes, `markUnknown=no` so
-//! unknown words come back without APY's `*` mark, `format=txt` so the text is not
-//! read as HTML), the code table from our two-letter codes to APY's three-letter ones,
-//! and the sorting of answers, following APY's handlers (`translate.py`, `base.py`):
-//! - 200 `{"responseData": {"translatedText"}, "responseStatus": 200}` → the text;
-//!   anything else with 200 → `Malformed`;
-//! - 400 whose explanation is "That pair is not installed" or "That pair is invalid,
-//!   use e.g. eng|spa" → `UnsupportedPair`; any other 400 (e.g. "Missing argument q")
-//!   → `BadRequest`;
-//! - 503 "internal error" (the pipeline timed out or broke, `-t`, default 10 s) and
-//!   other 5xx or 408 → `Transient`; 429 (a rate-limiting proxy in front of a public
-//!   instance) → `RateLimited`; 401/403 (such a proxy refusing us) → `AuthFailed`.
-//!
-//! APY puts the reason in `explanation` and the HTTP reason phrase in `message`
-//! (`{"status": "error", "code": 400, "message": "Bad Request", "explanation": …}`,
-//! checked against APY 0.11.7); both are read.
-//!
-//! **POST, form-encoded.** APY's POST handler calls its GET handler and reads the same
-//! arguments from the body, so both work. POST keeps the text out of the URL: a
-//! 5,000-character Arabic paragraph is about 55 KB percent-encoded, over the URL
-//! limits of common reverse proxies (8 KB) and close to Tornado's 64 KB header cap,
-//! and URLs end up in access logs. Nothing else changes.
+//! Owns the request (POST, form-encoded, so the text stays out of the URL: `q`,
+//! `langpair` in ISO 639-3 codes, `markUnknown=no`, `format=txt`), the code table from
+//! our two-letter codes to APY's three-letter ones, the installed pairs (`/listPairs`)
+//! and the sorting of APY's answers and `explanation`s into [`ProviderError`] classes.
+//! The wire contract, each status's class and the sources (APY's handlers) are in
+//! `docs/providers.md`, section "Apertium APY".
 
 use serde::Deserialize;
 

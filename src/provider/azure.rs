@@ -1,38 +1,14 @@
 //! Azure AI Translator v3 `POST /translate?api-version=3.0`: a JSON array of texts,
 //! the key in a header.
 //!
-//! Owns the request (`from` always explicit, one `to`, body `[{"Text": …}]` with
-//! `Content-Type: application/json; charset=UTF-8`, `Ocp-Apim-Subscription-Key`, and
-//! `Ocp-Apim-Subscription-Region` only when `region` is set), the service limits
-//! (≤ 1,000 elements and ≤ 50,000 characters per request: larger settings are
-//! clamped), the language-code table, and the sorting of answers.
-//!
-//! Errors are `{"error": {"code": 6-digit, "message"}}`, the code being the HTTP
-//! status followed by three digits. [`CODES`] maps each documented code to a class;
-//! a code not in it is classed by its first three digits, and an answer without a
-//! usable code by its HTTP status:
-//! - 401xxx → `AuthFailed`; 403001 (free quota used up) → `QuotaExhausted`; any
-//!   other 403 → `AuthFailed`;
-//! - 429000/429001/429002 → `RateLimited`, with `Retry-After` when sent;
-//! - 400050 (text too long), 400072 (too many elements), 400077 (request too big) and
-//!   other 400 → `BadRequest`: the pipeline splits the batch and retries smaller;
-//! - 400019/400023/400035/400036 (language not supported, pair not valid, bad `from`
-//!   or `to`) → `UnsupportedPair`: no split of the batch could succeed, so none is
-//!   tried;
-//! - 408001 (system being prepared), 408002, 500000, 503000 and other 5xx →
-//!   `Transient`.
-//!
-//! `Retry-After` on 429 (not documented): the Translator status-code
-//! reference (MicrosoftDocs/azure-ai-docs `status-response-codes.md`) documents the
-//! 429 codes but no header; the Document Translation service was changed to send
-//! `Retry-After` (Azure/azure-sdk-for-net#19442) and Azure's SDK pipelines honour it
-//! generically. So the header is honoured when present and the limiter's backoff
-//! applies when it is not. A Stack Overflow report of 429001 for one 45,000-character
-//! request on F0 suggests the per-minute character budget (≈ 33,300 on F0) also
-//! bounds a single request; the shipped `max_chars` (10,000) stays well under it.
-//!
-//! Each answer element may carry `detectedLanguage` (only when `from` is omitted,
-//! which we never do); it is parsed and a differing detection is logged at debug.
+//! Owns the request (`from` always explicit, one `to`, `[{"Text": …}]`,
+//! `Ocp-Apim-Subscription-Key`, and `Ocp-Apim-Subscription-Region` only when `region`
+//! is set), the service limits (larger settings are clamped to [`MAX_ELEMENTS`] and
+//! [`MAX_REQUEST_CHARS`]), the language-code table, and [`CODES`], the one table from
+//! Microsoft's six-digit error codes to [`ProviderError`] classes (a code not in it is
+//! classed by its first three digits, an answer without one by its HTTP status). The
+//! codes, the `Retry-After` question and the sources are in `docs/providers.md`,
+//! section "Azure AI Translator v3".
 
 use std::collections::BTreeSet;
 

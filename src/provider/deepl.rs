@@ -1,51 +1,14 @@
 //! DeepL API v2 `POST /v2/translate`: a JSON `text` array of up to 50 texts.
 //!
-//! Owns the request shape, the key's one place on the wire, the batch limits, the
-//! language-code table, the choice of host from the key (`endpoint = "auto"`) and
-//! the sorting of answers into [`ProviderError`] classes:
-//! - Request: `{"text": [...], "target_lang": "EN-US", "source_lang": "AR",
-//!   "split_sentences": "nonewlines", "preserve_formatting": false}`. The source is
-//!   always sent (the pipeline knows it; auto-detection would also switch DeepL to
-//!   other models). The key goes in `Authorization: DeepL-Auth-Key <key>` only, a
-//!   header marked sensitive; the legacy `auth_key` parameter is gone from the API.
-//!   Without a key nothing is sent: the answer could only be 403.
-//! - Options that change the output, chosen on purpose and named in
-//!   [`Deepl::cache_options`]: `split_sentences=nonewlines`, because each text is one
-//!   paragraph and a hard-wrapped paragraph must not be cut at its line breaks (the
-//!   default `1` splits on newlines too); `preserve_formatting=false` (DeepL's
-//!   default, sent explicitly), because the sources are Arabic script: there is no
-//!   letter case to keep, and Arabic punctuation (`،` `؛` `؟`) should become English
-//!   punctuation rather than be "preserved". No `tag_handling`: we send plain text,
-//!   and `FA` does not support it.
-//! - Limits: at most [`MAX_TEXTS`] texts and a body of at most [`MAX_BODY_BYTES`]
-//!   (128 KiB). `max_chars` is clamped to [`MAX_CHARS`] so a full batch always fits:
-//!   UTF-8 takes at most 4 bytes per code point (Arabic and Persian letters take 2,
-//!   ZWNJ and presentation forms 3), and each text adds 3 bytes of JSON (two quotes,
-//!   a comma), so 32,000 × 4 + 50 × 3 + ~120 bytes of envelope = 128,270 ≤ 131,072.
-//!   The escapes JSON may add (`\"`, `\\`, `\n`: 2 bytes) stay under 4 bytes per
-//!   character; only other control characters (6 bytes as `\u00XX`) could overflow,
-//!   so the encoded body is measured before sending and an oversized one is refused
-//!   locally as `BadRequest` (the pipeline then splits the batch).
-//! - Classification: 456 → `QuotaExhausted` (monthly Free quota or Pro cost-control
-//!   limit: never retried); 429 → `RateLimited` (with `Retry-After` if a server sends
-//!   one); 529 ("too many requests", high load) and 408/5xx → `Transient`; 401/403 →
-//!   `AuthFailed` (the key was refused, or a Free key was sent to the Pro host); 413
-//!   (too big) and 400/404/414 → `BadRequest`, so the pipeline splits; a 200 that is
-//!   not the documented JSON, or has the wrong number of translations → `Malformed`.
-//!   Error bodies are `{"message", "detail"?}`.
-//!
-//! What the search confirmed or not (docs and issues corpora):
-//! - No `Retry-After` on 429 is documented: DeepL's error-handling page only says to
-//!   retry with exponential backoff, and the official Python client's retry loop
-//!   uses a backoff timer without reading any header. So a 429 normally comes back
-//!   as `RateLimited { retry_after: None }` and the limiter's backoff applies; a
-//!   `Retry-After` is still honoured if one ever arrives.
-//! - 413 "The request size exceeds the limit" and 529 "Too many requests" are the
-//!   documented codes third-party clients map; one client's 413 text says "not
-//!   more than 50 text parts", so 51 texts is 413 too, not 400.
-//! - A Free key (`:fx`) on the Pro host gets 403 `{"message": "Wrong endpoint. Use
-//!   https://api-free.deepl.com"}`; `endpoint = "auto"` avoids it
-//!   ([`Deepl::endpoint`](Service::endpoint)).
+//! Owns the request shape (the source always sent; the key in `Authorization:
+//! DeepL-Auth-Key` only, nothing sent without one), the options that change the output
+//! and so are part of the cache key ([`Deepl::cache_options`]: `split_sentences`,
+//! `preserve_formatting`), the batch limits ([`MAX_TEXTS`], [`MAX_BODY_BYTES`], and
+//! [`MAX_CHARS`], chosen so a full batch always fits, with the encoded body measured
+//! before sending), the language-code table, the choice of host from the key
+//! (`endpoint = "auto"`, [`Deepl::endpoint`](Service::endpoint)) and the sorting of
+//! answers into [`ProviderError`] classes (456 is the spent quota). Why each choice,
+//! the status codes and the sources are in `docs/providers.md`, section "DeepL".
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::{Deserialize, Serialize};
@@ -61,12 +24,16 @@ use crate::secret::ApiKey;
 pub(super) const MAX_TEXTS: usize = 50;
 /// Request body size limit: 128 KiB.
 pub(super) const MAX_BODY_BYTES: usize = 128 * 1024;
-/// Characters per request: at 4 bytes each plus JSON, a full batch stays under
-/// [`MAX_BODY_BYTES`] (see the module doc).
+/// Characters per request: at 4 bytes each (the UTF-8 maximum) plus 3 bytes of JSON
+/// per text, a full batch stays under [`MAX_BODY_BYTES`]: 32,000 × 4 + 50 × 3 + ~120
+/// bytes of envelope = 128,270 ≤ 131,072.
 pub(super) const MAX_CHARS: usize = 32_000;
-/// `split_sentences` sent with every request.
+/// `split_sentences` sent with every request: each text is one paragraph, and a
+/// hard-wrapped one must not be cut at its line breaks (the default `1` would).
 const SPLIT_SENTENCES: &str = "nonewlines";
-/// `preserve_formatting` sent with every request.
+/// `preserve_formatting` sent with every request (DeepL's default, sent explicitly):
+/// Arabic script has no letter case to keep, and its punctuation should become the
+/// target's.
 const PRESERVE_FORMATTING: bool = false;
 
 /// The DeepL wire format. It has no state of its own.
@@ -153,7 +120,7 @@ impl Service for Deepl {
         BatchLimits::capped(settings, MAX_TEXTS, MAX_CHARS)
     }
 
-    /// Options that change the output (see the module doc for why these values).
+    /// Options that change the output ([`SPLIT_SENTENCES`], [`PRESERVE_FORMATTING`]).
     fn cache_options(&self) -> String {
         format!("v2;split_sentences={SPLIT_SENTENCES};preserve_formatting={PRESERVE_FORMATTING}")
     }
@@ -400,7 +367,7 @@ mod tests {
         }
     }
 
-    /// The arithmetic of the module doc: a full batch of 4-byte characters fits.
+    /// The arithmetic of [`MAX_CHARS`]: a full batch of 4-byte characters fits.
     #[test]
     fn a_full_batch_of_the_widest_characters_fits_the_body_limit() {
         let per_text = MAX_CHARS / MAX_TEXTS;

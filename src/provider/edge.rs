@@ -1,31 +1,14 @@
 //! Microsoft Edge's built-in page translator, `POST /translate/translatetext`: keyless,
 //! undocumented, a JSON array of texts per request.
 //!
-//! This is the endpoint the Edge browser calls to translate a page, as its known
-//! clients use it (see docs/providers.md for the sources): `POST
-//! {endpoint}/translate/translatetext?from=ar&to=en&isEnterpriseClient=false` with
-//! `Content-Type: application/json` and a JSON array of strings as the body; the
-//! answer is an array with one `{"translations": [{"text", "to"?}],
-//! "detectedLanguage"?}` per text, in order — the shape of Microsoft Translator v3,
-//! which serves it. No key, no token. Microsoft documents none of it: it is marked
-//! **unofficial**, may change or stop without notice, and a chain simply moves on.
-//!
 //! Owns the request, the language codes (Microsoft's, shared with Azure), its limits
-//! and the sorting of answers:
-//! - 200 with the array, one element per text → the texts; another count or shape →
-//!   `Malformed`;
-//! - an error with a Microsoft six-digit code (`{"error": {"code", "message"}}`) →
-//!   the class Azure's table gives it (403001 quota, 429xxx wait, 400xxx split …),
-//!   except that a refused "key" (401/403) means this keyless service refuses us:
-//!   `Blocked`;
-//! - a captcha page or `ShowCaptcha` → `Blocked` (decided for every service in
-//!   `mod.rs`); 429 without `Retry-After` three times in a row → `Blocked` too (the
-//!   retry table in `limit`, since nothing documents a limit to wait for).
-//!
-//! Limits: nothing is documented. Microsoft Translator v3 takes 1,000 elements and
-//! 50,000 characters per request, so the config is capped there; the shipped table
-//! sends 25 texts and 5,000 characters per request, one request at a time, about
-//! one a second, the size its known clients chunk at.
+//! (capped at Microsoft Translator v3's, [`MAX_TEXTS`] and [`MAX_CHARS`]) and the
+//! sorting of answers: Microsoft's six-digit error codes get the classes of Azure's
+//! table, except that a refused "key" means this keyless service refuses us
+//! (`Blocked`). Microsoft documents none of it: the service is marked **unofficial**,
+//! may change or stop without notice, and a chain simply moves on. The endpoint as its
+//! known clients use it, and the sources, are in `docs/providers.md`, section
+//! "Microsoft Edge's page translator".
 
 use serde::Deserialize;
 

@@ -1,52 +1,15 @@
 //! Google Cloud Translation Basic (v2) `POST /language/translate/v2`: a JSON `q`
 //! array of up to 128 segments, the API key in the query string.
 //!
-//! Owns the request shape, the batch limits, the language-code table, keeping the key
-//! out of every message, and the sorting of answers into [`ProviderError`] classes:
-//! - Request: `POST /language/translate/v2?key=<key>` with `{"q": [...], "target":
-//!   "en", "source": "ar", "format": "text"}`. `format` is always `text`: the API's
-//!   default is `html`, which would return `&#39;` for `'` and read `<` as markup.
-//!   The source is always sent (we know it). Without a key nothing is sent.
-//! - The key travels in the URL. reqwest's error `Display` includes the URL, so the
-//!   transport layer drops it; every server text is scrubbed of the key, raw and
-//!   percent-encoded, before it becomes a message (a proxy or server may echo the
-//!   URL back); nothing here logs a URL.
-//! - Limits: at most [`MAX_SEGMENTS`] texts; Basic rejects requests over 100K bytes,
-//!   so `max_chars` is clamped to [`MAX_CHARS`]: 24,000 code points × 4 bytes (the
-//!   UTF-8 maximum; Arabic letters take 2) + 128 × 3 bytes of JSON quotes and commas +
-//!   ~80 bytes of envelope = 96,464 ≤ 100,000. Google recommends about 5,000 code
-//!   points per request, which is the shipped `max_chars`. The encoded body is
-//!   measured before sending (JSON escapes of control characters could still
-//!   overflow): an oversized batch is refused locally as `BadRequest`.
-//! - Classification, from the status and the body `{"error": {"code", "message",
-//!   "status", "errors": [{"reason", "domain"}], "details": [{"reason"}]}}`:
-//!   - 403/429 with `dailyLimitExceeded`, `quotaExceeded` or a billing reason, or a
-//!     429 whose message names a per-day limit → `QuotaExhausted` (stop);
-//!   - 403 `userRateLimitExceeded` / `rateLimitExceeded`, any other 429 →
-//!     `RateLimited` (wait, retry);
-//!   - 400 `keyInvalid` / `API_KEY_INVALID` / "API key not valid", 401, any other
-//!     403 (missing key, API not enabled, key restricted) → `AuthFailed`;
-//!   - other 4xx → `BadRequest` (the pipeline splits); 408 and 5xx → `Transient`;
-//!   - a 200 without `data.translations[].translatedText`, or with the wrong count →
-//!     `Malformed`.
-//!
-//! What the search confirmed or not (docs and issues corpora):
-//! - 403 `userRateLimitExceeded` (domain `usageLimits`) is what clients of v2 see
-//!   when going too fast (firebase/extensions#1033, 2022; while1618/i18n-auto-
-//!   translation#57, 2024), and 403 `dailyLimitExceeded` for the daily quota
-//!   (googleapis/google-cloud-dotnet#1595). Per-minute character quotas also come
-//!   back as 429 `RESOURCE_EXHAUSTED` "Quota exceeded for quota metric … per
-//!   minute" (fkirc/attranslate#243, v3 client): both shapes are handled.
-//! - A wrong key is 400 `INVALID_ARGUMENT` with `errors[].reason` `badRequest` (not
-//!   `keyInvalid`) and `details[].reason` `API_KEY_INVALID`, message "API key not
-//!   valid. Please pass a valid API key." (vivet/GoogleApi#375, 2023); a missing key
-//!   is 403 `PERMISSION_DENIED`, reason `forbidden` (SubtitleEdit#8822, 2024).
-//! - `fa` for Persian: not found on Google's own language page in the stored copies;
-//!   third-party tables of Google's codes list `fa` (e.g. py-googletrans). It is
-//!   sent as is, and `check_pair` asks the live languages list before any text goes.
-//! - Google also accepts API keys in an `x-goog-api-key` header (general Google
-//!   Cloud documentation, not checked for this API here); the query parameter is
-//!   the documented v2 contract, so it is what we send.
+//! Owns the request shape (`format` always `text`, the source always sent, nothing sent
+//! without a key), the batch limits ([`MAX_SEGMENTS`], and [`MAX_CHARS`] under the
+//! 100K-byte request cap, with the encoded body measured before sending), the
+//! language-code table, keeping the key out of every message (it travels in the URL:
+//! every server text is scrubbed of it, raw and percent-encoded), and the sorting of
+//! answers into [`ProviderError`] classes from the status and the body's `reason`s
+//! (`dailyLimitExceeded` stops, `userRateLimitExceeded` waits). The error shapes
+//! clients of v2 have seen, and the sources, are in `docs/providers.md`, section
+//! "Google Cloud Translation Basic v2".
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -62,8 +25,9 @@ pub(super) const MAX_SEGMENTS: usize = 128;
 /// Request size Basic accepts, read as 100,000 bytes (the stricter reading of
 /// "100K").
 pub(super) const MAX_BODY_BYTES: usize = 100_000;
-/// Characters per request: at 4 bytes each plus JSON, a full batch stays under
-/// [`MAX_BODY_BYTES`] (see the module doc).
+/// Characters per request: at 4 bytes each (the UTF-8 maximum) plus 3 bytes of JSON
+/// per text, a full batch stays under [`MAX_BODY_BYTES`]: 24,000 × 4 + 128 × 3 + ~80
+/// bytes of envelope = 96,464 ≤ 100,000.
 pub(super) const MAX_CHARS: usize = 24_000;
 /// The path of the translate method, relative to the endpoint.
 const TRANSLATE_PATH: &str = "language/translate/v2";

@@ -1,36 +1,13 @@
 //! Google's browser-extension endpoint, `/translate_a/t?client=dict-chrome-ex`:
 //! keyless, undocumented, several texts per request.
 //!
-//! This is the endpoint Google's Chrome dictionary extension calls, and the one
-//! browser tools moved to when the older keyless `translate_a/single?client=gtx`
-//! started answering with "Sorry… unusual traffic" pages (see docs/providers.md for
-//! the sources). Google documents none of it: it is marked **unofficial**, may change
-//! or stop without notice, and a chain simply moves on.
-//!
-//! Request: `POST {endpoint}/translate_a/t?client=dict-chrome-ex&sl=ar&tl=en` with
-//! the texts as repeated `q` fields of a form body (`q=…&q=…`). The endpoint reads
-//! `q` from the query string or from a form body alike; its clients that send one
-//! text put it in the URL, which caps a request at what a URL may carry (about 2,000
-//! characters of percent-encoded Arabic, 6 bytes a letter), and those that batch POST
-//! the form, as here: the texts never travel in a URL, and a batch is bounded by the
-//! batch limits only. The answer is a JSON array with one element per `q`, in order:
-//! the translation as a string (`["text", …]`), or `["text", "ar"]` (translation and
-//! detected language) when `sl=auto`, which we never send but accept.
-//!
-//! Answers:
-//! - 200 with one element per text → the texts; another count or shape →
-//!   `Malformed`;
-//! - a captcha or "Sorry… unusual traffic" page, whatever the status → `Blocked`
-//!   (decided for every service in `mod.rs`); 403 → `Blocked` (the keyless endpoint
-//!   refusing this client); 429 → `RateLimited`, and three in a row without
-//!   `Retry-After` → `Blocked` (the retry table in `limit`);
-//! - 400, 413, 414 and other 4xx → `BadRequest` (the pipeline splits the batch);
-//!   408 and 5xx → `Transient`.
-//!
-//! Limits: nothing is documented; the config is capped at 128 texts and 5,000
-//! characters per request (Google's web page takes 5,000 characters at once), and
-//! the shipped table sends 25 texts and 3,500 characters, one request at a time,
-//! about one a second, the size its batching clients use.
+//! Owns the request (`POST`, the texts as repeated `q` fields of a form body, so they
+//! never travel in a URL), its limits (capped at [`MAX_TEXTS`] and [`MAX_CHARS`]) and
+//! the sorting of answers: one JSON element per `q`, in order; a "Sorry… unusual
+//! traffic" page or a 403 is `Blocked`. Google documents none of it: the service is
+//! marked **unofficial**, may change or stop without notice, and a chain simply moves
+//! on. Why this endpoint, how its clients use it, and the sources are in
+//! `docs/providers.md`, section "Google's browser-extension endpoint".
 
 use serde_json::Value;
 

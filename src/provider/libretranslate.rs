@@ -1,19 +1,11 @@
 //! LibreTranslate `POST /translate`: JSON body, batching through the `q` array.
 //!
-//! Owns the request shape (`q`, `source`, `target`, `format`, and `api_key` only when
-//! a key is set, the only place the key goes) and the sorting of answers into
-//! [`ProviderError`] classes, following the server's `access_check` and error
-//! handlers (LibreTranslate's `app.py`):
-//! - 400 whose message asks for a key (a key-only server answers 400, not 401) →
-//!   `AuthFailed`; any other 400 (missing field, unsupported language, batch or
-//!   character limit) → `BadRequest`;
-//! - 403 `Invalid API key` → `AuthFailed`; 403 `Too many request limits violations`
-//!   (an IP ban) → `QuotaExhausted`;
-//! - 429 `Slowdown: …` → `RateLimited`, with `Retry-After` when the server sends one;
-//! - 5xx → `Transient`; a 200 that is not the expected JSON → `Malformed`.
-//!
-//! The source language is always explicit: with `auto` the server detects one
-//! language for the whole batch, not one per text.
+//! Owns the request shape (`q`, `source` always explicit, `target`, `format`, and
+//! `api_key` only when a key is set, the only place the key goes) and the sorting of
+//! answers into [`ProviderError`] classes (a key-only server answers 400, not 401; 403
+//! `Too many request limits violations` is an IP ban). The statuses, following the
+//! server's own handlers, and the sources are in `docs/providers.md`, section
+//! "LibreTranslate".
 
 use serde::{Deserialize, Serialize};
 

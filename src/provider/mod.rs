@@ -4,7 +4,8 @@
 //! answer into `Ok(translations)` or a [`ProviderError`] class. It never sleeps, loops
 //! or retries: when and how often to ask again is [`limit`](crate::limit)'s job, and
 //! which service of a chain takes which paragraphs is the
-//! [`pipeline`](crate::pipeline)'s.
+//! [`pipeline`](crate::pipeline)'s. Each service's wire contract, limits and error
+//! signals, with their public sources, are in `docs/providers.md`.
 //!
 //! Architecture:
 //! - The contract is one private trait, [`Service`]: what a service is ([`About`]:
@@ -754,7 +755,7 @@ impl Http {
 
 /// Entry points for the fuzz targets in `fuzz/`, not an API: each service's answer
 /// classified exactly as [`Provider::translate`] classifies it (`fuzz::deepl(status,
-/// body, texts sent)`), with a client whose key is [`KEY`], texts sent from `ar` to
+/// body, texts sent)`), with a client whose key is [`KEY`](fuzz::KEY), texts sent from `ar` to
 /// the service's code for `en`.
 #[doc(hidden)]
 pub mod fuzz {

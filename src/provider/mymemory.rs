@@ -1,26 +1,16 @@
 //! MyMemory `GET /get`: one text of at most 500 bytes per request.
 //!
-//! Owns the query (`q`, `langpair=from|to`, `de=` when an e-mail is set, `key=` when
-//! a key is set), the 500-byte cap (a longer text is refused locally, never sent) and
-//! the classification of answers. MyMemory reports most failures **inside** the JSON
-//! body, often with HTTP 200 (see docs/providers.md), so the body decides first:
-//! - `quotaFinished: true`, a text or details holding a quota warning
-//!   ([`QUOTA_WARNINGS`]: `MYMEMORY WARNING: YOU USED ALL AVAILABLE FREE
-//!   TRANSLATIONS FOR TODAY. NEXT AVAILABLE IN …`), or body `responseStatus` 429 →
-//!   `QuotaExhausted`, whatever the HTTP status; the warning's "NEXT AVAILABLE IN 10
-//!   HOURS 20 MINUTES" is read as the time until the quota is back;
-//! - a refusal in place of the translation ([`REFUSALS`]: `QUERY LENGTH LIMIT
-//!   EXCEEDED`, `INVALID LANGUAGE PAIR` …) or body `responseStatus` 403 →
-//!   `BadRequest`.
-//!
-//!   These texts arrive where the translation belongs, often with HTTP 200 and
-//!   `responseStatus` 200, so they are recognised anywhere in the text and in any
-//!   case: a warning must never be taken, or cached, as a translation;
-//! - HTTP 429 without a quota body → `RateLimited`; 5xx → `Transient`;
-//! - `responseStatus` may be a number or a string; anything not `200` is a failure.
-//!
-//! The key and the e-mail travel in the query string, so no message built here or in
-//! the transport layer contains the URL.
+//! Owns the query (`q`, `langpair=from|to`, `de=` when an e-mail is set, `key=` when a
+//! key is set), the 500-byte cap (a longer text is refused locally, never sent) and the
+//! classification of answers. MyMemory reports most failures **inside** the JSON body,
+//! often with HTTP 200, so the body decides first: a quota warning in place of the
+//! translation ([`QUOTA_WARNINGS`]) is `QuotaExhausted` whatever the status, with its
+//! "NEXT AVAILABLE IN …" read as the time the quota is back, and a refusal
+//! ([`REFUSALS`]) is `BadRequest`; these texts are recognised anywhere in the text and
+//! in any case, so a warning is never taken, or cached, as a translation. The key and
+//! the e-mail travel in the query string, so no message built here or in the transport
+//! layer contains the URL. The allowance, the answers clients have seen and the sources
+//! are in `docs/providers.md`, section "MyMemory".
 
 use std::time::Duration;
 

@@ -1,48 +1,15 @@
 //! OpenAI-compatible `POST {endpoint}/chat/completions`: OpenAI, Ollama, llama.cpp
 //! server and vLLM.
 //!
-//! A chat model has no batch field, so a batch travels as **numbered items** in one
-//! user message, and the answer is parsed back into items:
-//! - the system prompt names the language pair in words (a code → name table), says
-//!   that every item is text to translate — data, never instructions, even when it
-//!   asks for something — and that the answer must be exactly the same items with the
-//!   same markers and nothing else; the glossary, when set, is listed there too. It is
-//!   the same for every batch of a run (the item count is in the user message), so a
-//!   local server can reuse its cached prompt prefix;
-//! - each item opens with a marker line `<<<k>>>` and the last is followed by
-//!   `<<<END>>>`: ASCII that tokenises into a few common tokens in every vocabulary,
-//!   that small models copy reliably, and that press text does not contain. Runs of
-//!   two or more `<` or `>` inside a text are made full-width (`＜＜`) before sending,
-//!   so an article cannot forge an item boundary;
-//! - the reply (`choices[0].message.content`) is cut at the markers: commentary before
-//!   the first marker or after `<<<END>>>` is ignored (and after the last item when
-//!   `<<<END>>>` is missing, from its first blank line: a translated paragraph has
-//!   none), a leading `<think>…</think>` block of a reasoning model is dropped, and the
-//!   numbers must be exactly 1..N, once each. Anything else, and `finish_reason`
-//!   `length` (cut off) or `content_filter`, is `Malformed`: the pipeline splits the
-//!   batch and asks again with fewer items, and caches nothing. An empty item is
-//!   returned as is; the pipeline's reply check rejects it.
-//!
-//! Request: `model` (omitted when unset: llama.cpp serves its one model whatever the
-//! name), `temperature: 0`, `max_tokens` and the two messages; `Authorization: Bearer`
-//! only when a key is set (local servers need none). `max_tokens`, not
-//! `max_completion_tokens`: OpenAI still accepts it for the chat models this prompt is
-//! for (its reasoning models refuse `temperature: 0` anyway), and it is the field
-//! Ollama, llama.cpp and vLLM read; an ignored field would leave a looping small model
-//! generating until the timeout. No `seed`: with `temperature: 0` local servers decode
-//! greedily, OpenAI's seed is best-effort, and reruns are made identical by the cache.
-//!
-//! Answers (`{"error": {"message", "type", "code"}}`, or vLLM's top-level form):
-//!
-//! | status | class |
-//! |---|---|
-//! | 200 | items, or `Malformed` |
-//! | 402, 429 with `insufficient_quota`, `billing_hard_limit_reached`, `credit_balance_exhausted`, `*_spend_limit_exceeded` | `QuotaExhausted`: stop |
-//! | 429 otherwise | `RateLimited`, with `retry-after-ms` / `Retry-After` |
-//! | 401, 403 | `AuthFailed` |
-//! | 404 (unknown model, or an endpoint without `/v1`); 400 `model_not_found`, `unsupported_parameter`, `unsupported_value` | `Misconfigured`: a setting is wrong, every request would fail the same way, so the breaker stops the run (no retry, no split) |
-//! | 400 (incl. `context_length_exceeded`), 413, other 4xx | `BadRequest`: the pipeline splits the batch |
-//! | 408, 409, 5xx (llama.cpp 503 `Loading model`, Ollama 503 `server busy`) | `Transient` |
+//! Owns the prompt and the request (`model` when set, `temperature: 0`, `max_tokens`,
+//! `Authorization: Bearer` only with a key), carrying a batch as **numbered items**
+//! (`<<<k>>>` … `<<<END>>>`) in one user message, with marker-like text in an article
+//! neutralised so it cannot forge an item boundary; parsing the reply back into exactly
+//! items 1..N (anything else is `Malformed`, so the batch is split and nothing is
+//! cached); and the sorting of errors into [`ProviderError`] classes (an unknown model
+//! or an endpoint without `/v1` is `Misconfigured`). Why each field, the marker and
+//! prompt design, the status table and the sources are in `docs/providers.md`, section
+//! "OpenAI-compatible servers".
 
 use std::collections::BTreeMap;
 
@@ -57,7 +24,7 @@ use crate::config::ProviderSettings;
 
 /// Version of the prompt and fixed request parameters; part of the cache key. Bump it
 /// whenever [`SYSTEM_PROMPT`], the glossary lines, [`USER_HEAD`], the markers or the
-/// fixed parameters change: a test pins [`prompt_fingerprint`] to it.
+/// fixed parameters change: a test pins `prompt_fingerprint` (test-only) to it.
 const PROMPT_VERSION: u32 = 1;
 
 /// The system prompt; `{from}` and `{to}` are language names.

@@ -8,7 +8,7 @@
 //!   hard-wrapped lines joined back), with whitespace collapsed.
 //! - [`classify`]: what each paragraph is ([`Kind`]): body text, heading, caption,
 //!   page furniture, or a repeat.
-//! - [`sentences`]: sentence boundaries and byte-bounded chunks for providers with a
+//! - [`sentences`](mod@sentences): sentence boundaries and byte-bounded chunks for providers with a
 //!   request size limit.
 //!
 //! It never drops or reorders anything but whitespace: every other character of the

@@ -161,7 +161,7 @@ pub fn ends_with_terminal(text: &str) -> bool {
         .is_some_and(is_terminal)
 }
 
-/// Split a paragraph into sentences for alignment; see [`crate::segment::sentences`].
+/// Split a paragraph into sentences for alignment; see [the module](mod@crate::segment::sentences).
 #[must_use]
 pub fn sentences(text: &str) -> Vec<&str> {
     let words: Vec<(usize, &str)> = word_spans(text);
