@@ -386,9 +386,9 @@ pub enum ProviderState {
 pub struct ProviderReport {
     /// The `[providers.<name>]` table.
     pub name: String,
-    /// Requests sent to it (retries included).
+    /// Requests sent to it (retries included; one that could not connect is not).
     pub requests: u64,
-    /// Characters sent to it (retries included).
+    /// Characters sent to it (retries included; as for `requests`).
     pub characters: u64,
     /// Rows of the outputs it translated (from the network or the cache).
     pub rows: usize,
@@ -413,9 +413,10 @@ pub struct RunReport {
     pub skipped: usize,
     /// Content paragraphs left untranslated.
     pub untranslated: usize,
-    /// HTTP requests sent to the provider (retries included).
+    /// HTTP requests sent to the provider (retries included; a request that could
+    /// not connect sent nothing and is not counted).
     pub requests: u64,
-    /// Characters sent (Unicode code points, retries included).
+    /// Characters sent (Unicode code points, retries included; as for `requests`).
     pub chars_sent: u64,
     /// Requests that were retries.
     pub retries: u64,

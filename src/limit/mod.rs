@@ -278,6 +278,11 @@ impl Limiter {
         self.count(chars, retry);
         let sent = Instant::now();
         let result = f().await;
+        // A request that never reached the service (no connection) sent nothing:
+        // the report and the day's count keep only what left this machine.
+        if let Err(ProviderError::Unreachable(_)) = &result {
+            self.uncount(chars, retry);
+        }
         // A languages check (no characters) says little about translation latency.
         if result.is_ok() && chars > 0 {
             self.in_flight.observe(sent.elapsed(), self.pace.rate());
@@ -316,6 +321,16 @@ impl Limiter {
         c.chars_sent.fetch_add(chars as u64, Ordering::Relaxed);
         if retry {
             c.retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Take back a [`Limiter::count`] for a request that never left.
+    fn uncount(&self, chars: usize, retry: bool) {
+        let c = &self.counters;
+        c.requests.fetch_sub(1, Ordering::Relaxed);
+        c.chars_sent.fetch_sub(chars as u64, Ordering::Relaxed);
+        if retry {
+            c.retries.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
