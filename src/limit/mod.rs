@@ -147,13 +147,15 @@ impl Limiter {
 
     /// Whether a request of `chars` characters is near the end of the daily
     /// allowance: what is left of it (by our count) is less than what the requests
-    /// allowed in flight could carry, at this request's size.
+    /// allowed in flight could carry, at this request's size. Past the end by our
+    /// count, with the service still answering, its allowance is evidently larger
+    /// than we knew (an e-mail, a key, a count of its own): requests overlap again.
     fn near_daily_end(&self, chars: usize) -> bool {
         let Some(d) = self.daily else { return false };
         let sent = d.sent_before + self.counters.chars_sent.load(Ordering::Relaxed);
         let left = d.allowance.saturating_sub(sent);
         let could_carry = (chars as u64).saturating_mul(self.in_flight.limit() as u64);
-        left < could_carry
+        left > 0 && left < could_carry
     }
 
     /// The most requests this limiter lets be in flight at once (the provider's
@@ -533,6 +535,16 @@ mod tests {
         near.call(250, || async { Ok::<_, ProviderError>(()) })
             .await
             .expect("alone, it goes");
+
+        // Past the end by our count and still answered: the allowance is larger
+        // than we knew, and requests overlap again.
+        let past = Limiter::new(&s).with_daily_allowance(daily(5_000));
+        let mut first = Box::pin(past.call(250, std::future::pending::<Result<(), ProviderError>>));
+        assert!(futures::poll!(first.as_mut()).is_pending());
+        let mut second =
+            Box::pin(past.call(250, std::future::pending::<Result<(), ProviderError>>));
+        assert!(futures::poll!(second.as_mut()).is_pending());
+        assert_eq!(past.in_flight.in_flight(), 2, "past the end: overlapping");
     }
 
     #[tokio::test]
