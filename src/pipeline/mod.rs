@@ -25,6 +25,7 @@
 pub mod chain;
 pub mod ids;
 mod memory;
+mod outputs;
 pub mod plan;
 mod prepared;
 mod reader;

@@ -202,7 +202,7 @@ fn source_doc(file: &InputFile, bytes: &[u8]) -> Result<SourceDoc, FileError> {
 }
 
 /// The running build: the executable's size and modification time, and the version.
-fn build_identity() -> Option<[u8; 32]> {
+pub(super) fn build_identity() -> Option<[u8; 32]> {
     let exe = std::env::current_exe().ok()?;
     let meta = fs_err::metadata(exe).ok()?;
     let modified = meta.modified().ok()?;

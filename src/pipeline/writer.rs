@@ -23,6 +23,7 @@ use crate::model::{DocCounts, PreparedDoc, Provenance};
 use crate::write::{self, Format, WriteOptions};
 
 use super::ids::DocId;
+use super::outputs::{self, Record};
 
 /// A finished document to align and write.
 pub(super) struct Job {
@@ -74,15 +75,21 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// A writer thread writing to `target`.
+    /// A writer thread writing to `target`; documents whose outputs are on disk as
+    /// this build would render them are not rendered again ([`outputs`](super::outputs)).
     pub(super) fn spawn(target: Target) -> Writer {
-        Writer::spawn_with(move |job| write_job(&target, job))
+        let mut outputs = Outputs {
+            record: Record::load(&target.out_dir),
+            build: super::prepared::build_identity(),
+            target,
+        };
+        Writer::spawn_with(move |job| outputs.write(job))
     }
 
     /// A writer thread that runs `write` on every job (tests give it failures).
-    pub(super) fn spawn_with<F>(write: F) -> Writer
+    pub(super) fn spawn_with<F>(mut write: F) -> Writer
     where
-        F: Fn(Job) -> Written + Send + 'static,
+        F: FnMut(Job) -> Written + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel::<Job>(WRITE_AHEAD);
         let (done_tx, done) = mpsc::channel();
@@ -154,18 +161,66 @@ impl Writer {
     }
 }
 
-/// Align and write one document.
-fn write_job(target: &Target, job: Job) -> Written {
+/// The writer thread's state: where to write, and what it wrote before.
+struct Outputs {
+    target: Target,
+    record: Record,
+    /// The running build; `None` (not known) renders everything.
+    build: Option<[u8; 32]>,
+}
+
+impl Outputs {
+    /// Write one document, unless its outputs are on disk as they would be written.
+    fn write(&mut self, job: Job) -> Written {
+        let Some(build) = self.build else {
+            return write_job(&self.target, job).0;
+        };
+        let key = outputs::key(&self.target, &job);
+        let digest = outputs::fingerprint(&build, &self.target, &job);
+        if let Some(counts) = self.record.unchanged(&key, &digest, &self.target.out_dir) {
+            return Written {
+                doc: job.doc,
+                rel: job.prepared.rel,
+                result: Ok(counts),
+            };
+        }
+        let (written, files) = write_job(&self.target, job);
+        match &written.result {
+            Ok(counts) => {
+                let out = &self.target.out_dir;
+                (self.record).remember(key, digest, counts.clone(), out, &files);
+            }
+            Err(_) => self.record.forget(&key),
+        }
+        written
+    }
+}
+
+impl Drop for Outputs {
+    fn drop(&mut self) {
+        self.record.save();
+    }
+}
+
+/// Align and write one document; also the files it wrote.
+fn write_job(target: &Target, job: Job) -> (Written, Vec<PathBuf>) {
     let mut aligned = align::align(&job.prepared, job.outcomes, &target.to, &target.first);
     aligned.provider = job.provenance;
-    let result =
-        write::write_document_with(&target.out_dir, &aligned, &target.formats, target.options)
-            .map(|_| DocCounts::of(&aligned));
-    Written {
+    let (result, files) = match write::write_document_with(
+        &target.out_dir,
+        &aligned,
+        &target.formats,
+        target.options,
+    ) {
+        Ok(files) => (Ok(DocCounts::of(&aligned)), files),
+        Err(e) => (Err(e), Vec::new()),
+    };
+    let written = Written {
         doc: job.doc,
         rel: aligned.rel,
         result,
-    }
+    };
+    (written, files)
 }
 
 fn not_written(doc: DocId, rel: String, why: &str) -> Written {

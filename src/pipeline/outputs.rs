@@ -1,0 +1,189 @@
+//! What the writer wrote last time: a rerun of an unchanged corpus renders nothing.
+//!
+//! Rendering a document's formats is most of a cached rerun's work: the outputs are
+//! several times the size of the input, and comparing them with the files on disk
+//! (so that unchanged files keep their modification time) means reading them all
+//! back. Yet the outputs are a pure function of what the writer is handed: the
+//! prepared document, each paragraph's outcome, which service translated which row,
+//! the formats and their options, the target language, and the build that renders
+//! them. So the writer keeps, per document, a digest of all that ([`fingerprint`]),
+//! the counts it reported, and the size and modification time of every file it left
+//! on disk. A document whose digest is the same and whose files are all still there
+//! with that size and time is not aligned, rendered or compared again; its counts
+//! are read back.
+//!
+//! The record is `.tarjama-outputs.json` at the top of `--out`, saved when the
+//! writer ends. It only ever saves work: a missing, unreadable or stale record, a
+//! new build, a file a user deleted or edited (its time changes), or another run
+//! that rewrote a file, all make the document be rendered and compared as before.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::DocCounts;
+use crate::write;
+
+use super::writer::{Job, Target};
+
+/// The record's file name at the top of the output directory.
+pub(super) const RECORD: &str = ".tarjama-outputs.json";
+
+/// What the writer left for one document.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct Entry {
+    /// [`fingerprint`] of what the outputs were made from, in hex.
+    digest: String,
+    /// The counts reported for it.
+    counts: DocCounts,
+    /// Every output file, relative to the output directory, with its size and
+    /// modification time (nanoseconds since the epoch).
+    files: Vec<(String, u64, u128)>,
+}
+
+/// The record of an output directory.
+#[derive(Debug)]
+pub(super) struct Record {
+    path: PathBuf,
+    entries: HashMap<String, Entry>,
+    changed: bool,
+}
+
+impl Record {
+    /// The record of `out_dir` (empty when there is none or it cannot be read).
+    pub(super) fn load(out_dir: &Path) -> Record {
+        let path = out_dir.join(RECORD);
+        let entries = fs_err::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Record {
+            path,
+            entries,
+            changed: false,
+        }
+    }
+
+    /// The counts of `job`'s document when its outputs on disk are what `digest`
+    /// would render.
+    pub(super) fn unchanged(&self, key: &str, digest: &str, out_dir: &Path) -> Option<DocCounts> {
+        let e = self.entries.get(key)?;
+        let same = e.digest == digest
+            && !e.files.is_empty()
+            && (e.files.iter()).all(|(rel, len, mtime)| {
+                stat(&out_dir.join(rel)).is_some_and(|s| s == (*len, *mtime))
+            });
+        same.then(|| e.counts.clone())
+    }
+
+    /// Remember that `files` (under `out_dir`) were made from `digest`; a file that
+    /// cannot be read back forgets the document.
+    pub(super) fn remember(
+        &mut self,
+        key: String,
+        digest: String,
+        counts: DocCounts,
+        out_dir: &Path,
+        files: &[PathBuf],
+    ) {
+        let stats: Option<Vec<(String, u64, u128)>> = (files.iter())
+            .map(|f| {
+                let rel = f.strip_prefix(out_dir).ok()?.to_str()?.to_string();
+                let (len, mtime) = stat(f)?;
+                Some((rel, len, mtime))
+            })
+            .collect();
+        self.changed = true;
+        match stats {
+            Some(files) => {
+                self.entries.insert(
+                    key,
+                    Entry {
+                        digest,
+                        counts,
+                        files,
+                    },
+                );
+            }
+            None => {
+                self.entries.remove(&key);
+            }
+        }
+    }
+
+    /// Forget a document (its outputs could not all be written).
+    pub(super) fn forget(&mut self, key: &str) {
+        self.changed |= self.entries.remove(key).is_some();
+    }
+
+    /// Save the record if anything changed. A failure only costs the next run the
+    /// rendering this record would have saved: it is logged, not raised.
+    pub(super) fn save(&mut self) {
+        if !self.changed {
+            return;
+        }
+        let saved = serde_json::to_vec(&self.entries)
+            .map_err(|e| e.to_string())
+            .and_then(|b| write::write_atomic(&self.path, &b).map_err(|e| e.to_string()));
+        match saved {
+            Ok(()) => self.changed = false,
+            Err(e) => tracing::warn!("{}: not saved ({e})", self.path.display()),
+        }
+    }
+}
+
+/// The key of `job`'s document in the record: its path and the target language
+/// (one output directory may hold several languages).
+pub(super) fn key(target: &Target, job: &Job) -> String {
+    format!("{}\t{}", job.prepared.rel, target.to)
+}
+
+/// A digest of everything `job`'s outputs are made from, in hex.
+pub(super) fn fingerprint(build: &[u8; 32], target: &Target, job: &Job) -> String {
+    let mut h = blake3::Hasher::new();
+    let mut put = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    put(b"tarjama-outputs-1");
+    put(build);
+    put(format!(
+        "{:?}\n{:?}\n{}\n{}",
+        target.formats, target.options, target.to, target.first
+    )
+    .as_bytes());
+    put(format!(
+        "{}\n{}\n{:?}",
+        job.prepared.rel, job.prepared.src_lang, job.provenance
+    )
+    .as_bytes());
+    for (p, o) in job.prepared.paragraphs.iter().zip(&job.outcomes) {
+        put(format!("{}\n{:?}\n{}", p.index, p.kind, p.src_lang).as_bytes());
+        put(p.source.as_bytes());
+        match o {
+            crate::align::Outcome::Translated {
+                target,
+                cached,
+                reviewed,
+            } => {
+                put(format!("translated {cached} {reviewed}").as_bytes());
+                put(target.as_bytes());
+            }
+            other => put(format!("{other:?}").as_bytes()),
+        }
+    }
+    put(&(job.outcomes.len() as u64).to_le_bytes());
+    h.finalize().to_hex().to_string()
+}
+
+/// Size and modification time (ns since the epoch) of a regular file.
+fn stat(path: &Path) -> Option<(u64, u128)> {
+    let m = fs_err::metadata(path).ok()?;
+    if !m.is_file() {
+        return None;
+    }
+    let t = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    Some((m.len(), t.as_nanos()))
+}
