@@ -12,7 +12,6 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use common::emulator::{Api, Emulator, fake_translate};
 use common::harness::{JsonRow, Scratch, seeds};
@@ -266,8 +265,7 @@ fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
             .unwrap();
     }
     let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
-    let started = Instant::now();
-    let r = run(&s, &emu, &[&dir], &[]);
+    let r = run(&s, &emu, &[&dir], &[]); // a hang hits the time limit of `Scratch::cmd`
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_error_line(
         &r,
@@ -285,7 +283,6 @@ fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
         "too large (200.0 MiB; the limit is 16 MiB)",
     );
     assert!(s.jsonl("good.txt").iter().any(|r| r.target.is_some()));
-    assert!(started.elapsed() < Duration::from_secs(60));
 }
 
 #[cfg(unix)]
@@ -337,10 +334,8 @@ fn a_one_megabyte_line_without_punctuation_is_cut_to_the_provider_limits() {
     }
     fs_err::write(dir.join("line.txt"), &line).unwrap();
     let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
-    let started = Instant::now();
-    let r = run(&s, &emu, &[&dir], &[]);
+    let r = run(&s, &emu, &[&dir], &[]); // a hang hits the time limit of `Scratch::cmd`
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(started.elapsed() < Duration::from_secs(90));
     // The shipped LibreTranslate limits: 25 texts and 5,000 characters a request.
     for req in emu.requests().iter().filter(|r| r.path == "/translate") {
         let texts = req.texts();
@@ -441,14 +436,8 @@ fn deeply_nested_and_broken_html_is_read_in_bounded_time() {
                   <table><td>جديدة للنقل<tr></article><p>العام في العاصمة <!-- غير مغلق";
     fs_err::write(dir.join("broken.htm"), broken).unwrap();
     let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
-    let started = Instant::now();
-    let r = run(&s, &emu, &[&dir], &[]);
+    let r = run(&s, &emu, &[&dir], &[]); // a hang hits the time limit of `Scratch::cmd`
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "{:?}",
-        started.elapsed()
-    );
     let deep_rows = s.jsonl("deep.html");
     assert_eq!(
         deep_rows

@@ -1,9 +1,11 @@
 //! The limiter against the emulators, timed on the server side: request spacing,
 //! the concurrency bound, Retry-After, retries and the breaker.
 //!
-//! Timing tolerance: an arrival may come up to `EARLY` before its ideal time
-//! (timer and scheduling granularity on a shared 2-core machine); upper bounds are
-//! loose and only guard against "did not wait at all" or "waited far too long".
+//! Timing: only lower bounds are asserted, that a wait the limit demands happened (a
+//! loaded machine can only make it longer); an arrival may come up to `EARLY` before
+//! its ideal time (timer granularity). That something did *not* wait is shown
+//! without a clock: the wait it must skip is set to an hour or more, so taking it
+//! would trip the hang guard of [`wait::finishes`].
 
 use crate::common;
 
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::client::texts;
 use common::emulator::{Api, Behaviour, Emulator};
+use common::wait;
 use futures::future::join_all;
 use tarjama::config::{Config, ProviderKind, ProviderSettings};
 use tarjama::limit::{Limiter, Stats};
@@ -69,10 +72,7 @@ async fn requests_are_spaced_by_rps() {
         );
     }
     let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(500) - EARLY && took < Duration::from_millis(1500),
-        "{took:?}"
-    );
+    assert!(took >= Duration::from_millis(500) - EARLY, "{took:?}");
     assert_eq!(
         limiter.stats(),
         Stats {
@@ -94,15 +94,19 @@ async fn burst_goes_at_once_then_the_rate_applies() {
     let mut at = emu.arrivals();
     at.sort();
     assert!(
-        at[2] - at[0] < Duration::from_millis(100),
-        "burst of 3 spread out: {:?}",
-        at[2] - at[0]
-    );
-    assert!(
         at[3] - at[0] >= Duration::from_millis(200) - EARLY,
         "4th came after {:?}",
         at[3] - at[0]
     );
+    // The burst goes at once: at one request an hour, a burst of 3 spread out by the
+    // rate would never finish.
+    let hourly = Emulator::start(Api::LibreTranslate).await;
+    let mut s = settings(ProviderKind::Libretranslate, &hourly.url());
+    (s.rps, s.burst) = (1.0 / 3600.0, 3);
+    let (p, limiter) = (Provider::new("lt", &s, None).unwrap(), Limiter::new(&s));
+    let results = wait::finishes("a burst of 3 at once", fire(&limiter, &p, 3)).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(hourly.count(), 3);
 }
 
 #[tokio::test]
@@ -134,7 +138,6 @@ async fn retry_after_is_honoured_and_counted() {
         "retried after {:?}",
         at[1] - at[0]
     );
-    assert!(at[1] - at[0] < Duration::from_millis(1500));
     assert_eq!(
         limiter.stats(),
         Stats {
@@ -149,25 +152,25 @@ async fn retry_after_is_honoured_and_counted() {
 #[tokio::test]
 async fn retry_after_is_capped_at_retry_max() {
     let emu = Emulator::start(Api::MyMemory).await;
-    emu.push(Behaviour::Status429Date { secs: 30 });
+    // A Retry-After date a day away: waited out, it would trip the hang guard.
+    emu.push(Behaviour::Status429Date { secs: 86_400 });
     emu.push(Behaviour::Status429 { retry_after: None });
     let mut s = settings(ProviderKind::Mymemory, &emu.url());
     s.retry_max_ms = 300;
     let (p, limiter) = (Provider::new("mm", &s, None).unwrap(), Limiter::new(&s));
-    fire(&limiter, &p, 1).await.remove(0).unwrap();
+    wait::finishes(
+        "a Retry-After capped at retry_max_ms",
+        fire(&limiter, &p, 1),
+    )
+    .await
+    .remove(0)
+    .unwrap();
     let at = emu.arrivals();
     assert_eq!(at.len(), 3);
     let capped = at[1] - at[0];
-    assert!(
-        capped >= Duration::from_millis(300) - EARLY && capped < Duration::from_secs(1),
-        "{capped:?}"
-    );
-    // No Retry-After: the backoff (10 ms × 2 ± 25 %).
-    assert!(
-        at[2] - at[1] < Duration::from_millis(200),
-        "{:?}",
-        at[2] - at[1]
-    );
+    assert!(capped >= Duration::from_millis(300) - EARLY, "{capped:?}");
+    // No Retry-After: the backoff (10 ms × 2 ± 25 %); the decision table in
+    // `limit::retry` pins which wait each answer gets.
     assert_eq!(limiter.stats().http_429, 2);
 }
 
@@ -183,10 +186,7 @@ async fn a_429_pauses_other_callers_too() {
     let batch = texts(&["مرحبا"]);
     let first = limiter.call(5, || p.translate("ar", "en", &batch));
     let second = async {
-        while emu.count() == 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        wait::until_async("the first caller's 429", || limiter.stats().http_429 == 1).await;
         limiter.call(5, || p.translate("ar", "en", &batch)).await
     };
     let (a, b) = tokio::join!(first, second);
@@ -242,18 +242,22 @@ async fn transient_failures_give_up_after_max_retries() {
 async fn quota_trips_the_breaker() {
     let emu = Emulator::start(Api::MyMemory).await;
     emu.push(Behaviour::QuotaExhausted);
-    let s = settings(ProviderKind::Mymemory, &emu.url());
+    let mut s = settings(ProviderKind::Mymemory, &emu.url());
+    // One request an hour: a later call that waited for its turn would hang.
+    (s.rps, s.burst) = (1.0 / 3600.0, 1);
     let (p, limiter) = (Provider::new("mm", &s, None).unwrap(), Limiter::new(&s));
     let first = fire(&limiter, &p, 1).await.remove(0).unwrap_err();
     assert!(
         matches!(first, ProviderError::QuotaExhausted(_)),
         "{first:?}"
     );
-    let started = Instant::now();
-    for r in fire(&limiter, &p, 3).await {
+    let later = wait::finishes(
+        "calls after the trip failing at once",
+        fire(&limiter, &p, 3),
+    );
+    for r in later.await {
         assert_eq!(r.unwrap_err(), first);
     }
-    assert!(started.elapsed() < Duration::from_millis(50));
     assert_eq!(
         emu.count(),
         1,
@@ -308,10 +312,16 @@ async fn unreachable_fails_fast_twice_then_trips() {
         l.local_addr().unwrap().port()
     };
     let mut s = settings(ProviderKind::Mymemory, &format!("http://127.0.0.1:{port}"));
-    s.retry_base_ms = 1000; // the quick retry must not wait this long
+    // The quick retry must not wait this long (an hour: the hang guard would trip).
+    (s.retry_base_ms, s.retry_max_ms) = (3_600_000, 3_600_000);
     let (p, limiter) = (Provider::new("mm", &s, None).unwrap(), Limiter::new(&s));
-    let started = Instant::now();
-    let first = fire(&limiter, &p, 1).await.remove(0).unwrap_err();
+    let first = wait::finishes(
+        "an unreachable server, retried quickly",
+        fire(&limiter, &p, 1),
+    )
+    .await
+    .remove(0)
+    .unwrap_err();
     assert_eq!(
         first,
         ProviderError::Unreachable(format!("127.0.0.1:{port}"))
@@ -321,15 +331,14 @@ async fn unreachable_fails_fast_twice_then_trips() {
         2,
         "one attempt and one quick retry"
     );
-    for r in fire(&limiter, &p, 20).await {
+    let later = wait::finishes(
+        "calls after the trip failing at once",
+        fire(&limiter, &p, 20),
+    );
+    for r in later.await {
         assert_eq!(r.unwrap_err(), first);
     }
     assert_eq!(limiter.stats().requests, 2, "later calls must not be sent");
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 #[tokio::test]
@@ -339,14 +348,12 @@ async fn hang_times_out_as_transient_and_counts() {
     let mut s = settings(ProviderKind::Libretranslate, &emu.url());
     (s.timeout_secs, s.max_retries) = (0.2, 1);
     let (p, limiter) = (Provider::new("lt", &s, None).unwrap(), Limiter::new(&s));
-    let started = Instant::now();
-    let e = fire(&limiter, &p, 1).await.remove(0).unwrap_err();
+    // The server never answers: only the request timeout ends each attempt.
+    let e = wait::finishes("timeouts ending hung attempts", fire(&limiter, &p, 1))
+        .await
+        .remove(0)
+        .unwrap_err();
     assert!(matches!(e, ProviderError::Transient(_)), "{e:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
     assert_eq!(emu.count(), 2);
     // Timed-out attempts count: the API may have processed them.
     assert_eq!(
@@ -394,21 +401,14 @@ async fn characters_per_minute_are_limited() {
     let ok = || async { Ok::<_, ProviderError>(()) };
     let started = Instant::now();
     limiter.call(6000, ok).await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(100));
     limiter.call(30, ok).await.unwrap();
     let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(300) - EARLY && waited < Duration::from_secs(1),
-        "{waited:?}"
-    );
+    assert!(waited >= Duration::from_millis(300) - EARLY, "{waited:?}");
 
     let fresh = Limiter::new(&s);
     let started = Instant::now();
     fresh.call(6050, ok).await.unwrap();
     let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(500) - EARLY && waited < Duration::from_millis(1500),
-        "{waited:?}"
-    );
+    assert!(waited >= Duration::from_millis(500) - EARLY, "{waited:?}");
     assert_eq!(fresh.stats().chars_sent, 6050);
 }

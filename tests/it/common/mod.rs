@@ -4,7 +4,7 @@
 
 pub use tarjama_testkit::{
     apertium_emu, azure_emu, corpus, deepl_emu, edge_emu, emulator, faulty, google_emu,
-    google_web_emu, matrix, openai_emu, pg, server,
+    google_web_emu, matrix, openai_emu, pg, server, wait,
 };
 
 pub mod cachedb;

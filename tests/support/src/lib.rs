@@ -22,3 +22,4 @@ pub mod matrix;
 pub mod openai_emu;
 pub mod pg;
 pub mod server;
+pub mod wait;
