@@ -12,7 +12,9 @@
 //! a background thread. Either way it stops when the `Server` drops, and handlers
 //! waiting in [`Core::wait_closed`] (a hanging request) return then.
 //!
-//! [`Logged`] is the request log entry most emulators use.
+//! [`Logged`] is the request log entry most emulators use. [`RawServer`] is the core
+//! with no API of its own: it answers with a raw status, headers and body the test
+//! gives ([`Reply`]), for the odd answers no emulator produces by itself.
 
 use std::collections::VecDeque;
 use std::future::Future;
