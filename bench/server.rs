@@ -1,6 +1,6 @@
-//! The benchmark's local translation API: the test emulator
-//! (`tests/common/emulator.rs`) as a standalone server, with per-request latency, an
-//! optional server-side token bucket answering 429 with `Retry-After`, and counters
+//! The benchmark's local translation API: the test emulator (crate `tarjama-testkit`,
+//! `tests/support/src/emulator.rs`) as a standalone server, with per-request latency,
+//! an optional server-side token bucket answering 429 with `Retry-After`, and counters
 //! read at `GET /stats` (JSON: `requests`, `served`, `http_429`, `texts`, `chars`,
 //! `first_arrival_unix_ms`, `last_arrival_unix_ms`, `last_served_arrival_unix_ms`,
 //! `max_in_flight`).
@@ -12,17 +12,10 @@
 //! It prints its base URL on the first line of standard output, then serves until
 //! killed. `--rate 0` (the default) means no server-side limit.
 
-#[path = "../tests/common/emulator.rs"]
-#[allow(dead_code)]
-mod emulator;
-#[path = "../tests/common/server.rs"]
-#[allow(dead_code)]
-mod server;
-
 use std::io::Write as _;
 use std::time::Duration;
 
-use emulator::{Api, Emulator, RateLimit};
+use tarjama_testkit::emulator::{Api, Emulator, RateLimit};
 
 const USAGE: &str = "usage: bench_server [--api libretranslate|mymemory] [--latency-ms N] \
                      [--rate R] [--burst B] [--batch-limit N]";

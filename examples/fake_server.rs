@@ -9,14 +9,7 @@
 //! translate seeds/ --to en --provider libretranslate --endpoint http://127.0.0.1:PORT
 //! ```
 
-#[path = "../tests/common/emulator.rs"]
-#[allow(dead_code)]
-mod emulator;
-#[path = "../tests/common/server.rs"]
-#[allow(dead_code)]
-mod server;
-
-use emulator::{Api, Emulator};
+use tarjama_testkit::emulator::{Api, Emulator};
 
 fn main() {
     let api = match std::env::args().nth(1).as_deref() {

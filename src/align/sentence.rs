@@ -41,7 +41,7 @@ pub struct LengthModel {
 }
 
 /// Measured pairs: (source, target, ratio, variance). Measured on the UDHR articles
-/// (tests/fixtures/parallel/udhr.*.tsv; `cargo test --test align -- --nocapture`
+/// (tests/fixtures/parallel/udhr.*.tsv; `cargo test --test it align:: -- --nocapture`
 /// prints the measurement, and a test checks these constants against it).
 const MEASURED: &[(&str, &str, f64, f64)] = &[("ar", "en", 1.40, 6.2), ("fa", "en", 1.16, 5.8)];
 

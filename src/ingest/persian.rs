@@ -35,7 +35,7 @@
 //! licence): its verb stems, its 30,000 most frequent words and its compounds written
 //! with a ZWNJ (`tests/fixtures/real/persian_lexicon.py` rebuilds it). Measured on
 //! real Persian text with its ZWNJs removed, the repair restores them with a
-//! precision of 0.96 and a recall of 0.82 (`cargo test --test real_corpus`).
+//! precision of 0.96 and a recall of 0.82 (`cargo test --test it real_corpus::`).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

@@ -35,6 +35,8 @@ pub(super) fn spawn_reader(files: Vec<InputFile>, preparer: Preparer) -> Reader 
 fn spawn_reader_within(files: Vec<InputFile>, mut preparer: Preparer, budget: u64) -> Reader {
     let (tx, rx) = mpsc::channel(READ_AHEAD);
     let bytes = Arc::new(Semaphore::new(budget as usize));
+    #[cfg(test)]
+    let seen_by_tests = Arc::clone(&bytes);
     std::thread::spawn(move || {
         for (d, file) in files.into_iter().enumerate() {
             // Reserve the file's size before reading it, so that the documents waiting
@@ -53,7 +55,11 @@ fn spawn_reader_within(files: Vec<InputFile>, mut preparer: Preparer, budget: u6
             }
         }
     });
-    Reader { rx }
+    Reader {
+        rx,
+        #[cfg(test)]
+        bytes: seen_by_tests,
+    }
 }
 
 /// The documents [`spawn_reader`] has read, in input order.
@@ -63,6 +69,9 @@ pub(super) struct Reader {
         std::result::Result<Admitted, FileError>,
         OwnedSemaphorePermit,
     )>,
+    /// The read-ahead budget, for the tests to see what is reserved.
+    #[cfg(test)]
+    bytes: Arc<Semaphore>,
 }
 
 impl Reader {
@@ -89,7 +98,7 @@ mod tests {
         let files: Vec<InputFile> = (0..4)
             .map(|i| {
                 let path = dir.path().join(format!("{i}.txt"));
-                fs_err::write(&path, "كلمة ".repeat(100)).unwrap(); // 1,000 bytes
+                fs_err::write(&path, "كلمة ".repeat(100)).unwrap(); // 900 bytes
                 InputFile {
                     path,
                     rel: format!("{i}.txt"),
@@ -107,12 +116,15 @@ mod tests {
         let keys = super::super::memory::KeyMaker::new(&chain);
         let preparer = Preparer::new(None, "en".into(), keys, None);
         let mut reader = spawn_reader_within(files, preparer, 2_500);
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        assert_eq!(reader.rx.len(), 2, "read ahead beyond the budget");
+        // Two files are read and hold 1,800 bytes; the third's 900 do not fit in the
+        // 700 left, so the reader waits for them. (A waiter is handed the permits as
+        // they are freed: none show as available while it waits.)
+        let held_back = |r: &Reader| r.rx.len() == 2 && r.bytes.available_permits() == 0;
+        wait_until(|| held_back(&reader), "two documents read ahead");
         let (first, _) = reader.try_recv().unwrap();
         assert_eq!(first, DocId::new(0));
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        assert_eq!(reader.rx.len(), 2, "taking a document frees its share");
+        // Taking one frees its share: the third is read, and the fourth waits.
+        wait_until(|| held_back(&reader), "taking a document frees its share");
         let rest: Vec<DocId> = std::iter::from_fn(|| {
             futures::executor::block_on(reader.recv()).map(|(d, read)| {
                 assert!(read.is_ok());
@@ -121,5 +133,17 @@ mod tests {
         })
         .collect();
         assert_eq!(rest, [1, 2, 3].map(DocId::new));
+    }
+
+    /// Polls `done` until it holds; panics after a minute, which only a hang takes.
+    fn wait_until(done: impl Fn() -> bool, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "hung waiting for: {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 }

@@ -1,6 +1,6 @@
 // Shared by the browser checks: start Debian's chromium headless through
 // playwright-core, open local pages, and record everything that went wrong on them.
-// Each check prints one JSON object on stdout; tests/browser.rs asserts on it.
+// Each check prints one JSON object on stdout; tests/it/browser.rs asserts on it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

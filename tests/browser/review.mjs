@@ -1,7 +1,7 @@
 // Usage: node review.mjs ARTIFACT_DIR PAGE
 // On a page with known sentence pairs and flags: hover and focus highlighting, the
 // flagged-only filter, keyboard navigation between flagged rows, editing, the
-// corrections download, and edits kept across a reload. Reports what it saw; tests/browser.rs judges it.
+// corrections download, and edits kept across a reload. Reports what it saw; tests/it/browser.rs judges it.
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { check, classes } from './lib.mjs';

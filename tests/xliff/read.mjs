@@ -1,5 +1,5 @@
 // Reads XLIFF 2.0 files with the npm `xliff` package's parser (xliff2js) and prints
-// what it found as one JSON array on stdout, for tests/xliff.rs:
+// what it found as one JSON array on stdout, for tests/it/xliff.rs:
 // [{ "file", "srcLang", "trgLang", "units": [{ "file", "id", "source", "target", "notes" }] }]
 // A file the package cannot parse makes the script exit 1 with the file named.
 import { readFileSync } from 'node:fs'
