@@ -1,4 +1,4 @@
-//! The review pages in a real browser (issue 5): Debian's chromium, headless, driven
+//! The review pages in a real browser: Debian's chromium, headless, driven
 //! by playwright-core from the scripts in `tests/browser/`.
 //!
 //! The pages are made the way a user makes them: the real `translate` binary over the

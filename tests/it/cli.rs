@@ -176,7 +176,7 @@ fn auth_set_with_the_keyring_switched_off_says_so() {
 }
 
 #[test]
-fn providers_lists_all_seven_without_any_key() {
+fn providers_lists_every_kind_without_any_key() {
     let out = translate()
         .arg("providers")
         .env("DEEPL_AUTH_KEY", KEY)
@@ -194,6 +194,8 @@ fn providers_lists_all_seven_without_any_key() {
         "azure",
         "apertium",
         "openai",
+        "edge",
+        "google-web",
     ] {
         assert!(
             text.contains(&format!("\n  kind:      {name}\n")),

@@ -1,4 +1,4 @@
-//! Several processes on one cache at once (issue 6): two and four runs of the real
+//! Several processes on one cache at once: two and four runs of the real
 //! binary, started together, translating overlapping corpora into one cache
 //! directory.
 //!

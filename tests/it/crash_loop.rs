@@ -1,4 +1,4 @@
-//! `kill -9` at random moments (issue 6), scripted.
+//! `kill -9` at random moments, scripted.
 //!
 //! Each iteration starts a run on a fresh cache against a slow emulator (10 ms a
 //! request, 2 texts a request, 2 in flight), sends it SIGKILL at a random point: 0 to

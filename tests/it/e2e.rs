@@ -1,5 +1,5 @@
 //! The whole binary against local emulators of LibreTranslate and MyMemory: the
-//! backbone's contract end to end (issue 2).
+//! backbone's contract end to end.
 
 use crate::common;
 
@@ -772,4 +772,56 @@ fn documents_whose_outputs_cannot_be_written_are_reported_not_counted() {
     assert_eq!(translate_requests(&emu).len(), sent, "nothing sent again");
     assert_eq!(s.report().documents, 5);
     assert!(s.output("b/doc_004.txt", "jsonl").is_file());
+}
+
+/// A rerun of an unchanged corpus renders nothing: the writer's record at the top of
+/// `--out` says what each document's files were made from, with their size and
+/// modification time, and a document whose files are all still so is skipped, its
+/// counts read back. A deleted file, or one whose time changed, is written again.
+#[test]
+fn a_rerun_of_an_unchanged_corpus_renders_only_what_changed_on_disk() {
+    let s = Scratch::new();
+    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
+    lt(&s, &emu).assert().code(0);
+    // The second run marks the rows `cached` and rewrites the files that show it.
+    lt(&s, &emu).assert().code(0);
+    let sent = translate_requests(&emu).len();
+    assert!(s.out.join(".tarjama-outputs.json").is_file());
+    let before = s.report();
+    let name = &seed_names()[0];
+    let (md, jsonl) = (s.output(name, "md"), s.output(name, "jsonl"));
+    let (want_md, want_jsonl) = (fs_err::read(&md).unwrap(), fs_err::read(&jsonl).unwrap());
+
+    // Size and time are the check, as rsync's quick check: a same-size edit whose
+    // time is put back is not seen, which shows the document was not rendered.
+    let time = fs_err::metadata(&jsonl).unwrap().modified().unwrap();
+    let mut edited = want_jsonl.clone();
+    edited[2] = if edited[2] == b'x' { b'y' } else { b'x' };
+    fs_err::write(&jsonl, &edited).unwrap();
+    let f = std::fs::File::options().write(true).open(&jsonl).unwrap();
+    f.set_modified(time).unwrap();
+    drop(f);
+    lt(&s, &emu).assert().code(0);
+    assert_eq!(fs_err::read(&jsonl).unwrap(), edited);
+    assert_eq!(
+        s.report().docs,
+        before.docs,
+        "counts read back from the record"
+    );
+
+    // A deleted file and an edited one (its time changed) are written again.
+    fs_err::remove_file(&md).unwrap();
+    fs_err::write(&jsonl, &edited).unwrap();
+    let f = std::fs::File::options().write(true).open(&jsonl).unwrap();
+    f.set_modified(time + Duration::from_secs(1)).unwrap();
+    drop(f);
+    lt(&s, &emu).assert().code(0);
+    assert_eq!(fs_err::read(&md).unwrap(), want_md);
+    assert_eq!(fs_err::read(&jsonl).unwrap(), want_jsonl);
+    assert_eq!(s.report().docs, before.docs);
+    assert_eq!(
+        translate_requests(&emu).len(),
+        sent,
+        "nothing sent on a rerun"
+    );
 }

@@ -1,4 +1,4 @@
-//! Bad network (issue 6): the real binary against servers that fail in every way a
+//! Bad network: the real binary against servers that fail in every way a
 //! network and a server can, from a refused connection to a gzip bomb.
 //!
 //! Each case asserts the same three things:

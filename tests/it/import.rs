@@ -1,7 +1,7 @@
 //! `translate import` end to end: corrections made in each accepted format (the review
 //! page's corrections file, XLIFF edited in a CAT tool, TMX, JSONL) survive every
 //! later run, offline or against any provider, are marked as reviewed in the outputs,
-//! and are never sent for translation again (issue 5).
+//! and are never sent for translation again.
 
 use crate::common;
 

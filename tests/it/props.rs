@@ -1,4 +1,4 @@
-//! Properties of issue 6 over generated input: what segmentation promises about
+//! Properties over generated input: what segmentation promises about
 //! every character of a document, and what the cache key promises about whitespace
 //! and text changes.
 //!

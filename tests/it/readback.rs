@@ -1,6 +1,6 @@
 //! Our TMX read back by a real consumer: Debian's translate-toolkit
 //! (`python3-translate`, run with `/usr/bin/python3`), in paragraph and in sentence
-//! mode (issue 5). It must find every unit, with its id, source, target, languages
+//! mode. It must find every unit, with its id, source, target, languages
 //! and our props.
 //!
 //! Without `/usr/bin/python3` and its `translate` package the tests are skipped with a

@@ -1,4 +1,4 @@
-//! Keys never leak (issue 6): for every provider that takes a key (DeepL, Google,
+//! Keys never leak: for every provider that takes a key (DeepL, Google,
 //! Azure, OpenAI, MyMemory's key and e-mail, LibreTranslate's `api_key`), the key is
 //! looked for in everything a user or a log collector could see, and not found:
 //! - stdout and stderr at `-vv` of a good run, of a run against a server that
