@@ -218,6 +218,12 @@ def main():
                          f"(floor: {floor['seconds']:.2f} s)", f"≤ {most}",
                          f"{ratio:.2f}" + (" (stopped)" if cut else ""),
                          verdict(not cut and code == 0 and ratio <= most)))
+    if "rerun1_wall_ns" in facts:
+        rss1 = int(facts.get("rerun1_maxrss_kb") or 0) * 1024 / 1e6
+        details.append(f"- First cached rerun after the cold run (rewrites the files that show "
+                       f"each row's `cached` mark): {secs(facts['rerun1_wall_ns']):.2f} s, "
+                       f"exit {facts['rerun1_exit']}, peak RSS {rss1:.0f} MB; the rerun rows "
+                       f"above are the run after it (corpus, cache and outputs unchanged).")
     if floor:
         details.append(f"- Floor (`bench_floor`, bench/floor.rs): {floor.get('files')} files, "
                        f"{floor.get('paragraphs')} paragraphs, {floor.get('bytes', 0) / 1e6:.0f} MB "
