@@ -193,9 +193,9 @@ impl ProviderSettings {
         }
     }
 
-    fn validate(&self, name: &str) -> std::result::Result<(), String> {
+    fn validate(&self, name: &str) -> Result<()> {
         self.check()
-            .map_err(|(_, message)| format!("[providers.{name}] {message}"))
+            .map_err(|(_, message)| Error::Usage(format!("[providers.{name}] {message}")))
     }
 }
 
@@ -283,7 +283,8 @@ impl Config {
         };
         let text = fs_err::read_to_string(&path).map_err(|e| Error::Config {
             path: path.clone(),
-            message: format!("cannot read config: {}", e.kind()),
+            what: "cannot read config".into(),
+            source: Some(Box::new(std::io::Error::from(e.kind()))),
         })?;
         Config::parse(&text, &path)
     }
@@ -296,13 +297,15 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let mut config: Config = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
-            message: locate(text, &e),
+            what: locate(text, &e),
+            source: None,
         })?;
         config.source = Some(path.to_path_buf());
         for (name, p) in &config.providers {
             p.check().map_err(|(key, message)| Error::Config {
                 path: path.to_path_buf(),
-                message: match key_position(text, name, key) {
+                source: None,
+                what: match key_position(text, name, key) {
                     Some((line, col)) => {
                         format!("line {line}, column {col}: [providers.{name}] {message}")
                     }
@@ -310,9 +313,10 @@ impl Config {
                 },
             })?;
         }
-        let bad = |message: String| Error::Config {
+        let bad = |what: String| Error::Config {
             path: path.to_path_buf(),
-            message,
+            what,
+            source: None,
         };
         if config.default_provider.is_empty() {
             return Err(bad("default_provider names no provider".into()));
@@ -405,7 +409,7 @@ impl Config {
         if let Some(c) = overrides.concurrency {
             s.concurrency = c;
         }
-        s.validate(name).map_err(Error::Usage)?;
+        s.validate(name)?;
         Ok((name.to_string(), s))
     }
 }

@@ -83,6 +83,32 @@ pub struct Connect {
     pub warnings: Vec<String>,
 }
 
+/// Why a shared cache URL cannot be used. Each names the URL without its password.
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    /// Not `postgres://` or `postgresql://`.
+    #[error("`{shown}` is not a postgres:// URL (a local cache is chosen with --cache-dir)")]
+    NotPostgres {
+        /// The URL, password hidden.
+        shown: String,
+    },
+    /// tokio-postgres refuses it. Its error is kept as text with the password
+    /// scrubbed, not as a source: its message may quote the URL.
+    #[error("{shown}: {why}")]
+    Invalid {
+        /// The URL, password hidden.
+        shown: String,
+        /// tokio-postgres' reason, password scrubbed.
+        why: String,
+    },
+    /// No host.
+    #[error("{shown}: the URL names no host")]
+    NoHost {
+        /// The URL, password hidden.
+        shown: String,
+    },
+}
+
 impl CacheUrl {
     /// Whether `text` is a URL this module takes (`postgres://` or `postgresql://`),
     /// as opposed to a cache directory.
@@ -99,20 +125,24 @@ impl CacheUrl {
     /// # Errors
     /// Not a `postgres://` URL, or a bad part; the message shows the URL without its
     /// password.
-    pub fn parse(text: &str) -> Result<CacheUrl, String> {
+    pub fn parse(text: &str) -> Result<CacheUrl, UrlError> {
         let text = text.trim();
         if !CacheUrl::is_url(text) {
-            return Err(format!(
-                "`{}` is not a postgres:// URL (a local cache is chosen with --cache-dir)",
-                redact(text)
-            ));
+            return Err(UrlError::NotPostgres {
+                shown: redact(text),
+            });
         }
         let (rest, root_cert) = libpq_only_params(text);
-        let config: tokio_postgres::Config = rest.parse().map_err(|e: tokio_postgres::Error| {
-            format!("{}: {}", redact(text), scrub_text(&e.to_string(), text))
-        })?;
+        let config: tokio_postgres::Config =
+            rest.parse()
+                .map_err(|e: tokio_postgres::Error| UrlError::Invalid {
+                    shown: redact(text),
+                    why: scrub_text(&e.to_string(), text),
+                })?;
         if config.get_hosts().is_empty() {
-            return Err(format!("{}: the URL names no host", redact(text)));
+            return Err(UrlError::NoHost {
+                shown: redact(text),
+            });
         }
         let shown = show(&config);
         Ok(CacheUrl {
@@ -405,7 +435,7 @@ mod tests {
             "postgres://carol:hunter2@h:notaport/db",
             "postgres://carol@h/db?password=hunter2&bogus=1",
         ] {
-            let e = CacheUrl::parse(bad).unwrap_err();
+            let e = CacheUrl::parse(bad).unwrap_err().to_string();
             assert!(!e.contains("hunter2") && e.contains("carol@h"), "{e}");
         }
         assert_eq!(
@@ -415,6 +445,7 @@ mod tests {
         assert!(
             CacheUrl::parse("cache/")
                 .unwrap_err()
+                .to_string()
                 .contains("--cache-dir")
         );
         assert!(CacheUrl::parse("postgres:///db").is_err());

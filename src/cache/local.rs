@@ -75,7 +75,7 @@ pub fn init(cache: &Cache) -> Result<()> {
             Err(e) if super::is_busy(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            other => return other.map_err(|e| cache_err(cache.path(), &e)),
+            other => return other.map_err(|e| cache_err(cache.path(), e)),
         }
     }
 }
@@ -86,9 +86,9 @@ fn write<T>(cache: &Cache, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -
     let mut conn = cache.lock();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| cache_err(cache.path(), &e))?;
-    let out = f(&tx).map_err(|e| cache_err(cache.path(), &e))?;
-    tx.commit().map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
+    let out = f(&tx).map_err(|e| cache_err(cache.path(), e))?;
+    tx.commit().map_err(|e| cache_err(cache.path(), e))?;
     Ok(out)
 }
 
@@ -102,13 +102,13 @@ pub fn leased(cache: &Cache, keys: &[&CacheKey]) -> Result<Vec<Option<Duration>>
         format!("SELECT until_ms - {NOW_MS} FROM leases WHERE key = ?1 AND until_ms > {NOW_MS}");
     let mut stmt = conn
         .prepare_cached(&sql)
-        .map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
     keys.iter()
         .map(|k| {
             let left: Option<f64> = stmt
                 .query_row(params![&k.id("machine")[..]], |r| r.get(0))
                 .optional()
-                .map_err(|e| cache_err(cache.path(), &e))?;
+                .map_err(|e| cache_err(cache.path(), e))?;
             Ok(left.map(ms))
         })
         .collect()
@@ -402,7 +402,7 @@ pub fn used(cache: &Cache, service: &str, account: &str) -> Result<u64> {
             |r| r.get(0),
         )
         .optional()
-        .map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
     Ok(used.unwrap_or(0).max(0).unsigned_abs())
 }
 
@@ -437,15 +437,15 @@ pub fn entries(cache: &Cache, after: i64, limit: usize) -> Result<(Vec<Entry>, i
             "SELECT provider, options, src, tgt, source, target, origin, checksum, rowid
              FROM translations WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
         )
-        .map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
     let rows = stmt
         .query_map(params![after, clamp(limit as u64)], |r| {
             Ok((Stored::from_row(r)?, r.get::<_, i64>(8)?))
         })
-        .map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
     let (mut out, mut last, mut damaged) = (Vec::new(), after, 0);
     for row in rows {
-        let (stored, rowid) = row.map_err(|e| cache_err(cache.path(), &e))?;
+        let (stored, rowid) = row.map_err(|e| cache_err(cache.path(), e))?;
         last = rowid;
         let origin = match stored.origin.as_str() {
             "reviewed" => Origin::Reviewed,
@@ -532,7 +532,7 @@ pub fn synced(cache: &Cache, source: &str) -> Result<f64> {
     )
     .optional()
     .map(|v| v.unwrap_or(0.0))
-    .map_err(|e| cache_err(cache.path(), &e))
+    .map_err(|e| cache_err(cache.path(), e))
 }
 
 /// Remember how far reviewed entries of `source` were copied.

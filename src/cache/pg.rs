@@ -161,7 +161,12 @@ impl Pg {
         for w in &connect.warnings {
             tracing::warn!("{w}");
         }
-        let tls = tls(&url).map_err(|m| shared_err(&url, &m))?;
+        let tls = tls(&url).map_err(|e| Error::Cache {
+            path: std::path::PathBuf::from(url.shown()),
+            what: "cannot set up TLS".into(),
+            source: Some(Box::new(e)),
+            hint: None,
+        })?;
         Ok(Pg {
             connect: connect.config,
             password: connect.password,
@@ -686,11 +691,34 @@ fn clamp(n: u64) -> i64 {
 }
 
 /// An error of the shared cache, naming it by its printable URL.
+///
+/// `message` is the failure with its causes already on one line and the password
+/// scrubbed from it: tokio-postgres' errors are not kept as sources, since their text
+/// may quote the server's reply, which the scrubbing must see first.
 pub fn shared_err(url: &CacheUrl, message: &str) -> Error {
     Error::Cache {
         path: std::path::PathBuf::from(url.shown()),
-        message: message.to_string(),
+        what: message.to_string(),
+        source: None,
+        hint: None,
     }
+}
+
+/// Why the TLS settings for the shared cache cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// rustls refuses the protocol versions or the platform verifier.
+    #[error("TLS settings")]
+    Settings(#[source] rustls::Error),
+    /// The `sslrootcert` file cannot be read or holds a bad certificate.
+    #[error("sslrootcert {}", path.display())]
+    RootCert {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Key columns for the `unnest` statements, sorted by id (the lock order), one row per
@@ -752,30 +780,31 @@ impl Columns {
 }
 
 /// rustls with ring, and the system's roots or the URL's `sslrootcert`.
-fn tls(url: &CacheUrl) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+fn tls(url: &CacheUrl) -> Result<tokio_postgres_rustls::MakeRustlsConnect, TlsError> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS settings: {e}"))?;
+        .map_err(TlsError::Settings)?;
     let config = match url.root_cert() {
         Some(path) => {
+            let bad = |e: Box<dyn std::error::Error + Send + Sync>| TlsError::RootCert {
+                path: path.to_path_buf(),
+                source: e,
+            };
             let mut roots = rustls::RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+            let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(Box::new(e)))?;
             for cert in certs {
-                let cert = cert.map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+                let cert = cert.map_err(|e| bad(Box::new(e)))?;
+                roots.add(cert).map_err(|e| bad(Box::new(e)))?;
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         }
         None => builder
             .with_platform_verifier()
-            .map_err(|e| format!("TLS settings: {e}"))?
+            .map_err(TlsError::Settings)?
             .with_no_client_auth(),
     };
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))

@@ -858,7 +858,7 @@ fn owner_id() -> String {
 }
 
 fn join_err(e: tokio::task::JoinError) -> Error {
-    Error::Other(format!("a cache task stopped: {e}"))
+    Error::other("a cache task stopped", e)
 }
 
 #[cfg(test)]

@@ -9,9 +9,12 @@
 
 pub mod auth;
 pub mod cache;
+mod exit;
 pub mod import;
 mod progress;
 pub mod providers;
+
+pub use exit::ExitStatus;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,15 +25,6 @@ use crate::config::{Config, Overrides};
 use crate::error::Error;
 use crate::pipeline::{self, Estimate, RunOptions, RunOutcome};
 use crate::write::Format;
-
-/// Every content paragraph translated.
-pub const EXIT_OK: i32 = 0;
-/// Any other fatal error.
-pub const EXIT_FAILURE: i32 = 1;
-/// Usage or config error.
-pub const EXIT_USAGE: i32 = 2;
-/// Finished, but some content is untranslated or some input was unusable.
-pub const EXIT_INCOMPLETE: i32 = 3;
 
 /// Default output directory.
 pub const DEFAULT_OUT: &str = "out";
@@ -157,14 +151,18 @@ pub enum Command {
     },
 }
 
-/// Run the command line; returns the exit code.
+/// Run the command line; returns how the process ends.
 #[must_use]
-pub fn run() -> i32 {
+pub fn run() -> ExitStatus {
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return e.exit_code();
+            return if e.use_stderr() {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Success
+            };
         }
     };
     init_logging(&args);
@@ -173,10 +171,7 @@ pub fn run() -> i32 {
         .build()
     {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_FAILURE;
-        }
+        Err(e) => return exit::report(&Error::other("cannot start the async runtime", e)),
     };
     let job = async {
         match &args.command {
@@ -191,17 +186,7 @@ pub fn run() -> i32 {
             None => translate(&args).await,
         }
     };
-    match runtime.block_on(job) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            if e.is_usage() {
-                EXIT_USAGE
-            } else {
-                EXIT_FAILURE
-            }
-        }
-    }
+    runtime.block_on(job).unwrap_or_else(|e| exit::report(&e))
 }
 
 fn init_logging(args: &Args) {
@@ -275,16 +260,16 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
     })
 }
 
-async fn translate(args: &Args) -> Result<i32, Error> {
+async fn translate(args: &Args) -> Result<ExitStatus, Error> {
     let opts = options(args)?;
     let events = progress::Progress::new(args.quiet, args.verbose, opts.chain[0].settings.rps);
     let outcome = pipeline::run(&opts, &events).await?;
     if let Some(est) = &outcome.estimate {
         print_estimate(&opts, est);
         return Ok(if outcome.report.errors.is_empty() {
-            EXIT_OK
+            ExitStatus::Success
         } else {
-            EXIT_INCOMPLETE
+            ExitStatus::Incomplete
         });
     }
     if !args.quiet {
@@ -299,13 +284,13 @@ async fn translate(args: &Args) -> Result<i32, Error> {
     Ok(exit_code(&outcome))
 }
 
-/// The one mapping from a finished run to its exit code.
+/// The one mapping from a finished run to its exit status.
 #[must_use]
-pub fn exit_code(outcome: &RunOutcome) -> i32 {
+pub fn exit_code(outcome: &RunOutcome) -> ExitStatus {
     if outcome.report.untranslated == 0 && outcome.report.errors.is_empty() {
-        EXIT_OK
+        ExitStatus::Success
     } else {
-        EXIT_INCOMPLETE
+        ExitStatus::Incomplete
     }
 }
 

@@ -222,9 +222,12 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     if let Some(n) = notice {
         events.warn(&n);
     }
-    fs_err::create_dir_all(&opts.out_dir).map_err(|e| Error::Output {
-        path: opts.out_dir.clone(),
-        message: format!("cannot create output directory: {}", e.kind()),
+    fs_err::create_dir_all(&opts.out_dir).map_err(|e| {
+        Error::output(
+            &opts.out_dir,
+            "cannot create output directory",
+            Some(Box::new(std::io::Error::from(e.kind()))),
+        )
     })?;
     let memory = Memory::new(Some(&cache), events);
     let finished = stream::Coordinator::new(&ctx, memory, events, errors)?
@@ -245,16 +248,17 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     write::write_index(&opts.out_dir, &report.docs, &opts.to, &opts.formats)?;
     report.wall_ms = elapsed_ms(started);
     write::write_report(&opts.out_dir, &report)?;
-    if let Some(first) = finished.write_errors.first() {
-        let n = finished.write_errors.len();
+    let n = finished.write_errors.len();
+    if let Some(first) = finished.write_errors.into_iter().next() {
         let of = n + report.documents;
-        return Err(Error::Output {
-            path: opts.out_dir.clone(),
-            message: format!(
+        return Err(Error::output(
+            &opts.out_dir,
+            format!(
                 "{n} of {of} documents could not be written (each is named above and in \
                  report.json `errors`); the first: {first}"
             ),
-        });
+            Some(Box::new(first)),
+        ));
     }
     let mut missing = finished.missing;
     missing.sort();

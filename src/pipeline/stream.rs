@@ -950,7 +950,7 @@ impl<'a> Coordinator<'a> {
             Err(e) => {
                 let error = FileError {
                     file: written.rel,
-                    message: format!("cannot write its outputs: {e}"),
+                    message: format!("cannot write its outputs: {}", crate::error::one_line(&e)),
                 };
                 self.events.file_error(&error);
                 self.report.errors.push(error);

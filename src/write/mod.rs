@@ -231,7 +231,7 @@ pub fn write_document_with(
     let mut written = Vec::with_capacity(formats.len());
     for &format in formats {
         let path = output_path(out_dir, &doc.rel, &doc.tgt_lang, format.ext());
-        let bytes = render_with(doc, format, opts).map_err(|e| output_error(&path, &e))?;
+        let bytes = render_with(doc, format, opts).map_err(|e| output_error(&path, e))?;
         write_if_changed(&path, &bytes)?;
         written.push(path);
     }
@@ -321,7 +321,7 @@ pub fn write_index(
 /// The file cannot be written.
 pub fn write_report(out_dir: &Path, report: &RunReport) -> Result<PathBuf> {
     let path = out_dir.join("report.json");
-    let text = report::render(report).map_err(|e| output_error(&path, &e))?;
+    let text = report::render(report).map_err(|e| output_error(&path, e))?;
     write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
@@ -337,16 +337,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    fs_err::create_dir_all(dir).map_err(|e| output_error(dir, &e))?;
+    fs_err::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     let mut tmp = temp_builder()
         .tempfile_in(dir)
-        .map_err(|e| output_error(path, &e))?;
+        .map_err(|e| output_error(path, e))?;
     // No fsync: the rename alone makes a killed run leave either the old file or the
     // new one, never half of one; outputs are rebuilt from the cache in a moment, so
     // paying a disk flush per file (tens of thousands in a large run) buys nothing.
-    tmp.write_all(bytes).map_err(|e| output_error(path, &e))?;
-    tmp.persist(path)
-        .map_err(|e| output_error(path, &e.error))?;
+    tmp.write_all(bytes).map_err(|e| output_error(path, e))?;
+    tmp.persist(path).map_err(|e| output_error(path, e.error))?;
     Ok(())
 }
 
@@ -363,11 +362,17 @@ fn temp_builder() -> tempfile::Builder<'static, 'static> {
     b
 }
 
-fn output_error(path: &Path, e: &dyn std::fmt::Display) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
+/// The file system's error kept as the cause; a full disk said on the error line
+/// itself, told by the error's kind.
+fn output_error(path: &Path, e: impl Into<std::io::Error>) -> Error {
+    let e = e.into();
+    let what = match e.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            "cannot write it: the disk is full"
+        }
+        _ => "cannot write it",
+    };
+    Error::output(path, what, Some(Box::new(e)))
 }
 
 /// What became of a row, as every human-facing format shows it.
