@@ -119,6 +119,54 @@ pub struct PreparedDoc {
     pub paragraphs: Vec<Paragraph>,
 }
 
+/// A language code as tarjama uses it: lowercase, ISO 639-1 where there is one (`ar`,
+/// `fa`, `en`), or [`Lang::UND`] when the language cannot be told. Serialised as the
+/// bare code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Lang(String);
+
+impl Lang {
+    /// `und`: no language could be told (ISO 639-2's code for "undetermined").
+    pub const UND: &'static str = "und";
+
+    /// The code.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `code` is [`Lang::UND`].
+    #[must_use]
+    pub fn is_und(code: &str) -> bool {
+        code == Lang::UND
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a language code given on the command line cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("needs a language code such as `en`")]
+pub struct LangError;
+
+impl std::str::FromStr for Lang {
+    type Err = LangError;
+
+    /// A target language: trimmed and lowercased; empty and `auto` are refused.
+    fn from_str(s: &str) -> Result<Lang, LangError> {
+        let code = s.trim().to_ascii_lowercase();
+        if code.is_empty() || code == "auto" {
+            return Err(LangError);
+        }
+        Ok(Lang(code))
+    }
+}
+
 /// Quality and status flags attached to a row. Their string forms are part of the
 /// JSONL contract.
 pub mod flags {

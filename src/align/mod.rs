@@ -13,7 +13,7 @@
 pub mod quality;
 pub mod sentence;
 
-use crate::model::{AlignedDoc, PreparedDoc, Row, flags};
+use crate::model::{AlignedDoc, Lang, PreparedDoc, Row, flags};
 
 /// What happened to one paragraph.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
                     cached,
                     reviewed,
                 } => {
-                    let lang = if p.src_lang == "und" {
+                    let lang = if Lang::is_und(&p.src_lang) {
                         &doc.src_lang
                     } else {
                         &p.src_lang

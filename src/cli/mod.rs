@@ -23,8 +23,10 @@ use clap::Parser;
 
 use crate::config::{Config, Overrides};
 use crate::error::Error;
+use crate::model::Lang;
 use crate::pipeline::{self, Estimate, RunOptions, RunOutcome};
 use crate::write::Format;
+use crate::write::tmx::Unit;
 
 /// Default output directory.
 pub const DEFAULT_OUT: &str = "out";
@@ -53,7 +55,7 @@ pub struct Args {
 
     /// Target language (e.g. en)
     #[arg(long, value_name = "LANG", required = true)]
-    pub to: Option<String>,
+    pub to: Option<Lang>,
 
     /// Source language, or `auto` to detect Arabic vs Persian per document
     #[arg(long, value_name = "LANG", default_value = "auto")]
@@ -82,13 +84,21 @@ pub struct Args {
     pub cache_dir: PathBuf,
 
     /// Output formats, comma-separated: any of html,md,tmx,jsonl,xliff
-    #[arg(long, value_name = "LIST", default_value = "html,md,tmx,jsonl,xliff")]
-    pub format: String,
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_enum,
+        value_delimiter = ',',
+        ignore_case = true,
+        default_value = "html,md,tmx,jsonl,xliff",
+        hide_possible_values = true
+    )]
+    pub format: Vec<Format>,
 
-    /// What one TMX translation unit holds: a paragraph, or an aligned sentence pair
-    #[arg(long, value_name = "UNIT", default_value = "paragraph",
-          value_parser = ["paragraph", "sentence"])]
-    pub tmx_unit: String,
+    /// What one TMX translation unit holds: paragraph, or sentence (an aligned sentence pair)
+    #[arg(long, value_name = "UNIT", value_enum, default_value_t = Unit::Paragraph,
+          hide_possible_values = true)]
+    pub tmx_unit: Unit,
 
     /// Make no network connection: serve from the cache, list what is missing
     #[arg(long)]
@@ -223,18 +233,14 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
         .into_iter()
         .map(|(name, settings)| pipeline::Service { name, settings })
         .collect();
-    let formats = Format::parse_list(&args.format).map_err(Error::Usage)?;
-    let to = args
-        .to
-        .as_deref()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if to.is_empty() || to == "auto" {
+    let formats = Format::in_order(&args.format);
+    // clap requires --to for a translation run; it is an Option only because the
+    // subcommands do without it.
+    let Some(to) = args.to.as_ref().map(ToString::to_string) else {
         return Err(Error::Usage(
             "--to needs a language code such as `en`".into(),
         ));
-    }
+    };
     let from = match args.from.trim().to_ascii_lowercase().as_str() {
         "" | "auto" => None,
         f => Some(f.to_string()),
@@ -253,7 +259,7 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
         cache_dir: args.cache_dir.clone(),
         formats,
         write: crate::write::WriteOptions {
-            tmx_unit: crate::write::tmx::Unit::from_name(&args.tmx_unit).unwrap_or_default(),
+            tmx_unit: args.tmx_unit,
         },
         offline: args.offline,
         dry_run: args.dry_run,

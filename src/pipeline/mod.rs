@@ -42,7 +42,7 @@ use crate::align::Outcome;
 use crate::cache::Cache;
 use crate::config::ProviderSettings;
 use crate::error::{Error, Result};
-use crate::model::{FileError, InputFile, Paragraph, PreparedDoc, RunReport, SourceDoc};
+use crate::model::{FileError, InputFile, Lang, Paragraph, PreparedDoc, RunReport, SourceDoc};
 use crate::provider::{self, Allowance, KeyNeed};
 use crate::write::{self, Format};
 use crate::{detect, ingest, segment};
@@ -421,7 +421,7 @@ pub fn prepare(doc: SourceDoc, from: Option<&str>, to: &str) -> PreparedDoc {
         .zip(langs)
         .enumerate()
         .map(|(index, (s, lang))| {
-            let src_lang = if lang == "und" && !s.kind.is_content() {
+            let src_lang = if Lang::is_und(&lang) && !s.kind.is_content() {
                 lang // page furniture such as `});` has no language; shown as such
             } else {
                 paragraph_lang(&lang, &doc_lang, from, to)
@@ -447,7 +447,7 @@ fn paragraph_lang(detected: &str, doc_lang: &str, from: Option<&str>, to: &str) 
     }
     match from {
         Some(f) => f.to_string(),
-        None if detected == "und" => doc_lang.to_string(),
+        None if Lang::is_und(detected) => doc_lang.to_string(),
         None => detected.to_string(),
     }
 }

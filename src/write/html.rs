@@ -32,7 +32,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Serialize;
 
 use super::{Status, assets, is_rtl, output_rel};
-use crate::model::{AlignedDoc, DocCounts, Kind, Row, flags};
+use crate::model::{AlignedDoc, DocCounts, Kind, Lang, Row, flags};
 
 /// The page for one document.
 #[must_use]
@@ -189,7 +189,7 @@ fn render_row(out: &mut String, row: &Row, to: &str) {
 fn dir_of(lang: &str) -> &'static str {
     if is_rtl(lang) {
         "rtl"
-    } else if lang.is_empty() || lang == "und" {
+    } else if lang.is_empty() || Lang::is_und(lang) {
         "auto"
     } else {
         "ltr"

@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::model::{AlignedDoc, DocCounts, Kind, Row, RunReport, flags};
 
 /// An output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
     /// Side-by-side HTML page.
     Html,
@@ -86,34 +86,44 @@ impl Format {
     ///
     /// # Errors
     /// An unknown name, or no name at all.
-    pub fn parse_list(s: &str) -> std::result::Result<Vec<Format>, String> {
-        let mut wanted = [false; Format::ALL.len()];
+    pub fn parse_list(s: &str) -> std::result::Result<Vec<Format>, FormatError> {
+        let mut given = Vec::new();
         for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let f = Format::from_name(name).ok_or_else(|| {
-                format!(
-                    "unknown format `{name}`; expected any of {}",
-                    Format::names()
-                )
-            })?;
-            wanted[f as usize] = true;
+            given.push(
+                Format::from_name(name).ok_or_else(|| FormatError::Unknown(name.to_string()))?,
+            );
         }
-        let list: Vec<Format> = Format::ALL
-            .into_iter()
-            .filter(|f| wanted[*f as usize])
-            .collect();
+        let list = Format::in_order(&given);
         if list.is_empty() {
-            return Err(format!(
-                "no output format given; expected any of {}",
-                Format::names()
-            ));
+            return Err(FormatError::None);
         }
         Ok(list)
+    }
+
+    /// `given` without duplicates, in the order of [`Format::ALL`].
+    #[must_use]
+    pub fn in_order(given: &[Format]) -> Vec<Format> {
+        Format::ALL
+            .into_iter()
+            .filter(|f| given.contains(f))
+            .collect()
     }
 
     /// `html, md, tmx, jsonl, xliff`.
     fn names() -> String {
         Format::ALL.map(Format::ext).join(", ")
     }
+}
+
+/// Why a list of formats cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// A name that is no format.
+    #[error("unknown format `{0}`; expected any of {names}", names = Format::names())]
+    Unknown(String),
+    /// An empty list.
+    #[error("no output format given; expected any of {names}", names = Format::names())]
+    None,
 }
 
 impl std::fmt::Display for Format {
@@ -447,7 +457,7 @@ mod tests {
     #[test]
     fn parse_list_rejects_unknown_and_empty() {
         assert_eq!(
-            Format::parse_list("html,pdf").unwrap_err(),
+            Format::parse_list("html,pdf").unwrap_err().to_string(),
             "unknown format `pdf`; expected any of html, md, tmx, jsonl, xliff"
         );
         assert!(Format::parse_list("").is_err());

@@ -20,7 +20,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use crate::model::{AlignedDoc, Row};
 
 /// What one translation unit holds (`--tmx-unit`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Unit {
     /// One `<tu>` per translated paragraph.
     #[default]
