@@ -118,7 +118,10 @@ fn jsonl(text: &str) -> Result<Parsed, ParseError> {
             tgt_lang: row.tgt_lang,
             source: row.source,
             target,
-            marked: row.flags.iter().any(|f| f == crate::model::flags::REVIEWED),
+            marked: row
+                .flags
+                .iter()
+                .any(|f| f == crate::model::Flag::Reviewed.as_str()),
         });
     }
     Ok(parsed)

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::model::{AlignedDoc, Kind, Row, SentencePair};
+use crate::model::{AlignedDoc, Flag, Kind, Row, SentencePair};
 
 /// One JSONL line, borrowing from the document. Field order is the wire order.
 #[derive(Debug, Serialize)]
@@ -34,7 +34,7 @@ pub struct Record<'a> {
     /// Served from the cache.
     pub cached: bool,
     /// Flags, see [`crate::model::flags`].
-    pub flags: &'a [String],
+    pub flags: &'a [Flag],
     /// The paragraph's sentences aligned with the translation's, in order.
     pub sentences: &'a [SentencePair],
 }

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::model::{AlignedDoc, DocCounts, Kind, Row, RunReport, flags};
+use crate::model::{AlignedDoc, DocCounts, Flag, Kind, Row, RunReport};
 
 /// An output format.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -406,7 +406,7 @@ impl Status {
             Status::Translated
         } else if !row.kind.is_content() {
             Status::NotSent(row.kind)
-        } else if has_flag(row, flags::SAME_LANGUAGE) {
+        } else if has_flag(row, Flag::SameLanguage) {
             Status::SameLanguage
         } else {
             Status::Untranslated(reason(row))
@@ -414,8 +414,8 @@ impl Status {
     }
 }
 
-fn has_flag(row: &Row, flag: &str) -> bool {
-    row.flags.iter().any(|f| f == flag)
+fn has_flag(row: &Row, flag: Flag) -> bool {
+    row.flags.contains(&flag)
 }
 
 /// The row's flags joined with `, `, leaving out `not_sent`.
@@ -423,8 +423,8 @@ fn reason(row: &Row) -> String {
     let reasons: Vec<&str> = row
         .flags
         .iter()
-        .map(String::as_str)
-        .filter(|f| *f != flags::NOT_SENT)
+        .filter(|f| **f != Flag::NotSent)
+        .map(|f| f.as_str())
         .collect();
     reasons.join(", ")
 }
