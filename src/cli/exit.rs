@@ -56,7 +56,7 @@ impl From<ExitStatus> for std::process::ExitCode {
 
 /// `e` as printed: the `error:` line, its causes, its hint.
 #[must_use]
-pub fn render(e: &Error) -> String {
+pub(crate) fn render(e: &Error) -> String {
     let mut out = format!("error: {e}\n");
     for cause in error::causes(e) {
         out.push_str(&format!("  Caused by: {cause}\n"));
@@ -68,7 +68,7 @@ pub fn render(e: &Error) -> String {
 }
 
 /// Print `e` on stderr and return its exit status.
-pub fn report(e: &Error) -> ExitStatus {
+pub(crate) fn report(e: &Error) -> ExitStatus {
     let _ = std::io::stderr().lock().write_all(render(e).as_bytes());
     ExitStatus::of(e)
 }
