@@ -355,9 +355,10 @@ impl Config {
         };
         if names.iter().any(String::is_empty) {
             return Err(Error::Usage(format!(
-                "--provider `{}` has an empty name; write a name or a chain such as `mymemory,edge`",
+                "--provider `{}` has an empty name",
                 spec.unwrap_or_default()
-            )));
+            ))
+            .with_hint("write a name or a chain such as `mymemory,edge`"));
         }
         for (i, name) in names.iter().enumerate() {
             if names[..i].contains(name) {
@@ -367,11 +368,11 @@ impl Config {
         if overrides.endpoint.is_some() && names.len() > 1 {
             if spec.is_some() {
                 return Err(Error::Usage(format!(
-                    "--endpoint points one server, but --provider names a chain of {} ({}); \
-                     set each one's endpoint in its [providers.NAME] table instead",
+                    "--endpoint points one server, but --provider names a chain of {} ({})",
                     names.len(),
                     names.join(", ")
-                )));
+                ))
+                .with_hint("set each one's endpoint in its [providers.NAME] table instead"));
             }
             names.truncate(1);
         }
@@ -394,10 +395,12 @@ impl Config {
         let name = name.unwrap_or(&self.default_provider[0]);
         let Some(settings) = self.providers.get(name) else {
             let known: Vec<&str> = self.providers.keys().map(String::as_str).collect();
-            return Err(Error::Usage(format!(
-                "unknown provider `{name}`; the config defines: {}",
-                known.join(", ")
-            )));
+            return Err(
+                Error::Usage(format!("unknown provider `{name}`")).with_hint(format!(
+                    "the config defines: {} (`translate providers` lists them)",
+                    known.join(", ")
+                )),
+            );
         };
         let mut s = settings.clone();
         if let Some(e) = &overrides.endpoint {

@@ -61,6 +61,15 @@ pub enum Error {
     /// The OS keyring cannot be used.
     #[error(transparent)]
     Keyring(#[from] crate::secret::KeyringError),
+    /// Another error, with what the user can do about it.
+    #[error("{source}")]
+    Hinted {
+        /// The error. Its message is this one's; its causes follow.
+        #[source]
+        source: Box<Error>,
+        /// What to do.
+        hint: String,
+    },
     /// Anything else.
     #[error("{what}")]
     Other {
@@ -76,7 +85,20 @@ impl Error {
     /// Whether this is the user's to fix on the command line or in the config (exit 2).
     #[must_use]
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Config { .. } | Error::Usage(_))
+        match self {
+            Error::Config { .. } | Error::Usage(_) => true,
+            Error::Hinted { source, .. } => source.is_usage(),
+            _ => false,
+        }
+    }
+
+    /// This error with `hint` as what to do about it.
+    #[must_use]
+    pub fn with_hint(self, hint: impl Into<String>) -> Error {
+        Error::Hinted {
+            source: Box::new(self),
+            hint: hint.into(),
+        }
     }
 
     /// What the user can do about it, when there is something to say.
@@ -84,6 +106,7 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::Cache { hint, .. } => hint.as_deref(),
+            Error::Hinted { hint, .. } => Some(hint),
             Error::Keyring(e) => e.hint(),
             _ => None,
         }

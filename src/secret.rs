@@ -178,9 +178,14 @@ impl KeyringError {
     #[must_use]
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            KeyringError::Disabled | KeyringError::Unavailable(_) => Some(
-                "give the key in the provider's key_env environment variable instead \
-                 (`translate providers` names it)",
+            KeyringError::Disabled => Some(
+                "unset TARJAMA_NO_KEYRING to use the OS keyring, or give the key in an \
+                 environment variable (`translate providers` names each provider's; \
+                 PGPASSWORD for the shared cache)",
+            ),
+            KeyringError::Unavailable(_) => Some(
+                "give the key in an environment variable instead (`translate providers` \
+                 names each provider's; PGPASSWORD for the shared cache)",
             ),
             _ => None,
         }

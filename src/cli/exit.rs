@@ -108,4 +108,22 @@ mod tests {
         assert_eq!(ExitStatus::of(&e), ExitStatus::Failure);
         assert_eq!(ExitStatus::of(&Error::Usage("x".into())), ExitStatus::Usage);
     }
+
+    #[test]
+    fn a_hint_keeps_the_message_the_causes_and_the_exit_status() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let e = Error::Config {
+            path: "t.toml".into(),
+            what: "cannot read config".into(),
+            source: Some(Box::new(io)),
+        }
+        .with_hint("give another --config");
+        assert_eq!(
+            render(&e),
+            "error: t.toml: cannot read config\n\
+             \x20 Caused by: No such file or directory\n\
+             hint: give another --config\n"
+        );
+        assert_eq!(ExitStatus::of(&e), ExitStatus::Usage);
+    }
 }
