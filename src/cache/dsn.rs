@@ -236,7 +236,7 @@ impl CacheUrl {
                     }
                 }
                 Ok(None) => {}
-                Err(w) => warnings.push(w),
+                Err(w) => warnings.push(w.to_string()),
             }
         }
         secret::cache_password(keyring).map(|k| (k, PasswordSource::Keyring))
