@@ -19,18 +19,18 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// Where `translate` looks for its config when `--config` is not given.
-pub const DEFAULT_CONFIG_PATH: &str = "config/translate.toml";
+pub(crate) const DEFAULT_CONFIG_PATH: &str = "config/translate.toml";
 
 /// The shipped config file, used as built-in defaults.
-pub const BUILTIN_CONFIG: &str = include_str!("../config/translate.toml");
+pub(crate) const BUILTIN_CONFIG: &str = include_str!("../config/translate.toml");
 
 /// DeepL `endpoint = "auto"`: the Free host for keys ending in `:fx`, else Pro.
-pub const DEEPL_AUTO_ENDPOINT: &str = "auto";
+pub(crate) const DEEPL_AUTO_ENDPOINT: &str = "auto";
 
 /// Slowest request rate accepted (one request every 1,000 s).
-pub const MIN_RPS: f64 = 0.001;
+pub(crate) const MIN_RPS: f64 = 0.001;
 /// Fastest request rate accepted.
-pub const MAX_RPS: f64 = 10_000.0;
+pub(crate) const MAX_RPS: f64 = 10_000.0;
 
 /// The most requests in flight for a provider table without `concurrency`.
 pub const DEFAULT_CONCURRENCY: usize = 16;

@@ -40,7 +40,7 @@ pub const MIN_CONFIDENCE: f64 = 0.5;
 
 /// Up to this many words (of two letters or more), an Arabic-script fragment with nothing but shared letters
 /// and keyboard letters is `und` (it takes its document's language).
-pub const SHORT_FRAGMENT_WORDS: usize = 4;
+pub(crate) const SHORT_FRAGMENT_WORDS: usize = 4;
 
 /// Up to this many words, unplaceable ASCII text is labelled `en` (see module doc).
 pub const SHORT_WORDS: usize = 3;
@@ -191,7 +191,7 @@ impl Votes {
 /// ASCII and the Arabic blocks (nearly every character of this tool's input), where the
 /// general Unicode table lookup is the slow path of the whole pipeline.
 #[must_use]
-pub fn is_letter(c: char) -> bool {
+pub(crate) fn is_letter(c: char) -> bool {
     static ARABIC_BLOCK: std::sync::LazyLock<[bool; 256]> = std::sync::LazyLock::new(|| {
         std::array::from_fn(|i| char::from_u32(0x0600 + i as u32).is_some_and(char::is_alphabetic))
     });
@@ -205,7 +205,7 @@ pub fn is_letter(c: char) -> bool {
 /// Whether a character belongs to the Arabic script (letters, digits, marks,
 /// presentation forms). The one definition every stage uses.
 #[must_use]
-pub fn is_arabic_script(c: char) -> bool {
+pub(crate) fn is_arabic_script(c: char) -> bool {
     matches!(c,
         '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}'
         | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')

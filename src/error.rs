@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 
 /// The cause kept under an error: any error, boxed.
-pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A fatal error: the run cannot start or cannot go on.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +84,7 @@ pub enum Error {
 impl Error {
     /// Whether this is the user's to fix on the command line or in the config (exit 2).
     #[must_use]
-    pub fn is_usage(&self) -> bool {
+    pub(crate) fn is_usage(&self) -> bool {
         match self {
             Error::Config { .. } | Error::Usage(_) => true,
             Error::Hinted { source, .. } => source.is_usage(),
@@ -94,7 +94,7 @@ impl Error {
 
     /// This error with `hint` as what to do about it.
     #[must_use]
-    pub fn with_hint(self, hint: impl Into<String>) -> Error {
+    pub(crate) fn with_hint(self, hint: impl Into<String>) -> Error {
         Error::Hinted {
             source: Box::new(self),
             hint: hint.into(),
@@ -138,7 +138,7 @@ impl Error {
 /// A cause whose text its parent already shows (some errors print their source's
 /// message in their own) is left out.
 #[must_use]
-pub fn causes(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+pub(crate) fn causes(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
     let mut shown = e.to_string();
     let mut out = Vec::new();
     for cause in std::iter::successors(e.source(), |c| c.source()) {
@@ -154,7 +154,7 @@ pub fn causes(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
 /// `e` and its causes on one line, `: `-separated, for the one-line messages of a
 /// file that could not be used (the run goes on, so there is no chain printed).
 #[must_use]
-pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     for cause in causes(e) {
         out.push_str(": ");

@@ -138,7 +138,7 @@ impl Lang {
 
     /// Whether `code` is [`Lang::UND`].
     #[must_use]
-    pub fn is_und(code: &str) -> bool {
+    pub(crate) fn is_und(code: &str) -> bool {
         code == Lang::UND
     }
 }
@@ -326,13 +326,13 @@ pub struct Row {
 impl Row {
     /// Content that should have been translated and was not (counts for exit code 3).
     #[must_use]
-    pub fn is_untranslated(&self) -> bool {
+    pub(crate) fn is_untranslated(&self) -> bool {
         self.kind.is_content() && self.target.is_none() && !self.flags.contains(&Flag::SameLanguage)
     }
 
     /// Not sent for translation: boilerplate, duplicates, same-language paragraphs.
     #[must_use]
-    pub fn is_skipped(&self) -> bool {
+    pub(crate) fn is_skipped(&self) -> bool {
         !self.kind.is_content() || self.flags.contains(&Flag::SameLanguage)
     }
 }
@@ -379,7 +379,7 @@ impl Provenance {
 
     /// The service of row `index` (JSONL `provider`).
     #[must_use]
-    pub fn of_row(&self, index: usize) -> &str {
+    pub(crate) fn of_row(&self, index: usize) -> &str {
         self.rows.get(&index).unwrap_or(&self.first)
     }
 }

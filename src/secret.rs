@@ -27,13 +27,13 @@ impl ApiKey {
 
     /// The key itself, for the one place that puts it on the wire.
     #[must_use]
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// `…abcd`: the last four characters, for `auth show`.
     #[must_use]
-    pub fn last4(&self) -> String {
+    pub(crate) fn last4(&self) -> String {
         let n = self.0.chars().count();
         let tail: String = self.0.chars().skip(n.saturating_sub(4)).collect();
         format!("…{tail}")
@@ -54,7 +54,7 @@ impl fmt::Display for ApiKey {
 
 /// Where a key was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeySource {
+pub(crate) enum KeySource {
     /// The named environment variable.
     Env(String),
     /// The OS keyring.
@@ -142,7 +142,7 @@ impl Keyring {
     ///
     /// # Errors
     /// The keyring cannot be reached or written.
-    pub fn delete(&self, provider: &str) -> Result<bool, KeyringError> {
+    pub(crate) fn delete(&self, provider: &str) -> Result<bool, KeyringError> {
         match self.entry(provider)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),
@@ -195,13 +195,13 @@ impl KeyringError {
 /// Find a provider's key: `key_env` first, then the OS keyring. `None` when neither
 /// has one (or the keyring is not available on this machine).
 #[must_use]
-pub fn resolve(provider: &str, key_env: Option<&str>) -> Option<(ApiKey, KeySource)> {
+pub(crate) fn resolve(provider: &str, key_env: Option<&str>) -> Option<(ApiKey, KeySource)> {
     resolve_in(&Keyring::os(), provider, key_env)
 }
 
 /// [`resolve`] with a given keyring.
 #[must_use]
-pub fn resolve_in(
+pub(crate) fn resolve_in(
     keyring: &Keyring,
     provider: &str,
     key_env: Option<&str>,

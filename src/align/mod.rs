@@ -31,7 +31,7 @@ pub enum Outcome {
         /// A human correction from the cache.
         reviewed: bool,
     },
-    /// Left untranslated, with the flag saying why (see [`flags`]).
+    /// Left untranslated, with the flag saying why (see [`Flag`]).
     Failed(Flag),
 }
 

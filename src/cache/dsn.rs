@@ -28,7 +28,7 @@ use crate::secret::{self, ApiKey, Keyring};
 use super::pgpass;
 
 /// Environment variable naming the shared cache when `--cache` is not given.
-pub const CACHE_ENV: &str = "TARJAMA_CACHE";
+pub(crate) const CACHE_ENV: &str = "TARJAMA_CACHE";
 
 /// How long a connection attempt may take when the URL does not say
 /// (`connect_timeout`): an unreachable server is then reported within this time.
@@ -113,7 +113,7 @@ impl CacheUrl {
     /// Whether `text` is a URL this module takes (`postgres://` or `postgresql://`),
     /// as opposed to a cache directory.
     #[must_use]
-    pub fn is_url(text: &str) -> bool {
+    pub(crate) fn is_url(text: &str) -> bool {
         let t = text.trim_start();
         ["postgres://", "postgresql://"]
             .iter()
@@ -160,7 +160,7 @@ impl CacheUrl {
 
     /// `sslrootcert`: PEM certificates to trust instead of the system's.
     #[must_use]
-    pub fn root_cert(&self) -> Option<&Path> {
+    pub(crate) fn root_cert(&self) -> Option<&Path> {
         self.root_cert.as_deref()
     }
 
@@ -368,7 +368,7 @@ fn scrub_text(text: &str, url: &str) -> String {
 
 /// Replace every occurrence of `secret` in `text` with `****`.
 #[must_use]
-pub fn scrub(text: &str, secret: Option<&ApiKey>) -> String {
+pub(crate) fn scrub(text: &str, secret: Option<&ApiKey>) -> String {
     match secret {
         Some(s) if !s.expose().is_empty() => text.replace(s.expose(), "****"),
         _ => text.to_string(),
@@ -389,7 +389,7 @@ pub enum Chosen {
 impl Chosen {
     /// How messages name it.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Chosen::Flag => "--cache",
             Chosen::Env => CACHE_ENV,

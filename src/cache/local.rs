@@ -38,7 +38,7 @@ const NOW_MS: &str = "(unixepoch('subsec') * 1000.0)";
 ///
 /// # Errors
 /// The database cannot be written.
-pub fn init(cache: &Cache) -> Result<()> {
+pub(crate) fn init(cache: &Cache) -> Result<()> {
     let conn = cache.lock();
     let deadline = std::time::Instant::now() + super::BUSY_TIMEOUT;
     loop {
@@ -96,7 +96,7 @@ fn write<T>(cache: &Cache, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -
 ///
 /// # Errors
 /// The database cannot be read.
-pub fn leased(cache: &Cache, keys: &[&CacheKey]) -> Result<Vec<Option<Duration>>> {
+pub(crate) fn leased(cache: &Cache, keys: &[&CacheKey]) -> Result<Vec<Option<Duration>>> {
     let conn = cache.lock();
     let sql =
         format!("SELECT until_ms - {NOW_MS} FROM leases WHERE key = ?1 AND until_ms > {NOW_MS}");
@@ -261,7 +261,7 @@ pub fn release(cache: &Cache, keys: &[&CacheKey], owner: &str) -> Result<()> {
 }
 
 /// The pacer row after one acquire: `(seen_ms, tat_ms, step_ms, epoch)`.
-pub type PacerRow = (f64, f64, f64, i64);
+pub(crate) type PacerRow = (f64, f64, f64, i64);
 
 /// Reserve the next request slot of a bucket (see [`super::store`] for the rule).
 ///
@@ -476,7 +476,7 @@ pub fn entries(cache: &Cache, after: i64, limit: usize) -> Result<(Vec<Entry>, i
 ///
 /// # Errors
 /// The database cannot be written.
-pub fn add_entries(cache: &Cache, entries: &[Entry]) -> Result<usize> {
+pub(crate) fn add_entries(cache: &Cache, entries: &[Entry]) -> Result<usize> {
     write(cache, |tx| {
         let mut n = 0;
         for e in entries {
@@ -491,7 +491,7 @@ pub fn add_entries(cache: &Cache, entries: &[Entry]) -> Result<usize> {
 ///
 /// # Errors
 /// The database cannot be written.
-pub fn put_copies(cache: &Cache, copies: &[(CacheKey, Hit)]) -> Result<()> {
+pub(crate) fn put_copies(cache: &Cache, copies: &[(CacheKey, Hit)]) -> Result<()> {
     write(cache, |tx| {
         let mut free = tx.prepare_cached("DELETE FROM leases WHERE key = ?1")?;
         let mut replace = tx.prepare_cached(
@@ -523,7 +523,7 @@ pub fn put_copies(cache: &Cache, copies: &[(CacheKey, Hit)]) -> Result<()> {
 ///
 /// # Errors
 /// The database cannot be read.
-pub fn synced(cache: &Cache, source: &str) -> Result<f64> {
+pub(crate) fn synced(cache: &Cache, source: &str) -> Result<f64> {
     let conn = cache.lock();
     conn.query_row(
         "SELECT reviewed_ms FROM shared_sync WHERE source = ?1",
@@ -539,7 +539,7 @@ pub fn synced(cache: &Cache, source: &str) -> Result<f64> {
 ///
 /// # Errors
 /// The database cannot be written.
-pub fn set_synced(cache: &Cache, source: &str, until_ms: f64) -> Result<()> {
+pub(crate) fn set_synced(cache: &Cache, source: &str, until_ms: f64) -> Result<()> {
     write(cache, |tx| {
         tx.execute(
             "INSERT INTO shared_sync (source, reviewed_ms) VALUES (?1, ?2)

@@ -236,7 +236,7 @@ impl Cache {
     ///
     /// # Errors
     /// The database exists but cannot be opened.
-    pub fn open_existing(dir: &Path) -> Result<Option<Cache>> {
+    pub(crate) fn open_existing(dir: &Path) -> Result<Option<Cache>> {
         let path = dir.join(FORMAT_DIR).join(DB_FILE);
         if !path.is_file() {
             return Ok(None);
@@ -384,7 +384,7 @@ impl Cache {
     ///
     /// # Errors
     /// The database cannot be read.
-    pub fn get_many(&self, keys: &[CacheKey]) -> Result<Vec<Lookup>> {
+    pub(crate) fn get_many(&self, keys: &[CacheKey]) -> Result<Vec<Lookup>> {
         if self.read_only || keys.len() < 2 {
             return keys.iter().map(|k| self.get(k)).collect();
         }
@@ -726,7 +726,7 @@ impl Cache {
     ///
     /// # Errors
     /// The database cannot be opened.
-    pub fn reopen(&self) -> Result<Cache> {
+    pub(crate) fn reopen(&self) -> Result<Cache> {
         if self.read_only {
             let dir = self
                 .path

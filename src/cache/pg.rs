@@ -157,7 +157,7 @@ impl Pg {
     ///
     /// # Errors
     /// The TLS settings cannot be built (an unreadable `sslrootcert`).
-    pub fn new(url: CacheUrl, connect: Connect, patience: Duration) -> Result<Pg> {
+    pub(crate) fn new(url: CacheUrl, connect: Connect, patience: Duration) -> Result<Pg> {
         for w in &connect.warnings {
             tracing::warn!("{w}");
         }
@@ -180,7 +180,7 @@ impl Pg {
 
     /// The URL, printable.
     #[must_use]
-    pub fn url(&self) -> &CacheUrl {
+    pub(crate) fn url(&self) -> &CacheUrl {
         &self.url
     }
 
@@ -189,7 +189,7 @@ impl Pg {
     ///
     /// # Errors
     /// As any operation.
-    pub async fn check(&self) -> Result<()> {
+    pub(crate) async fn check(&self) -> Result<()> {
         self.run("connect", |_| async { Ok(()) }).await
     }
 
@@ -306,7 +306,7 @@ impl Pg {
     ///
     /// # Errors
     /// The database failed, and kept failing past the patience.
-    pub async fn lookup(&self, ids: &[Vec<u8>]) -> Result<Vec<Row>> {
+    pub(crate) async fn lookup(&self, ids: &[Vec<u8>]) -> Result<Vec<Row>> {
         let rows = self
             .run("lookup", |s| async move {
                 let ids: Vec<&[u8]> = ids.iter().map(Vec::as_slice).collect();
@@ -340,7 +340,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn claim(
+    pub(crate) async fn claim(
         &self,
         keys: &[&CacheKey],
         owner: &str,
@@ -381,7 +381,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn complete(
+    pub(crate) async fn complete(
         &self,
         done: &[(&CacheKey, &str)],
     ) -> Result<Vec<(Vec<u8>, bool, Option<String>, Option<String>)>> {
@@ -419,7 +419,12 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn renew(&self, keys: &[&CacheKey], owner: &str, lease: Duration) -> Result<usize> {
+    pub(crate) async fn renew(
+        &self,
+        keys: &[&CacheKey],
+        owner: &str,
+        lease: Duration,
+    ) -> Result<usize> {
         let ids: Vec<Vec<u8>> = keys.iter().map(|k| k.id("machine").to_vec()).collect();
         let lease_ms = lease.as_secs_f64() * 1000.0;
         let rows = self
@@ -440,7 +445,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn release(&self, keys: &[&CacheKey], owner: &str) -> Result<()> {
+    pub(crate) async fn release(&self, keys: &[&CacheKey], owner: &str) -> Result<()> {
         let ids: Vec<Vec<u8>> = keys.iter().map(|k| k.id("machine").to_vec()).collect();
         self.run("release leases", |s| {
             let ids = &ids;
@@ -457,7 +462,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn put_reviewed(&self, entries: &[(CacheKey, String)]) -> Result<()> {
+    pub(crate) async fn put_reviewed(&self, entries: &[(CacheKey, String)]) -> Result<()> {
         // The last correction of a text wins: `Columns` keeps the first of each id.
         let last: Vec<&(CacheKey, String)> = entries.iter().rev().collect();
         let cols = Columns::of(last.iter().map(|(k, t)| (k, Origin::Reviewed, t.as_str())));
@@ -481,7 +486,10 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn machine_targets(&self, rkeys: &[Vec<u8>]) -> Result<Vec<(Vec<u8>, String)>> {
+    pub(crate) async fn machine_targets(
+        &self,
+        rkeys: &[Vec<u8>],
+    ) -> Result<Vec<(Vec<u8>, String)>> {
         let rows = self
             .run("read machine translations", |s| async move {
                 let ids: Vec<&[u8]> = rkeys.iter().map(Vec::as_slice).collect();
@@ -496,7 +504,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn reviewed_since(
+    pub(crate) async fn reviewed_since(
         &self,
         since_us: i64,
         after_key: &[u8],
@@ -527,7 +535,12 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn pace(&self, service: &str, account: &str, floor_ms: f64) -> Result<PacerRow> {
+    pub(crate) async fn pace(
+        &self,
+        service: &str,
+        account: &str,
+        floor_ms: f64,
+    ) -> Result<PacerRow> {
         let (after, step) = (
             super::store::RECOVER_AFTER.as_secs_f64() * 1000.0,
             super::store::RECOVER_STEP,
@@ -546,7 +559,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn throttled(
+    pub(crate) async fn throttled(
         &self,
         service: &str,
         account: &str,
@@ -571,7 +584,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn take(
+    pub(crate) async fn take(
         &self,
         service: &str,
         account: &str,
@@ -593,7 +606,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn refund(&self, service: &str, account: &str, chars: u64) -> Result<()> {
+    pub(crate) async fn refund(&self, service: &str, account: &str, chars: u64) -> Result<()> {
         let chars = clamp(chars);
         self.run("give characters back", |s| async move {
             s.client
@@ -608,7 +621,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn used(&self, service: &str, account: &str) -> Result<u64> {
+    pub(crate) async fn used(&self, service: &str, account: &str) -> Result<u64> {
         let row = self
             .run("read the character count", |s| async move {
                 s.client.query_opt(&s.st.used, &[&service, &account]).await
@@ -621,7 +634,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn entries(&self, after: &[u8], limit: i64) -> Result<Vec<(Vec<u8>, Entry)>> {
+    pub(crate) async fn entries(&self, after: &[u8], limit: i64) -> Result<Vec<(Vec<u8>, Entry)>> {
         let rows = self
             .run("read entries", |s| async move {
                 s.client.query(&s.st.export, &[&after, &limit]).await
@@ -652,7 +665,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn add_entries(&self, entries: &[Entry]) -> Result<usize> {
+    pub(crate) async fn add_entries(&self, entries: &[Entry]) -> Result<usize> {
         let cols = Columns::of(
             entries
                 .iter()
@@ -695,7 +708,7 @@ fn clamp(n: u64) -> i64 {
 /// `message` is the failure with its causes already on one line and the password
 /// scrubbed from it: tokio-postgres' errors are not kept as sources, since their text
 /// may quote the server's reply, which the scrubbing must see first.
-pub fn shared_err(url: &CacheUrl, message: &str) -> Error {
+pub(crate) fn shared_err(url: &CacheUrl, message: &str) -> Error {
     Error::Cache {
         path: std::path::PathBuf::from(url.shown()),
         what: message.to_string(),
@@ -706,7 +719,7 @@ pub fn shared_err(url: &CacheUrl, message: &str) -> Error {
 
 /// Why the TLS settings for the shared cache cannot be built.
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(crate) enum TlsError {
     /// rustls refuses the protocol versions or the platform verifier.
     #[error("TLS settings")]
     Settings(#[source] rustls::Error),

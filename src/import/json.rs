@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{FileKind, ParseError, Parsed, Unit};
 
 /// The corrections file version this build reads.
-pub const CORRECTIONS_VERSION: u64 = 1;
+pub(crate) const CORRECTIONS_VERSION: u64 = 1;
 
 #[derive(Deserialize)]
 struct CorrectionsFile {

@@ -63,7 +63,7 @@ fn row_len(row: &Row) -> usize {
 /// `<!doctype html>` up to and including `<body>`: the CSP of `inline`, its style
 /// (byte for byte what the CSP hashes) and `extra` in the head. The caller writes
 /// the inline script, if any, where it belongs.
-pub(crate) fn head(out: &mut String, title: &str, inline: &assets::Inline, extra: &str) {
+pub fn head(out: &mut String, title: &str, inline: &assets::Inline, extra: &str) {
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

@@ -142,7 +142,7 @@ pub fn href(rel: &str, to: &str, format: Format) -> String {
 
 /// Percent-encode everything but RFC 3986 unreserved characters.
 #[must_use]
-pub fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

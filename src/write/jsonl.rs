@@ -13,7 +13,7 @@ use crate::model::{AlignedDoc, Flag, Kind, Row, SentencePair};
 
 /// One JSONL line, borrowing from the document. Field order is the wire order.
 #[derive(Debug, Serialize)]
-pub struct Record<'a> {
+pub(crate) struct Record<'a> {
     /// The document's `rel`.
     pub doc: &'a str,
     /// 0-based position in the document.
@@ -42,7 +42,7 @@ pub struct Record<'a> {
 impl<'a> Record<'a> {
     /// The record for `row` of `doc`.
     #[must_use]
-    pub fn new(doc: &'a AlignedDoc, row: &'a Row) -> Self {
+    pub(crate) fn new(doc: &'a AlignedDoc, row: &'a Row) -> Self {
         Record {
             doc: &doc.rel,
             index: row.index,

@@ -135,7 +135,7 @@ fn lines(s: &str) -> Vec<&str> {
 
 /// One line of text escaped inline and at its start, so it stays a paragraph line.
 #[must_use]
-pub fn escape_line(line: &str) -> String {
+pub(crate) fn escape_line(line: &str) -> String {
     let escaped = escape_inline(line);
     let n = block_marker_len(&escaped);
     if n == 0 {
@@ -169,7 +169,7 @@ fn block_marker_len(line: &str) -> usize {
 /// it could start or end emphasis (not inside a word), `&` only where it could start
 /// an entity, so file names and prose stay readable.
 #[must_use]
-pub fn escape_inline(s: &str) -> String {
+pub(crate) fn escape_inline(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     for (i, &c) in chars.iter().enumerate() {

@@ -102,7 +102,7 @@ impl Format {
 
     /// `given` without duplicates, in the order of [`Format::ALL`].
     #[must_use]
-    pub fn in_order(given: &[Format]) -> Vec<Format> {
+    pub(crate) fn in_order(given: &[Format]) -> Vec<Format> {
         Format::ALL
             .into_iter()
             .filter(|f| given.contains(f))
@@ -147,7 +147,7 @@ pub fn output_path(out_dir: &Path, rel: &str, to: &str, ext: &str) -> PathBuf {
 /// The components of a document's output path below the output directory: the
 /// sanitized directories of `rel`, then `<stem>.<to>.<ext>`.
 #[must_use]
-pub fn output_rel(rel: &str, to: &str, ext: &str) -> Vec<String> {
+pub(crate) fn output_rel(rel: &str, to: &str, ext: &str) -> Vec<String> {
     let mut parts = safe_components(rel);
     let file = parts.pop().unwrap_or_else(|| "document".to_owned());
     let to = safe_tag(to);
@@ -229,7 +229,7 @@ pub fn write_document(
 ///
 /// # Errors
 /// A file cannot be written.
-pub fn write_document_with(
+pub(crate) fn write_document_with(
     out_dir: &Path,
     doc: &AlignedDoc,
     formats: &[Format],
@@ -269,7 +269,7 @@ fn review_files_once(out_dir: &Path) -> Result<()> {
 ///
 /// # Errors
 /// The file cannot be written.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
+pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
     if holds(path, bytes) {
         return Ok(false);
     }
@@ -432,7 +432,7 @@ fn reason(row: &Row) -> String {
 /// Whether text in `lang` (an ISO 639 code, maybe with a region) is written right
 /// to left.
 #[must_use]
-pub fn is_rtl(lang: &str) -> bool {
+pub(crate) fn is_rtl(lang: &str) -> bool {
     let primary = lang.split(['-', '_']).next().unwrap_or("");
     const RTL: [&str; 14] = [
         "ar", "fa", "ur", "he", "iw", "ps", "yi", "ckb", "sd", "ug", "dv", "syr", "prs", "ku",

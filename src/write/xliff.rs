@@ -19,13 +19,13 @@ use crate::model::{AlignedDoc, Flag, Row, SentencePair};
 use super::tmx::xml_safe;
 
 /// The XLIFF 2.0 core namespace.
-pub const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:2.0";
+pub(crate) const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:2.0";
 
 /// Our extension namespace (a unit's own source language).
-pub const TARJAMA_NS: &str = "urn:tarjama";
+pub(crate) const TARJAMA_NS: &str = "urn:tarjama";
 
 /// The `category` of the notes that carry a quality flag.
-pub const FLAG_NOTE_CATEGORY: &str = "tarjama-flag";
+pub(crate) const FLAG_NOTE_CATEGORY: &str = "tarjama-flag";
 
 /// The XLIFF file for one document.
 ///
