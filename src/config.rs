@@ -19,18 +19,18 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// Where `translate` looks for its config when `--config` is not given.
-pub const DEFAULT_CONFIG_PATH: &str = "config/translate.toml";
+pub(crate) const DEFAULT_CONFIG_PATH: &str = "config/translate.toml";
 
 /// The shipped config file, used as built-in defaults.
-pub const BUILTIN_CONFIG: &str = include_str!("../config/translate.toml");
+pub(crate) const BUILTIN_CONFIG: &str = include_str!("../config/translate.toml");
 
 /// DeepL `endpoint = "auto"`: the Free host for keys ending in `:fx`, else Pro.
-pub const DEEPL_AUTO_ENDPOINT: &str = "auto";
+pub(crate) const DEEPL_AUTO_ENDPOINT: &str = "auto";
 
 /// Slowest request rate accepted (one request every 1,000 s).
-pub const MIN_RPS: f64 = 0.001;
+pub(crate) const MIN_RPS: f64 = 0.001;
 /// Fastest request rate accepted.
-pub const MAX_RPS: f64 = 10_000.0;
+pub(crate) const MAX_RPS: f64 = 10_000.0;
 
 /// The most requests in flight for a provider table without `concurrency`.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -193,9 +193,9 @@ impl ProviderSettings {
         }
     }
 
-    fn validate(&self, name: &str) -> std::result::Result<(), String> {
+    fn validate(&self, name: &str) -> Result<()> {
         self.check()
-            .map_err(|(_, message)| format!("[providers.{name}] {message}"))
+            .map_err(|(_, message)| Error::Usage(format!("[providers.{name}] {message}")))
     }
 }
 
@@ -283,7 +283,8 @@ impl Config {
         };
         let text = fs_err::read_to_string(&path).map_err(|e| Error::Config {
             path: path.clone(),
-            message: format!("cannot read config: {}", e.kind()),
+            what: "cannot read config".into(),
+            source: Some(Box::new(std::io::Error::from(e.kind()))),
         })?;
         Config::parse(&text, &path)
     }
@@ -296,13 +297,15 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let mut config: Config = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
-            message: locate(text, &e),
+            what: locate(text, &e),
+            source: None,
         })?;
         config.source = Some(path.to_path_buf());
         for (name, p) in &config.providers {
             p.check().map_err(|(key, message)| Error::Config {
                 path: path.to_path_buf(),
-                message: match key_position(text, name, key) {
+                source: None,
+                what: match key_position(text, name, key) {
                     Some((line, col)) => {
                         format!("line {line}, column {col}: [providers.{name}] {message}")
                     }
@@ -310,9 +313,10 @@ impl Config {
                 },
             })?;
         }
-        let bad = |message: String| Error::Config {
+        let bad = |what: String| Error::Config {
             path: path.to_path_buf(),
-            message,
+            what,
+            source: None,
         };
         if config.default_provider.is_empty() {
             return Err(bad("default_provider names no provider".into()));
@@ -351,9 +355,10 @@ impl Config {
         };
         if names.iter().any(String::is_empty) {
             return Err(Error::Usage(format!(
-                "--provider `{}` has an empty name; write a name or a chain such as `mymemory,edge`",
+                "--provider `{}` has an empty name",
                 spec.unwrap_or_default()
-            )));
+            ))
+            .with_hint("write a name or a chain such as `mymemory,edge`"));
         }
         for (i, name) in names.iter().enumerate() {
             if names[..i].contains(name) {
@@ -363,11 +368,11 @@ impl Config {
         if overrides.endpoint.is_some() && names.len() > 1 {
             if spec.is_some() {
                 return Err(Error::Usage(format!(
-                    "--endpoint points one server, but --provider names a chain of {} ({}); \
-                     set each one's endpoint in its [providers.NAME] table instead",
+                    "--endpoint points one server, but --provider names a chain of {} ({})",
                     names.len(),
                     names.join(", ")
-                )));
+                ))
+                .with_hint("set each one's endpoint in its [providers.NAME] table instead"));
             }
             names.truncate(1);
         }
@@ -390,10 +395,12 @@ impl Config {
         let name = name.unwrap_or(&self.default_provider[0]);
         let Some(settings) = self.providers.get(name) else {
             let known: Vec<&str> = self.providers.keys().map(String::as_str).collect();
-            return Err(Error::Usage(format!(
-                "unknown provider `{name}`; the config defines: {}",
-                known.join(", ")
-            )));
+            return Err(
+                Error::Usage(format!("unknown provider `{name}`")).with_hint(format!(
+                    "the config defines: {} (`translate providers` lists them)",
+                    known.join(", ")
+                )),
+            );
         };
         let mut s = settings.clone();
         if let Some(e) = &overrides.endpoint {
@@ -405,7 +412,7 @@ impl Config {
         if let Some(c) = overrides.concurrency {
             s.concurrency = c;
         }
-        s.validate(name).map_err(Error::Usage)?;
+        s.validate(name)?;
         Ok((name.to_string(), s))
     }
 }

@@ -33,12 +33,14 @@
 
 use whatlang::Lang;
 
+use crate::model::Lang as LangCode;
+
 /// Confidence `whatlang` must reach for its answer to be used on non-Arabic text.
 pub const MIN_CONFIDENCE: f64 = 0.5;
 
 /// Up to this many words (of two letters or more), an Arabic-script fragment with nothing but shared letters
 /// and keyboard letters is `und` (it takes its document's language).
-pub const SHORT_FRAGMENT_WORDS: usize = 4;
+pub(crate) const SHORT_FRAGMENT_WORDS: usize = 4;
 
 /// Up to this many words, unplaceable ASCII text is labelled `en` (see module doc).
 pub const SHORT_WORDS: usize = 3;
@@ -48,7 +50,7 @@ pub const SHORT_WORDS: usize = 3;
 pub fn detect(text: &str) -> String {
     let letters = Letters::count(&without_urls(text));
     let code = if letters.total == 0 {
-        "und"
+        LangCode::UND
     } else if letters.arabic * 3 >= letters.total {
         arabic_script(text, letters.arabic)
     } else {
@@ -75,7 +77,7 @@ pub fn paragraph_languages(texts: &[&str]) -> Vec<String> {
         return langs;
     };
     for (text, lang) in texts.iter().zip(langs.iter_mut()) {
-        if lang == "und" && text.chars().any(|c| is_arabic_script(c) && is_letter(c)) {
+        if LangCode::is_und(lang) && text.chars().any(|c| is_arabic_script(c) && is_letter(c)) {
             lang.clone_from(&dominant);
         }
     }
@@ -108,14 +110,14 @@ pub fn document_language_of<'a>(detected: impl IntoIterator<Item = (&'a str, &'a
         let letters = Letters::count(text);
         arabic += letters.arabic;
         total += letters.total;
-        if lang == "und" && letters.arabic > 0 {
+        if LangCode::is_und(lang) && letters.arabic > 0 {
             all.push_str(text);
             all.push(' ');
         }
         if is_arabic_script_lang(lang) {
             arabic_votes.add(lang, letters.arabic);
         }
-        if lang != "und" {
+        if !LangCode::is_und(lang) {
             paragraph_votes.add(lang, 1);
         }
     }
@@ -128,7 +130,7 @@ pub fn document_language_of<'a>(detected: impl IntoIterator<Item = (&'a str, &'a
         if arabic * 2 > total {
             whatlang_arabic_script(&all).to_owned()
         } else {
-            "und".to_owned()
+            LangCode::UND.to_owned()
         }
     })
 }
@@ -189,7 +191,7 @@ impl Votes {
 /// ASCII and the Arabic blocks (nearly every character of this tool's input), where the
 /// general Unicode table lookup is the slow path of the whole pipeline.
 #[must_use]
-pub fn is_letter(c: char) -> bool {
+pub(crate) fn is_letter(c: char) -> bool {
     static ARABIC_BLOCK: std::sync::LazyLock<[bool; 256]> = std::sync::LazyLock::new(|| {
         std::array::from_fn(|i| char::from_u32(0x0600 + i as u32).is_some_and(char::is_alphabetic))
     });
@@ -203,7 +205,7 @@ pub fn is_letter(c: char) -> bool {
 /// Whether a character belongs to the Arabic script (letters, digits, marks,
 /// presentation forms). The one definition every stage uses.
 #[must_use]
-pub fn is_arabic_script(c: char) -> bool {
+pub(crate) fn is_arabic_script(c: char) -> bool {
     matches!(c,
         '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}'
         | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
@@ -328,7 +330,7 @@ fn arabic_script(text: &str, arabic_letters: usize) -> &'static str {
     if e.persian + e.arabic == 0 && words <= SHORT_FRAGMENT_WORDS {
         // `قسمت الف`, `التنوین`: no letter or word of one language only; the
         // paragraph takes its document's language.
-        return "und";
+        return LangCode::UND;
     }
     let (persian, arabic) = if e.persian + e.arabic == 0 {
         (e.persian_keyboard, e.arabic_keyboard)
@@ -380,7 +382,11 @@ fn other_script(text: &str, letters: &Letters) -> &'static str {
             return iso639_1(info.lang());
         }
     }
-    if short && ascii_only { "en" } else { "und" }
+    if short && ascii_only {
+        "en"
+    } else {
+        LangCode::UND
+    }
 }
 
 /// ISO 639-1 code of a whatlang language.

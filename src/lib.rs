@@ -22,6 +22,12 @@
 //!   the cache as reviewed translations (`translate import`).
 //! - [`cli`] is the command line on top.
 
+// Items are `pub` only when they are the library's API (the binary, tests/, examples/
+// and bench/ use it); everything else is `pub(crate)` or narrower. Set here rather
+// than in Cargo.toml's [lints] so it does not fire on the test helpers that each
+// integration-test binary compiles as private modules.
+#![warn(unreachable_pub)]
+
 pub mod align;
 pub mod cache;
 pub mod cli;

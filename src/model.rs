@@ -119,56 +119,175 @@ pub struct PreparedDoc {
     pub paragraphs: Vec<Paragraph>,
 }
 
-/// Quality and status flags attached to a row. Their string forms are part of the
-/// JSONL contract.
-pub mod flags {
-    /// The paragraph is already in the target language; nothing was sent.
-    pub const SAME_LANGUAGE: &str = "same_language";
+/// A language code as tarjama uses it: lowercase, ISO 639-1 where there is one (`ar`,
+/// `fa`, `en`), or [`Lang::UND`] when the language cannot be told. Serialised as the
+/// bare code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Lang(String);
+
+impl Lang {
+    /// `und`: no language could be told (ISO 639-2's code for "undetermined").
+    pub const UND: &'static str = "und";
+
+    /// The code.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `code` is [`Lang::UND`].
+    #[must_use]
+    pub(crate) fn is_und(code: &str) -> bool {
+        code == Lang::UND
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a language code given on the command line cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("needs a language code such as `en`")]
+pub struct LangError;
+
+impl std::str::FromStr for Lang {
+    type Err = LangError;
+
+    /// A target language: trimmed and lowercased; empty and `auto` are refused.
+    fn from_str(s: &str) -> Result<Lang, LangError> {
+        let code = s.trim().to_ascii_lowercase();
+        if code.is_empty() || code == "auto" {
+            return Err(LangError);
+        }
+        Ok(Lang(code))
+    }
+}
+
+/// A quality or status flag attached to a row. Its name (`snake_case`, as
+/// [`Flag::as_str`] gives it) is part of the JSONL, report and XLIFF contract.
+///
+/// The variants are declared in the alphabetical order of their names, so that the
+/// derived `Ord` sorts maps keyed by flag (the report's counts) exactly as it sorted
+/// them by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// The provider refused this paragraph (a permanent error for this text).
+    BadRequest,
+    /// Quality: the translation is empty or blank.
+    Empty,
+    /// Quality: the translation's length is far outside what is usual for the
+    /// language pair.
+    LengthRatio,
+    /// Boilerplate or duplicate: kept, not sent.
+    NotSent,
+    /// Quality: a number in the source is missing from the translation, or the other
+    /// way round.
+    NumberMismatch,
+    /// `--offline` and the cache did not hold it.
+    OfflineMiss,
+    /// The provider kept failing (retries exhausted, auth failed, malformed replies).
+    ProviderError,
+    /// The provider's quota ran out before this paragraph was sent.
+    QuotaExhausted,
     /// The provider's reply was rejected twice (empty, echoed, wrong script, warning
     /// text, wild length); nothing was cached.
-    pub const REJECTED_REPLY: &str = "rejected_reply";
-    /// `--offline` and the cache did not hold it.
-    pub const OFFLINE_MISS: &str = "offline_miss";
-    /// The provider's quota ran out before this paragraph was sent.
-    pub const QUOTA_EXHAUSTED: &str = "quota_exhausted";
-    /// The provider could not be reached.
-    pub const UNREACHABLE: &str = "unreachable";
-    /// The provider refused this paragraph (a permanent error for this text).
-    pub const BAD_REQUEST: &str = "bad_request";
-    /// The provider kept failing (retries exhausted, auth failed, malformed replies).
-    pub const PROVIDER_ERROR: &str = "provider_error";
-    /// The provider does not translate this language pair; nothing was sent.
-    pub const UNSUPPORTED_PAIR: &str = "unsupported_pair";
-    /// Boilerplate or duplicate: kept, not sent.
-    pub const NOT_SENT: &str = "not_sent";
+    RejectedReply,
     /// The translation is a human correction (`translate import`), not machine output.
-    pub const REVIEWED: &str = "reviewed";
+    Reviewed,
+    /// The paragraph is already in the target language; nothing was sent.
+    SameLanguage,
+    /// Quality: another paragraph with a different source has the identical
+    /// translation.
+    SameTarget,
+    /// Quality: the translation ends mid-sentence where the source does not.
+    Truncated,
+    /// The provider could not be reached.
+    Unreachable,
+    /// The provider does not translate this language pair; nothing was sent.
+    UnsupportedPair,
+    /// Quality: the translation still contains Arabic-script text, or equals the
+    /// source.
+    Untranslated,
+}
 
-    // Quality flags: set by the align stage on rows that have a translation, for the
-    // reviewer's attention. They never stop a translation from being used or cached.
-
-    /// A number in the source is missing from the translation, or the other way round.
-    pub const NUMBER_MISMATCH: &str = "number_mismatch";
-    /// The translation still contains Arabic-script text, or equals the source.
-    pub const UNTRANSLATED: &str = "untranslated";
-    /// The translation's length is far outside what is usual for the language pair.
-    pub const LENGTH_RATIO: &str = "length_ratio";
-    /// The translation is empty or blank.
-    pub const EMPTY: &str = "empty";
-    /// The translation ends mid-sentence where the source does not.
-    pub const TRUNCATED: &str = "truncated";
-    /// Another paragraph with a different source has the identical translation.
-    pub const SAME_TARGET: &str = "same_target";
-
-    /// Every quality flag, in the order they are documented.
-    pub const QUALITY: [&str; 6] = [
-        NUMBER_MISMATCH,
-        UNTRANSLATED,
-        LENGTH_RATIO,
-        EMPTY,
-        TRUNCATED,
-        SAME_TARGET,
+impl Flag {
+    /// Every quality flag, in the order they are documented. Quality flags are set by
+    /// the align stage on rows that have a translation, for the reviewer's attention;
+    /// they never stop a translation from being used or cached.
+    pub const QUALITY: [Flag; 6] = [
+        Flag::NumberMismatch,
+        Flag::Untranslated,
+        Flag::LengthRatio,
+        Flag::Empty,
+        Flag::Truncated,
+        Flag::SameTarget,
     ];
+
+    /// Every flag, in the order of their names.
+    pub const ALL: [Flag; 16] = [
+        Flag::BadRequest,
+        Flag::Empty,
+        Flag::LengthRatio,
+        Flag::NotSent,
+        Flag::NumberMismatch,
+        Flag::OfflineMiss,
+        Flag::ProviderError,
+        Flag::QuotaExhausted,
+        Flag::RejectedReply,
+        Flag::Reviewed,
+        Flag::SameLanguage,
+        Flag::SameTarget,
+        Flag::Truncated,
+        Flag::Unreachable,
+        Flag::UnsupportedPair,
+        Flag::Untranslated,
+    ];
+
+    /// The flag's name as written in every output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::BadRequest => "bad_request",
+            Flag::Empty => "empty",
+            Flag::LengthRatio => "length_ratio",
+            Flag::NotSent => "not_sent",
+            Flag::NumberMismatch => "number_mismatch",
+            Flag::OfflineMiss => "offline_miss",
+            Flag::ProviderError => "provider_error",
+            Flag::QuotaExhausted => "quota_exhausted",
+            Flag::RejectedReply => "rejected_reply",
+            Flag::Reviewed => "reviewed",
+            Flag::SameLanguage => "same_language",
+            Flag::SameTarget => "same_target",
+            Flag::Truncated => "truncated",
+            Flag::Unreachable => "unreachable",
+            Flag::UnsupportedPair => "unsupported_pair",
+            Flag::Untranslated => "untranslated",
+        }
+    }
+
+    /// Whether it is one of [`Flag::QUALITY`].
+    #[must_use]
+    pub fn is_quality(self) -> bool {
+        Flag::QUALITY.contains(&self)
+    }
+
+    /// The flag named `name`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Flag> {
+        Flag::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A source sentence (or run of sentences) aligned with its translation inside one
@@ -197,8 +316,8 @@ pub struct Row {
     pub target: Option<String>,
     /// Served from the cache.
     pub cached: bool,
-    /// Flags, see [`flags`].
-    pub flags: Vec<String>,
+    /// Flags.
+    pub flags: Vec<Flag>,
     /// The paragraph's sentences aligned with the translation's (empty when there is
     /// no translation). Concatenated in order, each side gives back the paragraph.
     pub sentences: Vec<SentencePair>,
@@ -207,16 +326,14 @@ pub struct Row {
 impl Row {
     /// Content that should have been translated and was not (counts for exit code 3).
     #[must_use]
-    pub fn is_untranslated(&self) -> bool {
-        self.kind.is_content()
-            && self.target.is_none()
-            && !self.flags.iter().any(|f| f == flags::SAME_LANGUAGE)
+    pub(crate) fn is_untranslated(&self) -> bool {
+        self.kind.is_content() && self.target.is_none() && !self.flags.contains(&Flag::SameLanguage)
     }
 
     /// Not sent for translation: boilerplate, duplicates, same-language paragraphs.
     #[must_use]
-    pub fn is_skipped(&self) -> bool {
-        !self.kind.is_content() || self.flags.iter().any(|f| f == flags::SAME_LANGUAGE)
+    pub(crate) fn is_skipped(&self) -> bool {
+        !self.kind.is_content() || self.flags.contains(&Flag::SameLanguage)
     }
 }
 
@@ -262,7 +379,7 @@ impl Provenance {
 
     /// The service of row `index` (JSONL `provider`).
     #[must_use]
-    pub fn of_row(&self, index: usize) -> &str {
+    pub(crate) fn of_row(&self, index: usize) -> &str {
         self.rows.get(&index).unwrap_or(&self.first)
     }
 }
@@ -322,7 +439,7 @@ pub struct DocCounts {
     pub untranslated: usize,
     /// How many rows carry each flag (status and quality flags alike).
     #[serde(default)]
-    pub flags: BTreeMap<String, usize>,
+    pub flags: BTreeMap<Flag, usize>,
 }
 
 impl DocCounts {
@@ -337,7 +454,7 @@ impl DocCounts {
         };
         for row in &doc.rows {
             for flag in &row.flags {
-                *c.flags.entry(flag.clone()).or_default() += 1;
+                *c.flags.entry(*flag).or_default() += 1;
             }
             if row.target.is_some() {
                 c.translated += 1;
@@ -432,7 +549,7 @@ pub struct RunReport {
     pub chars_from_cache: u64,
     /// How many rows of the whole run carry each flag (status and quality flags).
     #[serde(default)]
-    pub flags: BTreeMap<String, usize>,
+    pub flags: BTreeMap<Flag, usize>,
     /// One entry per service of the chain, in order.
     #[serde(default)]
     pub providers: Vec<ProviderReport>,
@@ -452,8 +569,36 @@ impl RunReport {
         self.skipped += c.skipped;
         self.untranslated += c.untranslated;
         for (flag, n) in &c.flags {
-            *self.flags.entry(flag.clone()).or_default() += n;
+            *self.flags.entry(*flag).or_default() += n;
         }
         self.docs.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_names_are_the_serialised_ones_and_sort_like_them() {
+        for f in Flag::ALL {
+            assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{f}\""));
+            assert_eq!(Flag::from_name(f.as_str()), Some(f));
+        }
+        // The report's counts are keyed by flag: their order must stay the names'.
+        let mut by_name = Flag::ALL;
+        by_name.sort_by_key(|f| f.as_str());
+        let mut by_ord = Flag::ALL;
+        by_ord.sort();
+        assert_eq!(by_name, by_ord);
+        assert_eq!(by_ord, Flag::ALL);
+    }
+
+    #[test]
+    fn a_target_language_is_trimmed_lowercased_and_never_auto() {
+        assert_eq!("  EN ".parse::<Lang>().unwrap().as_str(), "en");
+        assert!("auto".parse::<Lang>().is_err());
+        assert!(" ".parse::<Lang>().is_err());
+        assert!(Lang::is_und(Lang::UND));
     }
 }

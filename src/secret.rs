@@ -27,13 +27,13 @@ impl ApiKey {
 
     /// The key itself, for the one place that puts it on the wire.
     #[must_use]
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// `…abcd`: the last four characters, for `auth show`.
     #[must_use]
-    pub fn last4(&self) -> String {
+    pub(crate) fn last4(&self) -> String {
         let n = self.0.chars().count();
         let tail: String = self.0.chars().skip(n.saturating_sub(4)).collect();
         format!("…{tail}")
@@ -54,7 +54,7 @@ impl fmt::Display for ApiKey {
 
 /// Where a key was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeySource {
+pub(crate) enum KeySource {
     /// The named environment variable.
     Env(String),
     /// The OS keyring.
@@ -105,28 +105,26 @@ impl Keyring {
         self.store.is_none() && std::env::var_os(NO_KEYRING_ENV).is_some()
     }
 
-    fn entry(&self, provider: &str) -> Result<keyring_core::Entry, String> {
+    fn entry(&self, provider: &str) -> Result<keyring_core::Entry, KeyringError> {
         if self.disabled() {
-            return Err(format!(
-                "the OS keyring is switched off ({NO_KEYRING_ENV} is set)"
-            ));
+            return Err(KeyringError::Disabled);
         }
         match &self.store {
             Some(store) => store.build(KEYRING_SERVICE, provider, None),
             None => keyring::Entry::new(KEYRING_SERVICE, provider).map(|e| e.inner),
         }
-        .map_err(|e| format!("the OS keyring is not available: {e}"))
+        .map_err(KeyringError::Unavailable)
     }
 
     /// The stored key, if any.
     ///
     /// # Errors
     /// The keyring cannot be reached.
-    pub fn get(&self, provider: &str) -> Result<Option<ApiKey>, String> {
+    pub fn get(&self, provider: &str) -> Result<Option<ApiKey>, KeyringError> {
         match self.entry(provider)?.get_password() {
             Ok(k) if !k.trim().is_empty() => Ok(Some(ApiKey::new(k.trim()))),
             Ok(_) | Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(e) => Err(format!("cannot read the OS keyring: {e}")),
+            Err(e) => Err(KeyringError::Read(e)),
         }
     }
 
@@ -134,21 +132,62 @@ impl Keyring {
     ///
     /// # Errors
     /// The keyring cannot be reached or written.
-    pub fn set(&self, provider: &str, key: &ApiKey) -> Result<(), String> {
+    pub fn set(&self, provider: &str, key: &ApiKey) -> Result<(), KeyringError> {
         self.entry(provider)?
             .set_password(key.expose())
-            .map_err(|e| format!("cannot write the OS keyring: {e}"))
+            .map_err(KeyringError::Write)
     }
 
     /// Delete a key; `false` when there was none.
     ///
     /// # Errors
     /// The keyring cannot be reached or written.
-    pub fn delete(&self, provider: &str) -> Result<bool, String> {
+    pub(crate) fn delete(&self, provider: &str) -> Result<bool, KeyringError> {
         match self.entry(provider)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),
-            Err(e) => Err(format!("cannot delete from the OS keyring: {e}")),
+            Err(e) => Err(KeyringError::Delete(e)),
+        }
+    }
+}
+
+/// Why the OS keyring could not be used. keyring's errors never carry the secret
+/// (its `BadEncoding` holds bytes read back, which we do not print: only its
+/// `Display`, which names no content).
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    /// Switched off by [`NO_KEYRING_ENV`].
+    #[error("the OS keyring is switched off ({NO_KEYRING_ENV} is set)")]
+    Disabled,
+    /// No keyring on this machine, or it refused to open the entry.
+    #[error("the OS keyring is not available")]
+    Unavailable(#[source] keyring_core::Error),
+    /// Reading failed.
+    #[error("cannot read the OS keyring")]
+    Read(#[source] keyring_core::Error),
+    /// Writing failed.
+    #[error("cannot write the OS keyring")]
+    Write(#[source] keyring_core::Error),
+    /// Deleting failed.
+    #[error("cannot delete from the OS keyring")]
+    Delete(#[source] keyring_core::Error),
+}
+
+impl KeyringError {
+    /// What to do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            KeyringError::Disabled => Some(
+                "unset TARJAMA_NO_KEYRING to use the OS keyring, or give the key in an \
+                 environment variable (`translate providers` names each provider's; \
+                 PGPASSWORD for the shared cache)",
+            ),
+            KeyringError::Unavailable(_) => Some(
+                "give the key in an environment variable instead (`translate providers` \
+                 names each provider's; PGPASSWORD for the shared cache)",
+            ),
+            _ => None,
         }
     }
 }
@@ -156,13 +195,13 @@ impl Keyring {
 /// Find a provider's key: `key_env` first, then the OS keyring. `None` when neither
 /// has one (or the keyring is not available on this machine).
 #[must_use]
-pub fn resolve(provider: &str, key_env: Option<&str>) -> Option<(ApiKey, KeySource)> {
+pub(crate) fn resolve(provider: &str, key_env: Option<&str>) -> Option<(ApiKey, KeySource)> {
     resolve_in(&Keyring::os(), provider, key_env)
 }
 
 /// [`resolve`] with a given keyring.
 #[must_use]
-pub fn resolve_in(
+pub(crate) fn resolve_in(
     keyring: &Keyring,
     provider: &str,
     key_env: Option<&str>,

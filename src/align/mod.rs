@@ -13,7 +13,7 @@
 pub mod quality;
 pub mod sentence;
 
-use crate::model::{AlignedDoc, PreparedDoc, Row, flags};
+use crate::model::{AlignedDoc, Flag, Lang, PreparedDoc, Row};
 
 /// What happened to one paragraph.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,8 +31,8 @@ pub enum Outcome {
         /// A human correction from the cache.
         reviewed: bool,
     },
-    /// Left untranslated, with the flag saying why (see [`flags`]).
-    Failed(&'static str),
+    /// Left untranslated, with the flag saying why (see [`Flag`]).
+    Failed(Flag),
 }
 
 /// Pair every paragraph of `doc` with its outcome.
@@ -62,14 +62,14 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
                 sentences: Vec::new(),
             };
             match outcome {
-                Outcome::NotSent => row.flags.push(flags::NOT_SENT.into()),
-                Outcome::SameLanguage => row.flags.push(flags::SAME_LANGUAGE.into()),
+                Outcome::NotSent => row.flags.push(Flag::NotSent),
+                Outcome::SameLanguage => row.flags.push(Flag::SameLanguage),
                 Outcome::Translated {
                     target,
                     cached,
                     reviewed,
                 } => {
-                    let lang = if p.src_lang == "und" {
+                    let lang = if Lang::is_und(&p.src_lang) {
                         &doc.src_lang
                     } else {
                         &p.src_lang
@@ -78,13 +78,13 @@ pub fn align(doc: &PreparedDoc, outcomes: Vec<Outcome>, to: &str, provider: &str
                     row.sentences = sentence::align_text(&p.source, &target, model);
                     row.cached = cached;
                     if reviewed {
-                        row.flags.push(flags::REVIEWED.into());
+                        row.flags.push(Flag::Reviewed);
                     }
                     let quality = quality::paragraph_flags(&p.source, &target, to, model);
-                    row.flags.extend(quality.into_iter().map(String::from));
+                    row.flags.extend(quality);
                     row.target = Some(target);
                 }
-                Outcome::Failed(flag) => row.flags.push(flag.into()),
+                Outcome::Failed(flag) => row.flags.push(flag),
             }
             row
         })
@@ -131,16 +131,16 @@ mod tests {
                     reviewed: false,
                 },
                 Outcome::NotSent,
-                Outcome::Failed(flags::OFFLINE_MISS),
+                Outcome::Failed(Flag::OfflineMiss),
             ],
             "en",
             "libretranslate",
         );
         assert_eq!(out.rows[0].target.as_deref(), Some("Title"));
         assert!(out.rows[0].cached);
-        assert_eq!(out.rows[1].flags, vec!["not_sent"]);
+        assert_eq!(out.rows[1].flags, vec![Flag::NotSent]);
         assert!(out.rows[2].is_untranslated());
-        assert_eq!(out.rows[2].flags, vec!["offline_miss"]);
+        assert_eq!(out.rows[2].flags, vec![Flag::OfflineMiss]);
     }
 
     fn translated(target: &str) -> Outcome {
@@ -175,7 +175,7 @@ mod tests {
         let target = "According to Aran News, citing IRAF, Moscow officially recognized the Taliban government in an unprecedented move.  This decision, announced after the third round of the Doha meeting and following statements by Russia's special envoy for Afghan affairs, marks a strategic shift in the Kremlin's policy towards Kabul.";
         let out = align(
             &doc_of(&[source, "متن"]),
-            vec![translated(target), Outcome::Failed(flags::OFFLINE_MISS)],
+            vec![translated(target), Outcome::Failed(Flag::OfflineMiss)],
             "en",
             "deepl",
         );
@@ -218,7 +218,7 @@ mod tests {
             "en",
             "deepl",
         );
-        let has = |i: usize| out.rows[i].flags.iter().any(|f| f == flags::SAME_TARGET);
+        let has = |i: usize| out.rows[i].flags.contains(&Flag::SameTarget);
         assert!(has(0) && has(1));
         assert!(!has(2) && !has(3));
     }
@@ -237,7 +237,7 @@ mod tests {
         );
         assert_eq!(
             out.rows[0].flags,
-            vec![flags::REVIEWED, flags::NUMBER_MISMATCH]
+            vec![Flag::Reviewed, Flag::NumberMismatch]
         );
     }
 }

@@ -1,12 +1,12 @@
 //! Quality flags: cheap checks that point a reviewer at translations worth a look.
 //!
 //! Every check compares one paragraph with its translation, except
-//! [`flags::SAME_TARGET`], which looks across a document. They only flag: a flagged
+//! [`Flag::SameTarget`], which looks across a document. They only flag: a flagged
 //! translation is still used, written and cached. Rows without a translation get no
 //! quality flag.
 //!
-//! - [`flags::EMPTY`]: the translation is blank. No other check runs on it.
-//! - [`flags::NUMBER_MISMATCH`]: the numbers of the two sides differ as sets.
+//! - [`Flag::Empty`]: the translation is blank. No other check runs on it.
+//! - [`Flag::NumberMismatch`]: the numbers of the two sides differ as sets.
 //!   Arabic-Indic (`٠-٩`) and Persian (`۰-۹`) digits count as ASCII ones; a `,` or
 //!   `٬` followed by exactly three digits is a thousands separator (`1,500` =
 //!   `١٥٠٠`); a single `.`, `٫` or other `,` between digits is a decimal point; a run
@@ -15,26 +15,26 @@
 //!   when the other side has it times a power of 1000 (`100 ألف` = `100,000`) or,
 //!   for 0 to 12, writes it as a word (`ثلاثة` = `3`, `سوم` = `3rd`: English,
 //!   Arabic and Persian cardinals and ordinals).
-//! - [`flags::UNTRANSLATED`]: the translation equals the source (whitespace aside),
+//! - [`Flag::Untranslated`]: the translation equals the source (whitespace aside),
 //!   or, for a target language not written in the Arabic script, contains two or
 //!   more words in Arabic script. One such word is tolerated: translations often keep
 //!   a name or term in the original beside its rendering.
-//! - [`flags::LENGTH_RATIO`]: `r = len(translation) / len(source)` (characters as the
+//! - [`Flag::LengthRatio`]: `r = len(translation) / len(source)` (characters as the
 //!   sentence aligner counts them) is too far from the pair's usual ratio `c`
 //!   ([`LengthModel::ratio`]): `|ln(r / c)| > A + B / √len(source)`, with
 //!   [`RATIO_SLACK`] as `A` for measured pairs (plus [`GENERIC_SLACK`] for others)
 //!   and [`SHORT_SLACK`] as `B`, so that short paragraphs, whose ratio varies more,
 //!   get wider bounds.
-//! - [`flags::TRUNCATED`]: the source ends with sentence punctuation (`. ! ? ؟ …
+//! - [`Flag::Truncated`]: the source ends with sentence punctuation (`. ! ? ؟ …
 //!   ۔`, closing quotes and brackets aside) and the translation ends with none of
 //!   them nor a colon.
-//! - [`flags::SAME_TARGET`]: two rows of a document with different sources have the
+//! - [`Flag::SameTarget`]: two rows of a document with different sources have the
 //!   same translation (whitespace aside); every such row is flagged.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::sentence::{LengthModel, text_len};
-use crate::model::{Row, flags};
+use crate::model::{Flag, Row};
 use crate::segment::sentences::ends_with_terminal;
 
 /// `A` of the length-ratio bound, for measured pairs: a long translation may be up
@@ -55,38 +55,33 @@ pub const SHORT_SLACK: f64 = 3.0;
 /// script by nature).
 const ARABIC_SCRIPT_TARGETS: &[&str] = &["ar", "fa", "ur", "ps", "ku", "sd", "ug", "prs"];
 
-/// The quality flags of one translated paragraph, in [`flags::QUALITY`] order
-/// (without [`flags::SAME_TARGET`], which [`mark_same_target`] sets).
+/// The quality flags of one translated paragraph, in [`Flag::QUALITY`] order
+/// (without [`Flag::SameTarget`], which [`mark_same_target`] sets).
 #[must_use]
-pub fn paragraph_flags(
-    source: &str,
-    target: &str,
-    to: &str,
-    model: LengthModel,
-) -> Vec<&'static str> {
+pub fn paragraph_flags(source: &str, target: &str, to: &str, model: LengthModel) -> Vec<Flag> {
     if target.trim().is_empty() {
-        return vec![flags::EMPTY];
+        return vec![Flag::Empty];
     }
     let mut out = Vec::new();
     if number_mismatch(source, target) {
-        out.push(flags::NUMBER_MISMATCH);
+        out.push(Flag::NumberMismatch);
     }
     if untranslated(source, target, to) {
-        out.push(flags::UNTRANSLATED);
+        out.push(Flag::Untranslated);
     }
     if length_out_of_bounds(source, target, model) {
-        out.push(flags::LENGTH_RATIO);
+        out.push(Flag::LengthRatio);
     }
     if ends_with_terminal(source)
         && !ends_with_terminal(target)
         && !target.trim_end().ends_with(':')
     {
-        out.push(flags::TRUNCATED);
+        out.push(Flag::Truncated);
     }
     out
 }
 
-/// Flag [`flags::SAME_TARGET`] on every row whose (non-blank) translation is shared
+/// Flag [`Flag::SameTarget`] on every row whose (non-blank) translation is shared
 /// with a row of a different source.
 pub fn mark_same_target(rows: &mut [Row]) {
     let mut sources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -105,7 +100,7 @@ pub fn mark_same_target(rows: &mut [Row]) {
             .and_then(|t| sources.get(&collapse(t)))
             .is_some_and(|s| s.len() > 1);
         if shared {
-            row.flags.push(flags::SAME_TARGET.into());
+            row.flags.push(Flag::SameTarget);
         }
     }
 }
@@ -367,31 +362,31 @@ mod tests {
     const SEED_2003: &str = "كما قامت روسيا الشهر الماضي بحذف حركة «طالبان» رسمياً من قائمة المنظمات الإرهابية التي أدرجتها في عام 2003.";
     const EN_2003: &str = "Last month Russia also officially removed the Taliban from the list of terrorist organizations on which it had placed it in 2003.";
 
-    fn check(source: &str, target: &str, from: &str) -> Vec<&'static str> {
+    fn check(source: &str, target: &str, from: &str) -> Vec<Flag> {
         paragraph_flags(source, target, "en", length_model(from, "en"))
     }
 
     #[test]
     fn correct_translations_of_seed_paragraphs_get_no_flag() {
-        assert_eq!(check(SEED_145, EN_145, "ar"), Vec::<&str>::new());
-        assert_eq!(check(SEED_FA, EN_FA, "fa"), Vec::<&str>::new());
-        assert_eq!(check(SEED_TITLE, EN_TITLE, "ar"), Vec::<&str>::new());
-        assert_eq!(check(SEED_2003, EN_2003, "ar"), Vec::<&str>::new());
+        assert_eq!(check(SEED_145, EN_145, "ar"), Vec::<Flag>::new());
+        assert_eq!(check(SEED_FA, EN_FA, "fa"), Vec::<Flag>::new());
+        assert_eq!(check(SEED_TITLE, EN_TITLE, "ar"), Vec::<Flag>::new());
+        assert_eq!(check(SEED_2003, EN_2003, "ar"), Vec::<Flag>::new());
     }
 
     #[test]
     fn number_mismatch_on_a_wrong_or_missing_number() {
         let wrong = EN_145.replace("145", "154");
-        assert_eq!(check(SEED_145, &wrong, "ar"), vec![flags::NUMBER_MISMATCH]);
+        assert_eq!(check(SEED_145, &wrong, "ar"), vec![Flag::NumberMismatch]);
         // Persian digits: ۲۰۲۴ must be 2024, ۱۵۰ must be 150.
         let wrong_year = EN_FA.replace("2024", "2023");
         assert_eq!(
             check(SEED_FA, &wrong_year, "fa"),
-            vec![flags::NUMBER_MISMATCH]
+            vec![Flag::NumberMismatch]
         );
         // A number added by the translation counts too.
         let added = EN_2003.replace("Last month", "On 3 June");
-        assert_eq!(check(SEED_2003, &added, "ar"), vec![flags::NUMBER_MISMATCH]);
+        assert_eq!(check(SEED_2003, &added, "ar"), vec![Flag::NumberMismatch]);
     }
 
     #[test]
@@ -424,29 +419,29 @@ mod tests {
     fn untranslated_when_echoed_or_left_in_arabic_script() {
         assert_eq!(
             check(SEED_TITLE, SEED_TITLE, "ar"),
-            vec![flags::UNTRANSLATED]
+            vec![Flag::Untranslated]
         );
         let half =
             "Russia officially recognizes حكومة طالبان in Afghanistan, the first country to do so";
-        assert_eq!(check(SEED_TITLE, half, "ar"), vec![flags::UNTRANSLATED]);
+        assert_eq!(check(SEED_TITLE, half, "ar"), vec![Flag::Untranslated]);
         // One word kept in the original beside its rendering is tolerated.
         let kept = "Russia officially recognizes the Taliban (طالبان) government in Afghanistan, the first country to do so";
-        assert_eq!(check(SEED_TITLE, kept, "ar"), Vec::<&str>::new());
+        assert_eq!(check(SEED_TITLE, kept, "ar"), Vec::<Flag>::new());
         // Into an Arabic-script language only the echo counts.
         let fa = "روسیه رسماً دولت طالبان در افغانستان را به رسمیت می شناسد";
         let model = length_model("ar", "fa");
         assert_eq!(
             paragraph_flags(SEED_TITLE, fa, "fa", model),
-            Vec::<&str>::new()
+            Vec::<Flag>::new()
         );
     }
 
     #[test]
     fn length_ratio_far_outside_the_pair() {
         let short = "Russia is suffering from attacks.";
-        assert!(check(SEED_145, short, "ar").contains(&flags::LENGTH_RATIO));
+        assert!(check(SEED_145, short, "ar").contains(&Flag::LengthRatio));
         let long = format!("{EN_145} {EN_145} {EN_145}");
-        assert!(check(SEED_145, &long, "ar").contains(&flags::LENGTH_RATIO));
+        assert!(check(SEED_145, &long, "ar").contains(&Flag::LengthRatio));
         // A short headline may be rendered much longer or shorter without a flag.
         assert_eq!(
             check(
@@ -454,29 +449,29 @@ mod tests {
                 "Russia supports the Taliban movement",
                 "ar"
             ),
-            Vec::<&str>::new()
+            Vec::<Flag>::new()
         );
         assert_eq!(
             check("روسيا تدعم طالبان", "Russia backs Taliban", "ar"),
-            Vec::<&str>::new()
+            Vec::<Flag>::new()
         );
     }
 
     #[test]
     fn empty_translation_gets_only_empty() {
-        assert_eq!(check(SEED_145, "  ", "ar"), vec![flags::EMPTY]);
-        assert_eq!(check(SEED_145, "", "ar"), vec![flags::EMPTY]);
+        assert_eq!(check(SEED_145, "  ", "ar"), vec![Flag::Empty]);
+        assert_eq!(check(SEED_145, "", "ar"), vec![Flag::Empty]);
     }
 
     #[test]
     fn truncated_when_the_translation_stops_mid_sentence() {
         let cut = "Last month Russia also officially removed the Taliban from the list of terrorist organizations on which it had placed it in 2003 and";
-        assert_eq!(check(SEED_2003, cut, "ar"), vec![flags::TRUNCATED]);
+        assert_eq!(check(SEED_2003, cut, "ar"), vec![Flag::Truncated]);
         // Closing quotes after the full stop still end the sentence (seed 004).
         let quote = "وأضاف: «سنقدم أفضل مساعدة لدينا للسلطات (الأفغانية) من خلال هياكل متخصصة».";
         let en = "He added: \"We will provide our best help to the (Afghan) authorities through specialized structures.\"";
-        assert_eq!(check(quote, en, "ar"), Vec::<&str>::new());
+        assert_eq!(check(quote, en, "ar"), Vec::<Flag>::new());
         // A headline without final punctuation may be translated without one.
-        assert_eq!(check(SEED_TITLE, EN_TITLE, "ar"), Vec::<&str>::new());
+        assert_eq!(check(SEED_TITLE, EN_TITLE, "ar"), Vec::<Flag>::new());
     }
 }

@@ -44,7 +44,7 @@ impl Side {
         patience: Duration,
     ) -> Result<Side> {
         if CacheUrl::is_url(place) {
-            let url = CacheUrl::parse(place).map_err(Error::Usage)?;
+            let url = CacheUrl::parse(place).map_err(|e| Error::Usage(e.to_string()))?;
             let connect = url.connect(&|k| std::env::var(k).ok(), keyring);
             let pg = Pg::new(url, connect, patience)?;
             pg.check().await?;

@@ -28,7 +28,7 @@ use crate::secret::{self, ApiKey, Keyring};
 use super::pgpass;
 
 /// Environment variable naming the shared cache when `--cache` is not given.
-pub const CACHE_ENV: &str = "TARJAMA_CACHE";
+pub(crate) const CACHE_ENV: &str = "TARJAMA_CACHE";
 
 /// How long a connection attempt may take when the URL does not say
 /// (`connect_timeout`): an unreachable server is then reported within this time.
@@ -83,11 +83,37 @@ pub struct Connect {
     pub warnings: Vec<String>,
 }
 
+/// Why a shared cache URL cannot be used. Each names the URL without its password.
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    /// Not `postgres://` or `postgresql://`.
+    #[error("`{shown}` is not a postgres:// URL (a local cache is chosen with --cache-dir)")]
+    NotPostgres {
+        /// The URL, password hidden.
+        shown: String,
+    },
+    /// tokio-postgres refuses it. Its error is kept as text with the password
+    /// scrubbed, not as a source: its message may quote the URL.
+    #[error("{shown}: {why}")]
+    Invalid {
+        /// The URL, password hidden.
+        shown: String,
+        /// tokio-postgres' reason, password scrubbed.
+        why: String,
+    },
+    /// No host.
+    #[error("{shown}: the URL names no host")]
+    NoHost {
+        /// The URL, password hidden.
+        shown: String,
+    },
+}
+
 impl CacheUrl {
     /// Whether `text` is a URL this module takes (`postgres://` or `postgresql://`),
     /// as opposed to a cache directory.
     #[must_use]
-    pub fn is_url(text: &str) -> bool {
+    pub(crate) fn is_url(text: &str) -> bool {
         let t = text.trim_start();
         ["postgres://", "postgresql://"]
             .iter()
@@ -99,20 +125,24 @@ impl CacheUrl {
     /// # Errors
     /// Not a `postgres://` URL, or a bad part; the message shows the URL without its
     /// password.
-    pub fn parse(text: &str) -> Result<CacheUrl, String> {
+    pub fn parse(text: &str) -> Result<CacheUrl, UrlError> {
         let text = text.trim();
         if !CacheUrl::is_url(text) {
-            return Err(format!(
-                "`{}` is not a postgres:// URL (a local cache is chosen with --cache-dir)",
-                redact(text)
-            ));
+            return Err(UrlError::NotPostgres {
+                shown: redact(text),
+            });
         }
         let (rest, root_cert) = libpq_only_params(text);
-        let config: tokio_postgres::Config = rest.parse().map_err(|e: tokio_postgres::Error| {
-            format!("{}: {}", redact(text), scrub_text(&e.to_string(), text))
-        })?;
+        let config: tokio_postgres::Config =
+            rest.parse()
+                .map_err(|e: tokio_postgres::Error| UrlError::Invalid {
+                    shown: redact(text),
+                    why: scrub_text(&e.to_string(), text),
+                })?;
         if config.get_hosts().is_empty() {
-            return Err(format!("{}: the URL names no host", redact(text)));
+            return Err(UrlError::NoHost {
+                shown: redact(text),
+            });
         }
         let shown = show(&config);
         Ok(CacheUrl {
@@ -130,7 +160,7 @@ impl CacheUrl {
 
     /// `sslrootcert`: PEM certificates to trust instead of the system's.
     #[must_use]
-    pub fn root_cert(&self) -> Option<&Path> {
+    pub(crate) fn root_cert(&self) -> Option<&Path> {
         self.root_cert.as_deref()
     }
 
@@ -206,7 +236,7 @@ impl CacheUrl {
                     }
                 }
                 Ok(None) => {}
-                Err(w) => warnings.push(w),
+                Err(w) => warnings.push(w.to_string()),
             }
         }
         secret::cache_password(keyring).map(|k| (k, PasswordSource::Keyring))
@@ -338,7 +368,7 @@ fn scrub_text(text: &str, url: &str) -> String {
 
 /// Replace every occurrence of `secret` in `text` with `****`.
 #[must_use]
-pub fn scrub(text: &str, secret: Option<&ApiKey>) -> String {
+pub(crate) fn scrub(text: &str, secret: Option<&ApiKey>) -> String {
     match secret {
         Some(s) if !s.expose().is_empty() => text.replace(s.expose(), "****"),
         _ => text.to_string(),
@@ -359,7 +389,7 @@ pub enum Chosen {
 impl Chosen {
     /// How messages name it.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Chosen::Flag => "--cache",
             Chosen::Env => CACHE_ENV,
@@ -405,7 +435,7 @@ mod tests {
             "postgres://carol:hunter2@h:notaport/db",
             "postgres://carol@h/db?password=hunter2&bogus=1",
         ] {
-            let e = CacheUrl::parse(bad).unwrap_err();
+            let e = CacheUrl::parse(bad).unwrap_err().to_string();
             assert!(!e.contains("hunter2") && e.contains("carol@h"), "{e}");
         }
         assert_eq!(
@@ -415,6 +445,7 @@ mod tests {
         assert!(
             CacheUrl::parse("cache/")
                 .unwrap_err()
+                .to_string()
                 .contains("--cache-dir")
         );
         assert!(CacheUrl::parse("postgres:///db").is_err());

@@ -78,7 +78,7 @@ impl CacheKey {
 
     /// Checksum over the key fields and the stored translation.
     #[must_use]
-    pub fn checksum(&self, origin: &str, target: &str) -> [u8; 32] {
+    pub(crate) fn checksum(&self, origin: &str, target: &str) -> [u8; 32] {
         let mut h = self.hasher("tarjama-cache-v1-sum", origin);
         h.update(&(target.len() as u64).to_le_bytes());
         h.update(target.as_bytes());

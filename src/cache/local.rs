@@ -38,7 +38,7 @@ const NOW_MS: &str = "(unixepoch('subsec') * 1000.0)";
 ///
 /// # Errors
 /// The database cannot be written.
-pub fn init(cache: &Cache) -> Result<()> {
+pub(crate) fn init(cache: &Cache) -> Result<()> {
     let conn = cache.lock();
     let deadline = std::time::Instant::now() + super::BUSY_TIMEOUT;
     loop {
@@ -75,7 +75,7 @@ pub fn init(cache: &Cache) -> Result<()> {
             Err(e) if super::is_busy(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            other => return other.map_err(|e| cache_err(cache.path(), &e)),
+            other => return other.map_err(|e| cache_err(cache.path(), e)),
         }
     }
 }
@@ -86,9 +86,9 @@ fn write<T>(cache: &Cache, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -
     let mut conn = cache.lock();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| cache_err(cache.path(), &e))?;
-    let out = f(&tx).map_err(|e| cache_err(cache.path(), &e))?;
-    tx.commit().map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
+    let out = f(&tx).map_err(|e| cache_err(cache.path(), e))?;
+    tx.commit().map_err(|e| cache_err(cache.path(), e))?;
     Ok(out)
 }
 
@@ -96,19 +96,19 @@ fn write<T>(cache: &Cache, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -
 ///
 /// # Errors
 /// The database cannot be read.
-pub fn leased(cache: &Cache, keys: &[&CacheKey]) -> Result<Vec<Option<Duration>>> {
+pub(crate) fn leased(cache: &Cache, keys: &[&CacheKey]) -> Result<Vec<Option<Duration>>> {
     let conn = cache.lock();
     let sql =
         format!("SELECT until_ms - {NOW_MS} FROM leases WHERE key = ?1 AND until_ms > {NOW_MS}");
     let mut stmt = conn
         .prepare_cached(&sql)
-        .map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
     keys.iter()
         .map(|k| {
             let left: Option<f64> = stmt
                 .query_row(params![&k.id("machine")[..]], |r| r.get(0))
                 .optional()
-                .map_err(|e| cache_err(cache.path(), &e))?;
+                .map_err(|e| cache_err(cache.path(), e))?;
             Ok(left.map(ms))
         })
         .collect()
@@ -261,7 +261,7 @@ pub fn release(cache: &Cache, keys: &[&CacheKey], owner: &str) -> Result<()> {
 }
 
 /// The pacer row after one acquire: `(seen_ms, tat_ms, step_ms, epoch)`.
-pub type PacerRow = (f64, f64, f64, i64);
+pub(crate) type PacerRow = (f64, f64, f64, i64);
 
 /// Reserve the next request slot of a bucket (see [`super::store`] for the rule).
 ///
@@ -402,7 +402,7 @@ pub fn used(cache: &Cache, service: &str, account: &str) -> Result<u64> {
             |r| r.get(0),
         )
         .optional()
-        .map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
     Ok(used.unwrap_or(0).max(0).unsigned_abs())
 }
 
@@ -437,15 +437,15 @@ pub fn entries(cache: &Cache, after: i64, limit: usize) -> Result<(Vec<Entry>, i
             "SELECT provider, options, src, tgt, source, target, origin, checksum, rowid
              FROM translations WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
         )
-        .map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
     let rows = stmt
         .query_map(params![after, clamp(limit as u64)], |r| {
             Ok((Stored::from_row(r)?, r.get::<_, i64>(8)?))
         })
-        .map_err(|e| cache_err(cache.path(), &e))?;
+        .map_err(|e| cache_err(cache.path(), e))?;
     let (mut out, mut last, mut damaged) = (Vec::new(), after, 0);
     for row in rows {
-        let (stored, rowid) = row.map_err(|e| cache_err(cache.path(), &e))?;
+        let (stored, rowid) = row.map_err(|e| cache_err(cache.path(), e))?;
         last = rowid;
         let origin = match stored.origin.as_str() {
             "reviewed" => Origin::Reviewed,
@@ -476,7 +476,7 @@ pub fn entries(cache: &Cache, after: i64, limit: usize) -> Result<(Vec<Entry>, i
 ///
 /// # Errors
 /// The database cannot be written.
-pub fn add_entries(cache: &Cache, entries: &[Entry]) -> Result<usize> {
+pub(crate) fn add_entries(cache: &Cache, entries: &[Entry]) -> Result<usize> {
     write(cache, |tx| {
         let mut n = 0;
         for e in entries {
@@ -491,7 +491,7 @@ pub fn add_entries(cache: &Cache, entries: &[Entry]) -> Result<usize> {
 ///
 /// # Errors
 /// The database cannot be written.
-pub fn put_copies(cache: &Cache, copies: &[(CacheKey, Hit)]) -> Result<()> {
+pub(crate) fn put_copies(cache: &Cache, copies: &[(CacheKey, Hit)]) -> Result<()> {
     write(cache, |tx| {
         let mut free = tx.prepare_cached("DELETE FROM leases WHERE key = ?1")?;
         let mut replace = tx.prepare_cached(
@@ -523,7 +523,7 @@ pub fn put_copies(cache: &Cache, copies: &[(CacheKey, Hit)]) -> Result<()> {
 ///
 /// # Errors
 /// The database cannot be read.
-pub fn synced(cache: &Cache, source: &str) -> Result<f64> {
+pub(crate) fn synced(cache: &Cache, source: &str) -> Result<f64> {
     let conn = cache.lock();
     conn.query_row(
         "SELECT reviewed_ms FROM shared_sync WHERE source = ?1",
@@ -532,14 +532,14 @@ pub fn synced(cache: &Cache, source: &str) -> Result<f64> {
     )
     .optional()
     .map(|v| v.unwrap_or(0.0))
-    .map_err(|e| cache_err(cache.path(), &e))
+    .map_err(|e| cache_err(cache.path(), e))
 }
 
 /// Remember how far reviewed entries of `source` were copied.
 ///
 /// # Errors
 /// The database cannot be written.
-pub fn set_synced(cache: &Cache, source: &str, until_ms: f64) -> Result<()> {
+pub(crate) fn set_synced(cache: &Cache, source: &str, until_ms: f64) -> Result<()> {
     write(cache, |tx| {
         tx.execute(
             "INSERT INTO shared_sync (source, reviewed_ms) VALUES (?1, ?2)

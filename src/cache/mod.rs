@@ -208,18 +208,18 @@ impl Cache {
     /// See [`Cache::open`].
     pub fn open_with_notice(dir: &Path) -> Result<(Cache, Option<String>)> {
         let vdir = dir.join(FORMAT_DIR);
-        fs_err::create_dir_all(&vdir).map_err(|e| cache_err(dir, &e))?;
+        fs_err::create_dir_all(&vdir).map_err(|e| cache_err(dir, e))?;
         mark_cache_dir(dir);
         let path = vdir.join(DB_FILE);
         match Cache::open_db(&path) {
             Ok(c) => Ok((c, None)),
             Err(e) if is_not_a_database(&e) => {
                 let aside = path.with_extension("sqlite3.corrupt");
-                fs_err::rename(&path, &aside).map_err(|e| cache_err(&path, &e))?;
+                fs_err::rename(&path, &aside).map_err(|e| cache_err(&path, e))?;
                 for ext in ["sqlite3-wal", "sqlite3-shm"] {
                     let _ = fs_err::remove_file(path.with_extension(ext));
                 }
-                let c = Cache::open_db(&path).map_err(|e| cache_err(&path, &e))?;
+                let c = Cache::open_db(&path).map_err(|e| cache_err(&path, e))?;
                 let notice = format!(
                     "cache {} was not a readable database; moved it to {} and started a new one",
                     path.display(),
@@ -227,7 +227,7 @@ impl Cache {
                 );
                 Ok((c, Some(notice)))
             }
-            Err(e) => Err(cache_err(&path, &e)),
+            Err(e) => Err(cache_err(&path, e)),
         }
     }
 
@@ -236,20 +236,20 @@ impl Cache {
     ///
     /// # Errors
     /// The database exists but cannot be opened.
-    pub fn open_existing(dir: &Path) -> Result<Option<Cache>> {
+    pub(crate) fn open_existing(dir: &Path) -> Result<Option<Cache>> {
         let path = dir.join(FORMAT_DIR).join(DB_FILE);
         if !path.is_file() {
             return Ok(None);
         }
         let flags =
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(|e| cache_err(&path, &e))?;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| cache_err(&path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| cache_err(&path, &e))?;
+            .map_err(|e| cache_err(&path, e))?;
         // One read transaction for the whole dry run: a consistent snapshot, and no
         // lock taken and released per lookup. It ends when the connection closes.
         conn.execute_batch("PRAGMA cache_size = -16384; BEGIN")
-            .map_err(|e| cache_err(&path, &e))?;
+            .map_err(|e| cache_err(&path, e))?;
         Ok(Some(Cache {
             conn: Mutex::new(conn),
             path,
@@ -339,16 +339,16 @@ impl Cache {
                     "SELECT provider, options, src, tgt, source, target, origin, checksum, key
                      FROM translations WHERE key IN (?1, ?2)",
                 )
-                .map_err(|e| cache_err(&self.path, &e))?;
+                .map_err(|e| cache_err(&self.path, e))?;
             let found = stmt
                 .query_map(params![&ids[0].1[..], &ids[1].1[..]], |r| {
                     let id: Vec<u8> = r.get(8)?;
                     Ok((id, Stored::from_row(r)?))
                 })
-                .map_err(|e| cache_err(&self.path, &e))?;
+                .map_err(|e| cache_err(&self.path, e))?;
             let mut rows = Vec::new();
             for row in found {
-                let (id, stored) = row.map_err(|e| cache_err(&self.path, &e))?;
+                let (id, stored) = row.map_err(|e| cache_err(&self.path, e))?;
                 if let Some((origin, _)) = ids.iter().find(|(_, i)| i[..] == id[..]) {
                     rows.push((*origin, stored));
                 }
@@ -367,7 +367,7 @@ impl Cache {
             }
             if !self.read_only {
                 conn.execute("DELETE FROM translations WHERE key = ?1", params![&id[..]])
-                    .map_err(|e| cache_err(&self.path, &e))?;
+                    .map_err(|e| cache_err(&self.path, e))?;
             }
             found = Lookup::Repaired(format!(
                 "cache entry for {} → {} ({} characters) was damaged; deleted, fetching again",
@@ -384,18 +384,18 @@ impl Cache {
     ///
     /// # Errors
     /// The database cannot be read.
-    pub fn get_many(&self, keys: &[CacheKey]) -> Result<Vec<Lookup>> {
+    pub(crate) fn get_many(&self, keys: &[CacheKey]) -> Result<Vec<Lookup>> {
         if self.read_only || keys.len() < 2 {
             return keys.iter().map(|k| self.get(k)).collect();
         }
         self.lock()
             .execute_batch("BEGIN")
-            .map_err(|e| cache_err(&self.path, &e))?;
+            .map_err(|e| cache_err(&self.path, e))?;
         let found: Result<Vec<Lookup>> = keys.iter().map(|k| self.get(k)).collect();
         // COMMIT also ends the transaction after a failed lookup.
         let end = self.lock().execute_batch("COMMIT");
         let found = found?;
-        end.map_err(|e| cache_err(&self.path, &e))?;
+        end.map_err(|e| cache_err(&self.path, e))?;
         Ok(found)
     }
 
@@ -422,7 +422,7 @@ impl Cache {
         let in_tx = !self.read_only && conn.is_autocommit();
         if in_tx {
             conn.execute_batch("BEGIN")
-                .map_err(|e| cache_err(&self.path, &e))?;
+                .map_err(|e| cache_err(&self.path, e))?;
         }
         let found = self.rows_by_id(&conn, &ids);
         let out = found.and_then(|mut rows| {
@@ -437,7 +437,7 @@ impl Cache {
             Ok(())
         };
         let out = out?;
-        end.map_err(|e| cache_err(&self.path, &e))?;
+        end.map_err(|e| cache_err(&self.path, e))?;
         Ok(out)
     }
 
@@ -462,14 +462,14 @@ impl Cache {
             );
             let mut stmt = conn
                 .prepare_cached(&sql)
-                .map_err(|e| cache_err(&self.path, &e))?;
+                .map_err(|e| cache_err(&self.path, e))?;
             let last = chunk[chunk.len() - 1];
             let args = (0..slots).map(|i| chunk.get(i).copied().unwrap_or(last));
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, Vec<u8>>(0))
-                .map_err(|e| cache_err(&self.path, &e))?;
+                .map_err(|e| cache_err(&self.path, e))?;
             for id in rows {
-                let id = id.map_err(|e| cache_err(&self.path, &e))?;
+                let id = id.map_err(|e| cache_err(&self.path, e))?;
                 if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
                     found.insert(id);
                 }
@@ -496,7 +496,7 @@ impl Cache {
             );
             let mut stmt = conn
                 .prepare_cached(&sql)
-                .map_err(|e| cache_err(&self.path, &e))?;
+                .map_err(|e| cache_err(&self.path, e))?;
             let last = chunk[chunk.len() - 1];
             let args = (0..slots).map(|i| chunk.get(i).copied().unwrap_or(last));
             let found = stmt
@@ -504,9 +504,9 @@ impl Cache {
                     let id: Vec<u8> = r.get(8)?;
                     Ok((id, Stored::from_row(r)?))
                 })
-                .map_err(|e| cache_err(&self.path, &e))?;
+                .map_err(|e| cache_err(&self.path, e))?;
             for row in found {
-                let (id, stored) = row.map_err(|e| cache_err(&self.path, &e))?;
+                let (id, stored) = row.map_err(|e| cache_err(&self.path, e))?;
                 if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
                     rows.insert(id, stored);
                 }
@@ -556,7 +556,7 @@ impl Cache {
             rows.remove(id);
             if !self.read_only {
                 conn.execute("DELETE FROM translations WHERE key = ?1", params![&id[..]])
-                    .map_err(|e| cache_err(&self.path, &e))?;
+                    .map_err(|e| cache_err(&self.path, e))?;
             }
             first.repaired.push(format!(
                 "cache entry for {} → {} ({} characters) was damaged; deleted, fetching again",
@@ -584,11 +584,11 @@ impl Cache {
     /// The database cannot be written; nothing was stored.
     pub fn put_reviewed(&self, entries: &[(CacheKey, String)]) -> Result<()> {
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(|e| cache_err(&self.path, &e))?;
+        let tx = conn.transaction().map_err(|e| cache_err(&self.path, e))?;
         for (key, target) in entries {
             Cache::put_in(&tx, &self.path, key, target, Origin::Reviewed)?;
         }
-        tx.commit().map_err(|e| cache_err(&self.path, &e))
+        tx.commit().map_err(|e| cache_err(&self.path, e))
     }
 
     fn put_in(
@@ -619,7 +619,7 @@ impl Cache {
                 &sum[..]
             ])
         })
-        .map_err(|e| cache_err(path, &e))?;
+        .map_err(|e| cache_err(path, e))?;
         Ok(())
     }
 
@@ -645,12 +645,12 @@ impl Cache {
                 "SELECT provider, options, src, tgt, source, target, origin, checksum
                  FROM translations WHERE origin = 'machine'",
             )
-            .map_err(|e| cache_err(&self.path, &e))?;
+            .map_err(|e| cache_err(&self.path, e))?;
         let rows = stmt
             .query_map([], Stored::from_row)
-            .map_err(|e| cache_err(&self.path, &e))?;
+            .map_err(|e| cache_err(&self.path, e))?;
         for row in rows {
-            let stored = row.map_err(|e| cache_err(&self.path, &e))?;
+            let stored = row.map_err(|e| cache_err(&self.path, e))?;
             let Some(at) = wanted.get(&(
                 stored.src.as_str(),
                 stored.tgt.as_str(),
@@ -686,7 +686,7 @@ impl Cache {
                  ON CONFLICT (provider, day) DO UPDATE SET chars = chars + excluded.chars",
             )
             .and_then(|mut stmt| stmt.execute(params![provider, chars]))
-            .map_err(|e| cache_err(&self.path, &e))?;
+            .map_err(|e| cache_err(&self.path, e))?;
         Ok(())
     }
 
@@ -703,7 +703,7 @@ impl Cache {
                 [],
                 |r| r.get(0),
             )
-            .map_err(|e| cache_err(&self.path, &e))?;
+            .map_err(|e| cache_err(&self.path, e))?;
         if has_table == 0 {
             return Ok(0);
         }
@@ -717,7 +717,7 @@ impl Cache {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
                 e => Err(e),
             })
-            .map_err(|e| cache_err(&self.path, &e))?;
+            .map_err(|e| cache_err(&self.path, e))?;
         Ok(chars.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
     }
 
@@ -726,7 +726,7 @@ impl Cache {
     ///
     /// # Errors
     /// The database cannot be opened.
-    pub fn reopen(&self) -> Result<Cache> {
+    pub(crate) fn reopen(&self) -> Result<Cache> {
         if self.read_only {
             let dir = self
                 .path
@@ -735,10 +735,12 @@ impl Cache {
                 .unwrap_or(&self.path);
             return Cache::open_existing(dir)?.ok_or_else(|| Error::Cache {
                 path: self.path.clone(),
-                message: "the cache disappeared while in use".into(),
+                what: "the cache disappeared while in use".into(),
+                source: None,
+                hint: None,
             });
         }
-        Cache::open_db(&self.path).map_err(|e| cache_err(&self.path, &e))
+        Cache::open_db(&self.path).map_err(|e| cache_err(&self.path, e))
     }
 
     /// The prepared document stored as `id` (see [`Cache::put_prepared`]) when it was
@@ -754,7 +756,7 @@ impl Cache {
         {
             Ok(stmt) => stmt,
             Err(e) if e.to_string().contains("no such table") => return Ok(None),
-            Err(e) => return Err(cache_err(&self.path, &e)),
+            Err(e) => return Err(cache_err(&self.path, e)),
         };
         let row = stmt
             .query_row(params![id], |r| {
@@ -765,7 +767,7 @@ impl Cache {
                 ))
             })
             .optional()
-            .map_err(|e| cache_err(&self.path, &e))?;
+            .map_err(|e| cache_err(&self.path, e))?;
         Ok(row
             .filter(|(d, body, sum)| d[..] == digest[..] && sum[..] == prepared_sum(d, body))
             .map(|(_, body, _)| body))
@@ -783,7 +785,7 @@ impl Cache {
             return Ok(());
         }
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(|e| cache_err(&self.path, &e))?;
+        let tx = conn.transaction().map_err(|e| cache_err(&self.path, e))?;
         for (id, digest, body) in entries {
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO prepared (id, digest, body, checksum)
@@ -797,9 +799,9 @@ impl Cache {
                     &prepared_sum(digest, body)[..]
                 ])
             })
-            .map_err(|e| cache_err(&self.path, &e))?;
+            .map_err(|e| cache_err(&self.path, e))?;
         }
-        tx.commit().map_err(|e| cache_err(&self.path, &e))
+        tx.commit().map_err(|e| cache_err(&self.path, e))
     }
 
     /// Number of entries.
@@ -809,7 +811,7 @@ impl Cache {
     pub fn len(&self) -> Result<u64> {
         self.lock()
             .query_row("SELECT COUNT(*) FROM translations", [], |r| r.get(0))
-            .map_err(|e| cache_err(&self.path, &e))
+            .map_err(|e| cache_err(&self.path, e))
     }
 
     /// Whether the cache holds nothing.
@@ -892,18 +894,76 @@ fn is_not_a_database(e: &rusqlite::Error) -> bool {
     )
 }
 
-fn cache_err(path: &Path, e: &dyn std::fmt::Display) -> Error {
-    let mut message = e.to_string();
-    // SQLite says "disk I/O error" when the WAL cannot grow on a full disk.
-    if message.contains("disk I/O error") || message.contains("disk is full") {
-        message.push_str(
-            " (is the disk full?); what was cached before is kept: free some space or \
-             choose another --cache-dir, then rerun",
-        );
-    }
+fn cache_err(path: &Path, e: impl Into<Failure>) -> Error {
+    let failure = e.into();
+    let full = failure.disk_full();
+    let (what, source): (&str, crate::error::Cause) = match failure {
+        Failure::Sqlite(e) => ("cannot use the database", Box::new(e)),
+        Failure::Io(e) => ("cannot use the directory", Box::new(e)),
+    };
+    let what = match full {
+        Some(DiskFull::Yes) => "the disk is full".to_string(),
+        // SQLite says "disk I/O error" when the WAL cannot grow on a full disk
+        // (its unix VFS reports a failed `fallocate` that way, without the errno).
+        Some(DiskFull::Maybe) => format!("{what} (disk I/O error: is the disk full?)"),
+        None => what.to_string(),
+    };
     Error::Cache {
         path: path.to_path_buf(),
-        message,
+        what,
+        source: Some(source),
+        hint: full.map(|_| {
+            "what was cached before is kept: free some space or choose another \
+             --cache-dir, then rerun"
+                .to_string()
+        }),
+    }
+}
+
+/// What failed under a cache error.
+enum Failure {
+    Sqlite(rusqlite::Error),
+    Io(std::io::Error),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Failure {
+        Failure::Sqlite(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::Io(e)
+    }
+}
+
+/// Whether a failure says the disk is full.
+#[derive(Clone, Copy)]
+enum DiskFull {
+    /// SQLite's `SQLITE_FULL`, or the file system's `ENOSPC`/`EDQUOT`.
+    Yes,
+    /// SQLite's `SQLITE_IOERR`: a write, sync or size change failed, which on a
+    /// full disk is how a growing WAL fails.
+    Maybe,
+}
+
+impl Failure {
+    /// Told by the error code, never by the message text.
+    fn disk_full(&self) -> Option<DiskFull> {
+        match self {
+            Failure::Sqlite(e) => match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DiskFull) => Some(DiskFull::Yes),
+                Some(rusqlite::ErrorCode::SystemIoFailure) => Some(DiskFull::Maybe),
+                _ => None,
+            },
+            Failure::Io(e) => match e.kind() {
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                    Some(DiskFull::Yes)
+                }
+                _ => None,
+            },
+        }
     }
 }
 

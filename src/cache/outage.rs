@@ -87,7 +87,7 @@ pub fn classify_io(kind: std::io::ErrorKind) -> Trouble {
 /// connections yet) and 53300 (too many connections) are an outage; 40001 and 40P01
 /// a conflict.
 #[must_use]
-pub fn classify_sqlstate(code: &str) -> Trouble {
+pub(crate) fn classify_sqlstate(code: &str) -> Trouble {
     match code {
         "40001" | "40P01" => Trouble::Conflict,
         "57P01" | "57P02" | "57P03" | "53300" => Trouble::Unreachable,
@@ -98,7 +98,12 @@ pub fn classify_sqlstate(code: &str) -> Trouble {
 
 /// The line shown while waiting.
 #[must_use]
-pub fn waiting_message(what: &str, reason: &str, pause: Duration, down_for: Duration) -> String {
+pub(crate) fn waiting_message(
+    what: &str,
+    reason: &str,
+    pause: Duration,
+    down_for: Duration,
+) -> String {
     format!(
         "shared cache {what} is unreachable ({reason}); nothing is sent meanwhile; retrying in {:.1} s \
          (away for {} s, giving up after {} min)",

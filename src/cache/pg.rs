@@ -157,11 +157,16 @@ impl Pg {
     ///
     /// # Errors
     /// The TLS settings cannot be built (an unreadable `sslrootcert`).
-    pub fn new(url: CacheUrl, connect: Connect, patience: Duration) -> Result<Pg> {
+    pub(crate) fn new(url: CacheUrl, connect: Connect, patience: Duration) -> Result<Pg> {
         for w in &connect.warnings {
             tracing::warn!("{w}");
         }
-        let tls = tls(&url).map_err(|m| shared_err(&url, &m))?;
+        let tls = tls(&url).map_err(|e| Error::Cache {
+            path: std::path::PathBuf::from(url.shown()),
+            what: "cannot set up TLS".into(),
+            source: Some(Box::new(e)),
+            hint: None,
+        })?;
         Ok(Pg {
             connect: connect.config,
             password: connect.password,
@@ -175,7 +180,7 @@ impl Pg {
 
     /// The URL, printable.
     #[must_use]
-    pub fn url(&self) -> &CacheUrl {
+    pub(crate) fn url(&self) -> &CacheUrl {
         &self.url
     }
 
@@ -184,7 +189,7 @@ impl Pg {
     ///
     /// # Errors
     /// As any operation.
-    pub async fn check(&self) -> Result<()> {
+    pub(crate) async fn check(&self) -> Result<()> {
         self.run("connect", |_| async { Ok(()) }).await
     }
 
@@ -301,7 +306,7 @@ impl Pg {
     ///
     /// # Errors
     /// The database failed, and kept failing past the patience.
-    pub async fn lookup(&self, ids: &[Vec<u8>]) -> Result<Vec<Row>> {
+    pub(crate) async fn lookup(&self, ids: &[Vec<u8>]) -> Result<Vec<Row>> {
         let rows = self
             .run("lookup", |s| async move {
                 let ids: Vec<&[u8]> = ids.iter().map(Vec::as_slice).collect();
@@ -335,7 +340,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn claim(
+    pub(crate) async fn claim(
         &self,
         keys: &[&CacheKey],
         owner: &str,
@@ -376,7 +381,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn complete(
+    pub(crate) async fn complete(
         &self,
         done: &[(&CacheKey, &str)],
     ) -> Result<Vec<(Vec<u8>, bool, Option<String>, Option<String>)>> {
@@ -414,7 +419,12 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn renew(&self, keys: &[&CacheKey], owner: &str, lease: Duration) -> Result<usize> {
+    pub(crate) async fn renew(
+        &self,
+        keys: &[&CacheKey],
+        owner: &str,
+        lease: Duration,
+    ) -> Result<usize> {
         let ids: Vec<Vec<u8>> = keys.iter().map(|k| k.id("machine").to_vec()).collect();
         let lease_ms = lease.as_secs_f64() * 1000.0;
         let rows = self
@@ -435,7 +445,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn release(&self, keys: &[&CacheKey], owner: &str) -> Result<()> {
+    pub(crate) async fn release(&self, keys: &[&CacheKey], owner: &str) -> Result<()> {
         let ids: Vec<Vec<u8>> = keys.iter().map(|k| k.id("machine").to_vec()).collect();
         self.run("release leases", |s| {
             let ids = &ids;
@@ -452,7 +462,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn put_reviewed(&self, entries: &[(CacheKey, String)]) -> Result<()> {
+    pub(crate) async fn put_reviewed(&self, entries: &[(CacheKey, String)]) -> Result<()> {
         // The last correction of a text wins: `Columns` keeps the first of each id.
         let last: Vec<&(CacheKey, String)> = entries.iter().rev().collect();
         let cols = Columns::of(last.iter().map(|(k, t)| (k, Origin::Reviewed, t.as_str())));
@@ -476,7 +486,10 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn machine_targets(&self, rkeys: &[Vec<u8>]) -> Result<Vec<(Vec<u8>, String)>> {
+    pub(crate) async fn machine_targets(
+        &self,
+        rkeys: &[Vec<u8>],
+    ) -> Result<Vec<(Vec<u8>, String)>> {
         let rows = self
             .run("read machine translations", |s| async move {
                 let ids: Vec<&[u8]> = rkeys.iter().map(Vec::as_slice).collect();
@@ -491,7 +504,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn reviewed_since(
+    pub(crate) async fn reviewed_since(
         &self,
         since_us: i64,
         after_key: &[u8],
@@ -522,7 +535,12 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn pace(&self, service: &str, account: &str, floor_ms: f64) -> Result<PacerRow> {
+    pub(crate) async fn pace(
+        &self,
+        service: &str,
+        account: &str,
+        floor_ms: f64,
+    ) -> Result<PacerRow> {
         let (after, step) = (
             super::store::RECOVER_AFTER.as_secs_f64() * 1000.0,
             super::store::RECOVER_STEP,
@@ -541,7 +559,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn throttled(
+    pub(crate) async fn throttled(
         &self,
         service: &str,
         account: &str,
@@ -566,7 +584,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn take(
+    pub(crate) async fn take(
         &self,
         service: &str,
         account: &str,
@@ -588,7 +606,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn refund(&self, service: &str, account: &str, chars: u64) -> Result<()> {
+    pub(crate) async fn refund(&self, service: &str, account: &str, chars: u64) -> Result<()> {
         let chars = clamp(chars);
         self.run("give characters back", |s| async move {
             s.client
@@ -603,7 +621,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn used(&self, service: &str, account: &str) -> Result<u64> {
+    pub(crate) async fn used(&self, service: &str, account: &str) -> Result<u64> {
         let row = self
             .run("read the character count", |s| async move {
                 s.client.query_opt(&s.st.used, &[&service, &account]).await
@@ -616,7 +634,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn entries(&self, after: &[u8], limit: i64) -> Result<Vec<(Vec<u8>, Entry)>> {
+    pub(crate) async fn entries(&self, after: &[u8], limit: i64) -> Result<Vec<(Vec<u8>, Entry)>> {
         let rows = self
             .run("read entries", |s| async move {
                 s.client.query(&s.st.export, &[&after, &limit]).await
@@ -647,7 +665,7 @@ impl Pg {
     ///
     /// # Errors
     /// See [`Pg::lookup`].
-    pub async fn add_entries(&self, entries: &[Entry]) -> Result<usize> {
+    pub(crate) async fn add_entries(&self, entries: &[Entry]) -> Result<usize> {
         let cols = Columns::of(
             entries
                 .iter()
@@ -686,11 +704,34 @@ fn clamp(n: u64) -> i64 {
 }
 
 /// An error of the shared cache, naming it by its printable URL.
-pub fn shared_err(url: &CacheUrl, message: &str) -> Error {
+///
+/// `message` is the failure with its causes already on one line and the password
+/// scrubbed from it: tokio-postgres' errors are not kept as sources, since their text
+/// may quote the server's reply, which the scrubbing must see first.
+pub(crate) fn shared_err(url: &CacheUrl, message: &str) -> Error {
     Error::Cache {
         path: std::path::PathBuf::from(url.shown()),
-        message: message.to_string(),
+        what: message.to_string(),
+        source: None,
+        hint: None,
     }
+}
+
+/// Why the TLS settings for the shared cache cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TlsError {
+    /// rustls refuses the protocol versions or the platform verifier.
+    #[error("TLS settings")]
+    Settings(#[source] rustls::Error),
+    /// The `sslrootcert` file cannot be read or holds a bad certificate.
+    #[error("sslrootcert {}", path.display())]
+    RootCert {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Key columns for the `unnest` statements, sorted by id (the lock order), one row per
@@ -752,30 +793,31 @@ impl Columns {
 }
 
 /// rustls with ring, and the system's roots or the URL's `sslrootcert`.
-fn tls(url: &CacheUrl) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+fn tls(url: &CacheUrl) -> Result<tokio_postgres_rustls::MakeRustlsConnect, TlsError> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS settings: {e}"))?;
+        .map_err(TlsError::Settings)?;
     let config = match url.root_cert() {
         Some(path) => {
+            let bad = |e: Box<dyn std::error::Error + Send + Sync>| TlsError::RootCert {
+                path: path.to_path_buf(),
+                source: e,
+            };
             let mut roots = rustls::RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+            let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(Box::new(e)))?;
             for cert in certs {
-                let cert = cert.map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+                let cert = cert.map_err(|e| bad(Box::new(e)))?;
+                roots.add(cert).map_err(|e| bad(Box::new(e)))?;
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         }
         None => builder
             .with_platform_verifier()
-            .map_err(|e| format!("TLS settings: {e}"))?
+            .map_err(TlsError::Settings)?
             .with_no_client_auth(),
     };
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))

@@ -100,32 +100,45 @@ pub fn path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 ///
 /// # Errors
 /// The warning to show; the file is then ignored, as libpq ignores it.
-pub fn read(path: &Path) -> Result<Option<String>, String> {
+pub fn read(path: &Path) -> Result<Option<String>, Unused> {
     let meta = match fs_err::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read the password file: {}", e.kind())),
+        Err(e) => return Err(Unused::Unreadable(e.kind())),
     };
     if !meta.is_file() {
-        return Err(format!(
-            "password file {} is not a plain file; ignored",
-            path.display()
-        ));
+        return Err(Unused::NotAFile(path.to_path_buf()));
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         if meta.permissions().mode() & 0o077 != 0 {
-            return Err(format!(
-                "password file {} has group or world access; it is ignored (run `chmod 0600 {}`)",
-                path.display(),
-                path.display()
-            ));
+            return Err(Unused::OpenToOthers(path.to_path_buf()));
         }
     }
     fs_err::read_to_string(path)
         .map(Some)
-        .map_err(|e| format!("cannot read the password file: {}", e.kind()))
+        .map_err(|e| Unused::Unreadable(e.kind()))
+}
+
+/// Why a password file that exists is not used (shown as a warning; libpq ignores
+/// such a file too). Only the kind of an I/O error is kept: its text names no secret,
+/// but the file's content must never get near a message.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unused {
+    /// It cannot be read.
+    #[error("cannot read the password file: {0}")]
+    Unreadable(std::io::ErrorKind),
+    /// A directory or a device.
+    #[error("password file {} is not a plain file; ignored", .0.display())]
+    NotAFile(std::path::PathBuf),
+    /// Readable by the group or others.
+    #[error(
+        "password file {} has group or world access; it is ignored (run `chmod 0600 {}`)",
+        .0.display(),
+        .0.display()
+    )]
+    OpenToOthers(std::path::PathBuf),
 }
 
 #[cfg(test)]
@@ -194,7 +207,7 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             fs_err::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let warning = read(&file).unwrap_err();
+            let warning = read(&file).unwrap_err().to_string();
             assert!(
                 warning.contains("chmod 0600") && !warning.contains("secret"),
                 "{warning}"

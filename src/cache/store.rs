@@ -77,7 +77,7 @@ pub const RECOVER_AFTER: Duration = Duration::from_secs(15);
 /// The speed-up step, as a share of the configured rate (additive increase).
 pub const RECOVER_STEP: f64 = 0.02;
 /// The slowest a pacer gets: this many times the configured interval.
-pub const SLOWEST_FACTOR: f64 = 100.0;
+pub(crate) const SLOWEST_FACTOR: f64 = 100.0;
 /// How far back (ms) reviewed entries are read again when the store opens, for
 /// entries committed late by a transaction that started before the last read.
 const SYNC_MARGIN_MS: f64 = 10.0 * 60.0 * 1000.0;
@@ -858,7 +858,7 @@ fn owner_id() -> String {
 }
 
 fn join_err(e: tokio::task::JoinError) -> Error {
-    Error::Other(format!("a cache task stopped: {e}"))
+    Error::other("a cache task stopped", e)
 }
 
 #[cfg(test)]

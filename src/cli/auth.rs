@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::secret::{self, ApiKey, KEYRING_SERVICE, KeySource, Keyring};
 
-use super::{Args, EXIT_INCOMPLETE, EXIT_OK};
+use super::{Args, ExitStatus};
 
 /// What to do with a key.
 #[derive(Debug, clap::Subcommand)]
@@ -41,7 +41,7 @@ pub enum Action {
 ///
 /// # Errors
 /// Unknown provider, unreadable config, keyring failure, empty key.
-pub fn run(args: &Args, action: &Action) -> Result<i32, Error> {
+pub fn run(args: &Args, action: &Action) -> Result<ExitStatus, Error> {
     let config = Config::load(args.config.as_deref())?;
     let keyring = Keyring::os();
     let mut out = std::io::stdout().lock();
@@ -51,17 +51,21 @@ pub fn run(args: &Args, action: &Action) -> Result<i32, Error> {
             let key = read_key(provider)?;
             let msg = set(&keyring, provider, &key)?;
             let _ = writeln!(out, "{msg}");
-            Ok(EXIT_OK)
+            Ok(ExitStatus::Success)
         }
         Action::Show { provider } => {
             let (line, found) = show(&config, &keyring, provider)?;
             let _ = writeln!(out, "{line}");
-            Ok(if found { EXIT_OK } else { EXIT_INCOMPLETE })
+            Ok(if found {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Incomplete
+            })
         }
         Action::Delete { provider } => {
             check_provider(&config, provider)?;
             let _ = writeln!(out, "{}", delete(&keyring, provider)?);
-            Ok(EXIT_OK)
+            Ok(ExitStatus::Success)
         }
     }
 }
@@ -80,7 +84,7 @@ fn check_provider(config: &Config, provider: &str) -> Result<(), Error> {
 /// # Errors
 /// The keyring cannot be written.
 pub fn set(keyring: &Keyring, provider: &str, key: &ApiKey) -> Result<String, Error> {
-    keyring.set(provider, key).map_err(Error::Other)?;
+    keyring.set(provider, key)?;
     Ok(format!(
         "stored the key for {provider} in the OS keyring (service `{KEYRING_SERVICE}`, user `{provider}`): {}",
         key.last4()
@@ -140,7 +144,7 @@ pub fn show(config: &Config, keyring: &Keyring, provider: &str) -> Result<(Strin
 /// # Errors
 /// The keyring cannot be written.
 pub fn delete(keyring: &Keyring, provider: &str) -> Result<String, Error> {
-    Ok(if keyring.delete(provider).map_err(Error::Other)? {
+    Ok(if keyring.delete(provider)? {
         format!("deleted the key for {provider} from the OS keyring")
     } else {
         format!("no key for {provider} in the OS keyring; nothing deleted")
@@ -156,13 +160,13 @@ fn read_key(provider: &str) -> Result<ApiKey, Error> {
             format!("API key for {provider}")
         };
         rpassword::prompt_password(format!("{what} (input hidden): "))
-            .map_err(|e| Error::Other(format!("cannot read the key: {e}")))?
+            .map_err(|e| Error::other("cannot read the key", e))?
     } else {
         let mut line = String::new();
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .map_err(|e| Error::Other(format!("cannot read the key from standard input: {e}")))?;
+            .map_err(|e| Error::other("cannot read the key from standard input", e))?;
         line
     };
     let key = key.trim();

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::secret::Keyring;
 
-use super::EXIT_OK;
+use super::ExitStatus;
 
 /// What to do with a translation memory.
 #[derive(Debug, clap::Subcommand)]
@@ -40,7 +40,7 @@ pub enum Action {
 /// # Errors
 /// A side cannot be opened, read or written; a bad URL or a FROM without a cache is a
 /// usage error.
-pub async fn run(action: &Action) -> Result<i32, Error> {
+pub async fn run(action: &Action) -> Result<ExitStatus, Error> {
     match action {
         Action::Copy { from, to } => {
             let keyring = Keyring::os();
@@ -58,7 +58,7 @@ pub async fn run(action: &Action) -> Result<i32, Error> {
                 "{}",
                 done.line(&source.describe(), &dest.describe())
             );
-            Ok(EXIT_OK)
+            Ok(ExitStatus::Success)
         }
     }
 }
@@ -81,7 +81,8 @@ pub fn shared_url(flag: Option<&str>, config: &Config) -> Result<Option<CacheUrl
                 .source
                 .clone()
                 .unwrap_or_else(|| "<built-in config>".into()),
-            message: format!("[cache] url: {m}"),
+            what: format!("[cache] url: {m}"),
+            source: None,
         },
         other => Error::Usage(format!("{}: {m}", other.name())),
     })

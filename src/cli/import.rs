@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::import;
 
-use super::{Args, EXIT_INCOMPLETE, EXIT_OK};
+use super::{Args, ExitStatus};
 
 /// Import every file into the cache under `cache_dir` and the shared memory, if any;
 /// returns the exit code.
@@ -29,7 +29,7 @@ pub async fn run(
     files: &[PathBuf],
     cache_dir: &Path,
     cache: Option<&str>,
-) -> Result<i32, Error> {
+) -> Result<ExitStatus, Error> {
     let config = Config::load(args.config.as_deref())?;
     let url = super::cache::shared_url(cache, &config)?;
     let (store, notice) = Store::open(cache_dir, url.as_ref()).await?;
@@ -55,9 +55,9 @@ pub async fn run(
         }
     }
     Ok(if failed == 0 {
-        EXIT_OK
+        ExitStatus::Success
     } else {
-        EXIT_INCOMPLETE
+        ExitStatus::Incomplete
     })
 }
 

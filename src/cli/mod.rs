@@ -9,9 +9,12 @@
 
 pub mod auth;
 pub mod cache;
+mod exit;
 pub mod import;
 mod progress;
 pub mod providers;
+
+pub use exit::ExitStatus;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,17 +23,10 @@ use clap::Parser;
 
 use crate::config::{Config, Overrides};
 use crate::error::Error;
+use crate::model::Lang;
 use crate::pipeline::{self, Estimate, RunOptions, RunOutcome};
 use crate::write::Format;
-
-/// Every content paragraph translated.
-pub const EXIT_OK: i32 = 0;
-/// Any other fatal error.
-pub const EXIT_FAILURE: i32 = 1;
-/// Usage or config error.
-pub const EXIT_USAGE: i32 = 2;
-/// Finished, but some content is untranslated or some input was unusable.
-pub const EXIT_INCOMPLETE: i32 = 3;
+use crate::write::tmx::Unit;
 
 /// Default output directory.
 pub const DEFAULT_OUT: &str = "out";
@@ -59,7 +55,7 @@ pub struct Args {
 
     /// Target language (e.g. en)
     #[arg(long, value_name = "LANG", required = true)]
-    pub to: Option<String>,
+    pub to: Option<Lang>,
 
     /// Source language, or `auto` to detect Arabic vs Persian per document
     #[arg(long, value_name = "LANG", default_value = "auto")]
@@ -88,13 +84,21 @@ pub struct Args {
     pub cache_dir: PathBuf,
 
     /// Output formats, comma-separated: any of html,md,tmx,jsonl,xliff
-    #[arg(long, value_name = "LIST", default_value = "html,md,tmx,jsonl,xliff")]
-    pub format: String,
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_enum,
+        value_delimiter = ',',
+        ignore_case = true,
+        default_value = "html,md,tmx,jsonl,xliff",
+        hide_possible_values = true
+    )]
+    pub format: Vec<Format>,
 
-    /// What one TMX translation unit holds: a paragraph, or an aligned sentence pair
-    #[arg(long, value_name = "UNIT", default_value = "paragraph",
-          value_parser = ["paragraph", "sentence"])]
-    pub tmx_unit: String,
+    /// What one TMX translation unit holds: paragraph, or sentence (an aligned sentence pair)
+    #[arg(long, value_name = "UNIT", value_enum, default_value_t = Unit::Paragraph,
+          hide_possible_values = true)]
+    pub tmx_unit: Unit,
 
     /// Make no network connection: serve from the cache, list what is missing
     #[arg(long)]
@@ -157,14 +161,18 @@ pub enum Command {
     },
 }
 
-/// Run the command line; returns the exit code.
+/// Run the command line; returns how the process ends.
 #[must_use]
-pub fn run() -> i32 {
+pub fn run() -> ExitStatus {
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return e.exit_code();
+            return if e.use_stderr() {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Success
+            };
         }
     };
     init_logging(&args);
@@ -173,10 +181,7 @@ pub fn run() -> i32 {
         .build()
     {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_FAILURE;
-        }
+        Err(e) => return exit::report(&Error::other("cannot start the async runtime", e)),
     };
     let job = async {
         match &args.command {
@@ -191,17 +196,7 @@ pub fn run() -> i32 {
             None => translate(&args).await,
         }
     };
-    match runtime.block_on(job) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            if e.is_usage() {
-                EXIT_USAGE
-            } else {
-                EXIT_FAILURE
-            }
-        }
-    }
+    runtime.block_on(job).unwrap_or_else(|e| exit::report(&e))
 }
 
 fn init_logging(args: &Args) {
@@ -238,18 +233,14 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
         .into_iter()
         .map(|(name, settings)| pipeline::Service { name, settings })
         .collect();
-    let formats = Format::parse_list(&args.format).map_err(Error::Usage)?;
-    let to = args
-        .to
-        .as_deref()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if to.is_empty() || to == "auto" {
+    let formats = Format::in_order(&args.format);
+    // clap requires --to for a translation run; it is an Option only because the
+    // subcommands do without it.
+    let Some(to) = args.to.as_ref().map(ToString::to_string) else {
         return Err(Error::Usage(
             "--to needs a language code such as `en`".into(),
         ));
-    }
+    };
     let from = match args.from.trim().to_ascii_lowercase().as_str() {
         "" | "auto" => None,
         f => Some(f.to_string()),
@@ -268,23 +259,23 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
         cache_dir: args.cache_dir.clone(),
         formats,
         write: crate::write::WriteOptions {
-            tmx_unit: crate::write::tmx::Unit::from_name(&args.tmx_unit).unwrap_or_default(),
+            tmx_unit: args.tmx_unit,
         },
         offline: args.offline,
         dry_run: args.dry_run,
     })
 }
 
-async fn translate(args: &Args) -> Result<i32, Error> {
+async fn translate(args: &Args) -> Result<ExitStatus, Error> {
     let opts = options(args)?;
     let events = progress::Progress::new(args.quiet, args.verbose, opts.chain[0].settings.rps);
     let outcome = pipeline::run(&opts, &events).await?;
     if let Some(est) = &outcome.estimate {
         print_estimate(&opts, est);
         return Ok(if outcome.report.errors.is_empty() {
-            EXIT_OK
+            ExitStatus::Success
         } else {
-            EXIT_INCOMPLETE
+            ExitStatus::Incomplete
         });
     }
     if !args.quiet {
@@ -299,13 +290,13 @@ async fn translate(args: &Args) -> Result<i32, Error> {
     Ok(exit_code(&outcome))
 }
 
-/// The one mapping from a finished run to its exit code.
+/// The one mapping from a finished run to its exit status.
 #[must_use]
-pub fn exit_code(outcome: &RunOutcome) -> i32 {
+pub fn exit_code(outcome: &RunOutcome) -> ExitStatus {
     if outcome.report.untranslated == 0 && outcome.report.errors.is_empty() {
-        EXIT_OK
+        ExitStatus::Success
     } else {
-        EXIT_INCOMPLETE
+        ExitStatus::Incomplete
     }
 }
 

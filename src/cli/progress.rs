@@ -52,7 +52,7 @@ impl RateWindow {
 }
 
 /// The terminal side of [`Events`].
-pub struct Progress {
+pub(crate) struct Progress {
     quiet: bool,
     verbose: u8,
     rps: f64,
@@ -64,7 +64,7 @@ pub struct Progress {
 impl Progress {
     /// A bar when stderr is a terminal and not quiet; plain lines otherwise. `rps` is
     /// the configured rate, for the ETA.
-    pub fn new(quiet: bool, verbose: u8, rps: f64) -> Progress {
+    pub(crate) fn new(quiet: bool, verbose: u8, rps: f64) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::hidden();
             bar.set_style(
@@ -199,7 +199,7 @@ fn short_rate(r: f64) -> String {
 }
 
 /// The end-of-run summary on stderr.
-pub fn summary(opts: &RunOptions, outcome: &RunOutcome) {
+pub(crate) fn summary(opts: &RunOptions, outcome: &RunOutcome) {
     let r = &outcome.report;
     eprintln!(
         "{} documents, {} paragraphs: {} translated ({} from cache), {} not sent, {} untranslated; \
@@ -259,7 +259,7 @@ pub fn summary(opts: &RunOptions, outcome: &RunOutcome) {
 
 /// `1 h 02 min`, `3 min 05 s`, `4.2 s`.
 #[must_use]
-pub fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
     if s >= 3600 {
         format!("{} h {:02} min", s / 3600, (s % 3600) / 60)

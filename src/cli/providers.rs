@@ -13,19 +13,19 @@ use crate::error::Error;
 use crate::provider::{KeyNeed, Provider, ProviderError, about, batch_limits, endpoint_shown};
 use crate::secret::{self, Keyring};
 
-use super::{Args, EXIT_INCOMPLETE, EXIT_OK};
+use super::{Args, ExitStatus};
 
 /// List the providers, or check them.
 ///
 /// # Errors
 /// Unreadable config, unknown provider name.
-pub async fn run(args: &Args, check: Option<&str>) -> Result<i32, Error> {
+pub async fn run(args: &Args, check: Option<&str>) -> Result<ExitStatus, Error> {
     let config = Config::load(args.config.as_deref())?;
     match check {
         None => {
             let text = list(&config, &Keyring::os());
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            Ok(EXIT_OK)
+            Ok(ExitStatus::Success)
         }
         Some(name) => {
             let names: Vec<String> = if name.is_empty() {
@@ -41,7 +41,11 @@ pub async fn run(args: &Args, check: Option<&str>) -> Result<i32, Error> {
                 all_ok &= ok;
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
             }
-            Ok(if all_ok { EXIT_OK } else { EXIT_INCOMPLETE })
+            Ok(if all_ok {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Incomplete
+            })
         }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{FileKind, ParseError, Parsed, Unit};
 
 /// The corrections file version this build reads.
-pub const CORRECTIONS_VERSION: u64 = 1;
+pub(crate) const CORRECTIONS_VERSION: u64 = 1;
 
 #[derive(Deserialize)]
 struct CorrectionsFile {
@@ -118,7 +118,10 @@ fn jsonl(text: &str) -> Result<Parsed, ParseError> {
             tgt_lang: row.tgt_lang,
             source: row.source,
             target,
-            marked: row.flags.iter().any(|f| f == crate::model::flags::REVIEWED),
+            marked: row
+                .flags
+                .iter()
+                .any(|f| f == crate::model::Flag::Reviewed.as_str()),
         });
     }
     Ok(parsed)

@@ -230,7 +230,7 @@ pub struct Summary {
 impl Summary {
     /// Units left out.
     #[must_use]
-    pub fn skipped_total(&self) -> usize {
+    pub(crate) fn skipped_total(&self) -> usize {
         self.skipped.values().sum()
     }
 
@@ -284,7 +284,7 @@ pub fn store(cache: &Cache, parsed: &Parsed) -> Result<Summary> {
 ///
 /// # Errors
 /// A cache cannot be read or written; then nothing of this file was stored.
-pub async fn store_in(store: &Store, parsed: &Parsed) -> Result<Summary> {
+pub(crate) async fn store_in(store: &Store, parsed: &Parsed) -> Result<Summary> {
     let machine = store.machine_targets(&texts(parsed)).await?;
     let (summary, entries) = corrections(parsed, &machine);
     store.put_reviewed(&entries).await?;

@@ -17,7 +17,7 @@ use super::xml::{Lookup, line};
 use super::{FileKind, ParseError, Parsed, Unit};
 
 /// The XLIFF 2 core namespace.
-pub const CORE: &str = "urn:oasis:names:tc:xliff:document:2.0";
+pub(crate) const CORE: &str = "urn:oasis:names:tc:xliff:document:2.0";
 
 /// Read a parsed XLIFF document.
 ///

@@ -15,7 +15,7 @@ use roxmltree::{Document, Node, ParsingOptions};
 use super::ParseError;
 
 /// The `xml:` namespace (`xml:lang`, `xml:space`).
-pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+pub(crate) const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// Deepest element nesting accepted.
 pub const MAX_DEPTH: usize = 256;

@@ -168,7 +168,7 @@ fn guess_legacy(bytes: &[u8]) -> &'static Encoding {
 
 /// Name the file type when `bytes` start with a well-known binary signature.
 #[must_use]
-pub fn binary_signature(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn binary_signature(bytes: &[u8]) -> Option<&'static str> {
     const MAGIC: &[(&[u8], &str)] = &[
         (b"\x89PNG\r\n\x1a\n", "PNG image"),
         (b"\xFF\xD8\xFF", "JPEG image"),

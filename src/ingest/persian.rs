@@ -135,7 +135,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
 
 /// Arabic yeh, alef maksura and kaf as Persian writes them.
 #[must_use]
-pub fn persian_letters(text: &str) -> Cow<'_, str> {
+pub(crate) fn persian_letters(text: &str) -> Cow<'_, str> {
     if !text.contains(['ي', 'ى', 'ك']) {
         return Cow::Borrowed(text);
     }
@@ -172,7 +172,7 @@ pub fn respell_document(text: &str) -> Cow<'_, str> {
 /// quotation: more Arabic-only than Persian-only evidence), which stays as written.
 /// `translate import` keys a `fa` correction with this, as ingest spelled it.
 #[must_use]
-pub fn respell_unless_arabic(text: &str) -> Cow<'_, str> {
+pub(crate) fn respell_unless_arabic(text: &str) -> Cow<'_, str> {
     let e = crate::detect::evidence(text);
     if e.arabic > e.persian {
         Cow::Borrowed(text)

@@ -31,7 +31,7 @@ use crate::cache::CacheKey;
 use crate::config::ProviderSettings;
 use crate::error::{Error, Result};
 use crate::limit::{self, Stats};
-use crate::model::{ProviderReport, ProviderState, flags};
+use crate::model::{Flag, ProviderReport, ProviderState};
 use crate::provider::{self, BatchLimits, ProviderError};
 
 use super::send::{Sender, failure_flag};
@@ -67,7 +67,7 @@ struct Left {
     /// When the service said its quota comes back.
     reset: Option<SystemTime>,
     /// The JSONL flag of the paragraphs it could not take.
-    flag: &'static str,
+    flag: Flag,
     /// Whether it had a key (to tell "no key" from "key refused").
     had_key: bool,
 }
@@ -200,13 +200,13 @@ impl Chain {
 
     /// No service is left for `from`: remember it for the closing message, and
     /// return the flag its paragraphs get (the last service's reason).
-    pub(super) fn give_up(&mut self, from: &str) -> &'static str {
+    pub(super) fn give_up(&mut self, from: &str) -> Flag {
         self.spent.insert(from.to_string());
         let last = self.members.last();
         match last.and_then(|m| m.left.as_ref()) {
             Some(left) => left.flag,
-            None if last.is_some_and(|m| m.refused.contains(from)) => flags::UNSUPPORTED_PAIR,
-            None => flags::PROVIDER_ERROR,
+            None if last.is_some_and(|m| m.refused.contains(from)) => Flag::UnsupportedPair,
+            None => Flag::ProviderError,
         }
     }
 
@@ -551,7 +551,7 @@ mod tests {
         c.refuse(id(1), "fa");
         assert_eq!(c.service_for("fa"), None);
         assert_eq!(c.closing(3), None, "nothing was given up yet");
-        assert_eq!(c.give_up("fa"), flags::UNSUPPORTED_PAIR);
+        assert_eq!(c.give_up("fa"), Flag::UnsupportedPair);
         let closing = c.closing(3).unwrap();
         assert!(
             closing.starts_with(

@@ -281,11 +281,10 @@ impl KeyMaker {
 /// it already is: a paragraph that came through ingest and segmentation is in NFC,
 /// without removable controls, its whitespace single spaces, and normalizing it
 /// again (a full NFC pass over every paragraph of a rerun) changes nothing. The check
-/// is exact: whitespace and controls by character, NFC by Unicode's quick check
-/// (<https://unicode.org/reports/tr15/#Detecting_Normalization_Forms>), done here by
-/// hand for the characters of running Arabic and Persian text ([`arabic_class`]) and
-/// by `unicode-normalization` for any other. Anything it cannot vouch for is
-/// normalized.
+/// is exact: whitespace and controls by character, NFC by `unicode-normalization`'s
+/// quick check (<https://unicode.org/reports/tr15/#Detecting_Normalization_Forms>),
+/// the same crate [`crate::ingest::normalize::canonical`] normalizes with. Anything
+/// it cannot vouch for (`Maybe` included) is normalized.
 pub(super) fn key_text(text: &str) -> Cow<'_, str> {
     if is_key_text(text) {
         Cow::Borrowed(text)
@@ -296,70 +295,21 @@ pub(super) fn key_text(text: &str) -> Cow<'_, str> {
 
 fn is_key_text(text: &str) -> bool {
     let mut after_space = true; // no leading space
-    let mut last_class = 0; // canonical combining class of the last character
-    let mut quick_check = false;
     for c in text.chars() {
         if c.is_ascii() {
             if c == ' ' && after_space || c != ' ' && c.is_ascii_whitespace() || c == '\0' {
                 return false;
             }
             after_space = c == ' ';
-            last_class = 0;
             continue;
         }
         after_space = false;
-        if let Some(class) = arabic_class(c) {
-            // Marks must come in canonical order to be NFC.
-            if class != 0 && last_class > class {
-                return false;
-            }
-            last_class = class;
-            continue;
-        }
         if c.is_whitespace() || is_removable_control(c) {
             return false;
         }
-        quick_check = true;
     }
     (text.is_empty() || !after_space)
-        && (!quick_check || is_nfc_quick(text.chars()) == IsNormalized::Yes)
-}
-
-/// The canonical combining class of the characters of running Arabic and Persian
-/// text (and the quotation marks and dashes around it) that are allowed in NFC
-/// whatever surrounds them (NFC_Quick_Check=Yes) and are not whitespace or controls:
-/// letters, digits and punctuation (class 0: they never reorder or compose with what
-/// precedes them), and the eight harakat U+064B–U+0652 (classes 27–34, which only
-/// need to be in order). `None` for any other character.
-fn arabic_class(c: char) -> Option<u8> {
-    match c {
-        '\u{064B}'..='\u{0652}' => Some(27 + (c as u32 - 0x064B) as u8),
-        '\u{060C}'
-        | '\u{061B}'
-        | '\u{061F}'
-        | '\u{0621}'..='\u{063A}'
-        | '\u{0640}'..='\u{064A}'
-        | '\u{0660}'..='\u{066D}'
-        | '\u{067E}'
-        | '\u{0686}'
-        | '\u{0698}'
-        | '\u{06A9}'
-        | '\u{06AF}'
-        | '\u{06CC}'
-        | '\u{06F0}'..='\u{06F9}'
-        | '\u{200C}'
-        | '\u{200D}'
-        | '\u{00AB}'
-        | '\u{00BB}'
-        | '\u{2013}'
-        | '\u{2014}'
-        | '\u{2018}'
-        | '\u{2019}'
-        | '\u{201C}'
-        | '\u{201D}'
-        | '\u{2026}' => Some(0),
-        _ => None,
-    }
+        && (text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes)
 }
 
 #[cfg(test)]

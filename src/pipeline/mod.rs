@@ -43,7 +43,7 @@ use crate::align::Outcome;
 use crate::cache::Cache;
 use crate::config::ProviderSettings;
 use crate::error::{Error, Result};
-use crate::model::{FileError, InputFile, Paragraph, PreparedDoc, RunReport, SourceDoc};
+use crate::model::{FileError, InputFile, Lang, Paragraph, PreparedDoc, RunReport, SourceDoc};
 use crate::provider::{self, Allowance, KeyNeed};
 use crate::write::{self, Format};
 use crate::{detect, ingest, segment};
@@ -223,9 +223,12 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     if let Some(n) = notice {
         events.warn(&n);
     }
-    fs_err::create_dir_all(&opts.out_dir).map_err(|e| Error::Output {
-        path: opts.out_dir.clone(),
-        message: format!("cannot create output directory: {}", e.kind()),
+    fs_err::create_dir_all(&opts.out_dir).map_err(|e| {
+        Error::output(
+            &opts.out_dir,
+            "cannot create output directory",
+            Some(Box::new(std::io::Error::from(e.kind()))),
+        )
     })?;
     let memory = Memory::new(Some(&cache), events);
     let finished = stream::Coordinator::new(&ctx, memory, events, errors)?
@@ -246,16 +249,17 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
     write::write_index(&opts.out_dir, &report.docs, &opts.to, &opts.formats)?;
     report.wall_ms = elapsed_ms(started);
     write::write_report(&opts.out_dir, &report)?;
-    if let Some(first) = finished.write_errors.first() {
-        let n = finished.write_errors.len();
+    let n = finished.write_errors.len();
+    if let Some(first) = finished.write_errors.into_iter().next() {
         let of = n + report.documents;
-        return Err(Error::Output {
-            path: opts.out_dir.clone(),
-            message: format!(
+        return Err(Error::output(
+            &opts.out_dir,
+            format!(
                 "{n} of {of} documents could not be written (each is named above and in \
                  report.json `errors`); the first: {first}"
             ),
-        });
+            Some(Box::new(first)),
+        ));
     }
     let mut missing = finished.missing;
     missing.sort();
@@ -418,7 +422,7 @@ pub fn prepare(doc: SourceDoc, from: Option<&str>, to: &str) -> PreparedDoc {
         .zip(langs)
         .enumerate()
         .map(|(index, (s, lang))| {
-            let src_lang = if lang == "und" && !s.kind.is_content() {
+            let src_lang = if Lang::is_und(&lang) && !s.kind.is_content() {
                 lang // page furniture such as `});` has no language; shown as such
             } else {
                 paragraph_lang(&lang, &doc_lang, from, to)
@@ -444,7 +448,7 @@ fn paragraph_lang(detected: &str, doc_lang: &str, from: Option<&str>, to: &str) 
     }
     match from {
         Some(f) => f.to_string(),
-        None if detected == "und" => doc_lang.to_string(),
+        None if Lang::is_und(detected) => doc_lang.to_string(),
         None => detected.to_string(),
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::limit::Limiter;
-use crate::model::flags;
+use crate::model::Flag;
 use crate::provider::{Provider, ProviderError};
 use crate::secret;
 
@@ -13,7 +13,7 @@ use super::validate;
 use crate::config::ProviderSettings;
 
 /// A piece's fate: its id and its translation or the flag saying why not.
-pub type PieceResult = (PieceId, Result<String, &'static str>);
+pub type PieceResult = (PieceId, Result<String, Flag>);
 
 /// Sends batches to one service of the chain.
 pub struct Sender {
@@ -217,7 +217,7 @@ impl Sender {
                                         self.provider.name()
                                     ),
                                 );
-                                out.push((piece.id, Err(flags::REJECTED_REPLY)));
+                                out.push((piece.id, Err(Flag::RejectedReply)));
                             }
                         }
                     }
@@ -242,14 +242,14 @@ impl Sender {
 }
 
 /// The JSONL flag for a provider failure.
-pub fn failure_flag(e: &ProviderError) -> &'static str {
+pub fn failure_flag(e: &ProviderError) -> Flag {
     match e {
-        ProviderError::QuotaExhausted(_) => flags::QUOTA_EXHAUSTED,
-        ProviderError::Unreachable(_) => flags::UNREACHABLE,
-        ProviderError::BadRequest(_) => flags::BAD_REQUEST,
-        ProviderError::Malformed(_) => flags::REJECTED_REPLY,
-        ProviderError::UnsupportedPair(_) => flags::UNSUPPORTED_PAIR,
-        _ => flags::PROVIDER_ERROR,
+        ProviderError::QuotaExhausted(_) => Flag::QuotaExhausted,
+        ProviderError::Unreachable(_) => Flag::Unreachable,
+        ProviderError::BadRequest(_) => Flag::BadRequest,
+        ProviderError::Malformed(_) => Flag::RejectedReply,
+        ProviderError::UnsupportedPair(_) => Flag::UnsupportedPair,
+        _ => Flag::ProviderError,
     }
 }
 

@@ -66,7 +66,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use crate::align::Outcome;
 use crate::cache::{Hit, Origin};
 use crate::error::{Error, Result};
-use crate::model::{FileError, InputFile, PreparedDoc, Provenance, RunReport, flags};
+use crate::model::{FileError, Flag, InputFile, PreparedDoc, Provenance, RunReport};
 use crate::write;
 
 use super::chain::{Chain, ServiceId};
@@ -138,7 +138,7 @@ struct Plan {
 struct Part {
     text: String,
     /// Its translation, or why there is none, once back.
-    back: Option<std::result::Result<String, &'static str>>,
+    back: Option<std::result::Result<String, Flag>>,
 }
 
 /// What the coordinator does with ready batches and complete documents.
@@ -476,7 +476,7 @@ impl<'a> Coordinator<'a> {
                 continue;
             }
             if self.ctx.opts.offline {
-                let o = Outcome::Failed(flags::OFFLINE_MISS);
+                let o = Outcome::Failed(Flag::OfflineMiss);
                 state.slots[ask.index] = Slot::Decided(o, ServiceId::FIRST);
                 continue;
             }
@@ -673,7 +673,7 @@ impl<'a> Coordinator<'a> {
             est.characters += batch.chars;
         }
         let results = (batch.pieces.iter())
-            .map(|p| (p.id, Err(flags::NOT_SENT)))
+            .map(|p| (p.id, Err(Flag::NotSent)))
             .collect();
         self.apply_inner(results, true)
     }
@@ -693,7 +693,7 @@ impl<'a> Coordinator<'a> {
                 && plan.service == service
                 && passes_on(flag, out)
             {
-                if flag == flags::UNSUPPORTED_PAIR {
+                if flag == Flag::UnsupportedPair {
                     let from = unit.from.clone();
                     self.chain.refuse(service, &from);
                 }
@@ -793,8 +793,8 @@ impl<'a> Coordinator<'a> {
         };
         let UnitState::Planned(plan) = unit.state;
         let service = plan.service;
-        let texts: std::result::Result<Vec<String>, &'static str> = (plan.parts.into_iter())
-            .map(|part| part.back.unwrap_or(Err(flags::PROVIDER_ERROR)))
+        let texts: std::result::Result<Vec<String>, Flag> = (plan.parts.into_iter())
+            .map(|part| part.back.unwrap_or(Err(Flag::ProviderError)))
             .collect();
         let dry = self.dry();
         let (outcome, by) = match texts {
@@ -859,7 +859,7 @@ impl<'a> Coordinator<'a> {
             .map(|slot| match slot {
                 Slot::Decided(outcome, by) => (outcome, by),
                 // Not reached: a document is finished when no slot is open.
-                Slot::Open => (Outcome::Failed(flags::PROVIDER_ERROR), ServiceId::FIRST),
+                Slot::Open => (Outcome::Failed(Flag::ProviderError), ServiceId::FIRST),
             })
             .collect();
         let doc = state.doc;
@@ -950,7 +950,7 @@ impl<'a> Coordinator<'a> {
             Err(e) => {
                 let error = FileError {
                     file: written.rel,
-                    message: format!("cannot write its outputs: {e}"),
+                    message: format!("cannot write its outputs: {}", crate::error::one_line(&e)),
                 };
                 self.events.file_error(&error);
                 self.report.errors.push(error);
@@ -1039,10 +1039,10 @@ enum Sent {
 /// service is `out` of the chain (quota, key, block, unreachable), or does not
 /// translate the pair. A paragraph the service refused or answered badly stays
 /// failed: another service would not be asked because of it.
-fn passes_on(flag: &str, out: bool) -> bool {
+fn passes_on(flag: Flag, out: bool) -> bool {
     match flag {
-        flags::BAD_REQUEST | flags::REJECTED_REPLY => false,
-        flags::UNSUPPORTED_PAIR => true,
+        Flag::BadRequest | Flag::RejectedReply => false,
+        Flag::UnsupportedPair => true,
         _ => out,
     }
 }

@@ -224,10 +224,11 @@ fn write_job(target: &Target, job: Job) -> (Written, Vec<PathBuf>) {
 }
 
 fn not_written(doc: DocId, rel: String, why: &str) -> Written {
-    let result = Err(Error::Output {
-        path: PathBuf::from(&rel),
-        message: format!("not written: {why}"),
-    });
+    let result = Err(Error::output(
+        PathBuf::from(&rel),
+        format!("not written: {why}"),
+        None,
+    ));
     Written { doc, rel, result }
 }
 

@@ -617,10 +617,10 @@ impl Http {
             .connect_timeout(secs(settings.connect_timeout_secs))
             .build()
             .map_err(|e| {
-                crate::error::Error::Other(format!(
-                    "cannot build the HTTP client for provider `{name}`: {}",
-                    e.without_url()
-                ))
+                crate::error::Error::other(
+                    format!("cannot build the HTTP client for provider `{name}`"),
+                    e.without_url(),
+                )
             })?;
         Ok(Http {
             client,

@@ -564,7 +564,42 @@ fn parse(http: &Http, body: &str, texts: &[String]) -> Result<Vec<String>, Provi
         let why = message.refusal.unwrap_or_else(|| "no content".into());
         return Err(malformed(format!("no translation in the reply: {why}")));
     };
-    split_items(&content, texts).map_err(malformed)
+    split_items(&content, texts).map_err(|e| malformed(e.to_string()))
+}
+
+/// What is wrong with a reply's items (the text of a `Malformed` error).
+#[derive(Debug, thiserror::Error)]
+enum ItemsError {
+    /// No `<<<k>>>` marker at all; the reply's start.
+    #[error("no {OPEN}k{CLOSE} item markers in the reply: {0}")]
+    NoMarkers(String),
+    /// Item `k` in a reply to `n` items.
+    #[error("item {k} in a reply to {n} items")]
+    OutOfRange {
+        /// The item's number.
+        k: usize,
+        /// How many texts were sent.
+        n: usize,
+    },
+    /// Item `k` given twice.
+    #[error("item {0} twice in the reply")]
+    Twice(usize),
+    /// Items left out.
+    #[error("{} items for {n} texts (missing: {})", n - missing.len(), join(missing))]
+    Missing {
+        /// How many texts were sent.
+        n: usize,
+        /// The numbers of the missing items.
+        missing: Vec<usize>,
+    },
+    /// `<think>` opened and never closed.
+    #[error("the reply is an unfinished <think> block")]
+    UnfinishedThink,
+}
+
+fn join(numbers: &[usize]) -> String {
+    let numbers: Vec<String> = numbers.iter().map(ToString::to_string).collect();
+    numbers.join(", ")
 }
 
 /// One marker found in a reply: where it starts and ends, and its number (`None`
@@ -579,14 +614,12 @@ struct Marker {
 ///
 /// # Errors
 /// What is wrong with the reply, for a `Malformed` message.
-fn split_items(content: &str, texts: &[String]) -> Result<Vec<String>, String> {
+fn split_items(content: &str, texts: &[String]) -> Result<Vec<String>, ItemsError> {
     let reply = strip_think(content)?;
     let markers = find_markers(reply);
     if markers.iter().all(|m| m.number.is_none()) {
         let start: String = one_line(reply).chars().take(80).collect();
-        return Err(format!(
-            "no {OPEN}k{CLOSE} item markers in the reply: {start}"
-        ));
+        return Err(ItemsError::NoMarkers(start));
     }
     let n = texts.len();
     let mut items: Vec<Option<String>> = vec![None; n];
@@ -599,34 +632,27 @@ fn split_items(content: &str, texts: &[String]) -> Result<Vec<String>, String> {
         }
         let slot = (k >= 1).then(|| items.get_mut(k - 1)).flatten();
         match slot {
-            None => return Err(format!("item {k} in a reply to {n} items")),
-            Some(Some(_)) => return Err(format!("item {k} twice in the reply")),
+            None => return Err(ItemsError::OutOfRange { k, n }),
+            Some(Some(_)) => return Err(ItemsError::Twice(k)),
             Some(slot) => *slot = Some(clean(text, &texts[k - 1])),
         }
     }
-    let missing: Vec<String> = (1..=n)
-        .filter(|k| items[k - 1].is_none())
-        .map(|k| k.to_string())
-        .collect();
+    let missing: Vec<usize> = (1..=n).filter(|k| items[k - 1].is_none()).collect();
     if !missing.is_empty() {
-        return Err(format!(
-            "{} items for {n} texts (missing: {})",
-            n - missing.len(),
-            missing.join(", ")
-        ));
+        return Err(ItemsError::Missing { n, missing });
     }
     Ok(items.into_iter().flatten().collect())
 }
 
 /// A reasoning model's leading `<think>…</think>` block removed.
-fn strip_think(content: &str) -> Result<&str, String> {
+fn strip_think(content: &str) -> Result<&str, ItemsError> {
     let t = content.trim_start();
     let Some(rest) = t.strip_prefix("<think>") else {
         return Ok(content);
     };
     match rest.find("</think>") {
         Some(i) => Ok(&rest[i + "</think>".len()..]),
-        None => Err("the reply is an unfinished <think> block".into()),
+        None => Err(ItemsError::UnfinishedThink),
     }
 }
 
@@ -784,7 +810,7 @@ mod tests {
             ),
         ];
         for (reply, why) in bad {
-            let e = split_items(reply, &t).unwrap_err();
+            let e = split_items(reply, &t).unwrap_err().to_string();
             assert!(e.contains(why), "{reply:?}: {e}");
         }
     }

@@ -286,7 +286,7 @@ fn only_images(t: &str) -> bool {
 /// The width is the median length of the longer half of the lines; the document is
 /// hard-wrapped when most lines sit in a band just under it and hardly any exceed it.
 #[must_use]
-pub fn wrap_width(lines: &[&str]) -> Option<usize> {
+pub(crate) fn wrap_width(lines: &[&str]) -> Option<usize> {
     if lines.len() < MIN_LINES_FOR_WRAP {
         return None;
     }

@@ -18,13 +18,13 @@
 /// Marks that end a sentence: `. ؟ ? ! ؛ …`. The colon is not one of them (it
 /// introduces quotes and lists inside a sentence).
 #[must_use]
-pub fn is_sentence_end(c: char) -> bool {
+pub(crate) fn is_sentence_end(c: char) -> bool {
     matches!(c, '.' | '؟' | '?' | '!' | '؛' | '…')
 }
 
 /// Closing quotes and brackets that stay with the sentence they close (`.»`, `”.`).
 #[must_use]
-pub fn is_closer(c: char) -> bool {
+pub(crate) fn is_closer(c: char) -> bool {
     matches!(
         c,
         '»' | '”' | '"' | '\'' | '’' | ')' | ']' | '}' | '›' | '〉' | '〕'
@@ -35,7 +35,7 @@ pub fn is_closer(c: char) -> bool {
 /// quotes and brackets, is a sentence end or a colon (a colon ends a line that
 /// introduces what follows, so the line is not a fragment to be joined).
 #[must_use]
-pub fn ends_with_sentence_punct(line: &str) -> bool {
+pub(crate) fn ends_with_sentence_punct(line: &str) -> bool {
     let core = line.trim_end().trim_end_matches(is_closer);
     core.chars()
         .next_back()
@@ -146,14 +146,14 @@ fn is_opener(c: char) -> bool {
 /// `‼ ⁇ ⁈ ⁉`). Unlike [`is_sentence_end`], the Arabic semicolon `؛` is not one of
 /// them: it joins clauses inside a sentence.
 #[must_use]
-pub fn is_terminal(c: char) -> bool {
+pub(crate) fn is_terminal(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '؟' | '…' | '۔' | '‼' | '⁇' | '⁈' | '⁉')
 }
 
 /// Whether `text` ends like a finished sentence for [`sentences`]: its last mark,
 /// ignoring closing quotes and brackets, is one of [`is_terminal`].
 #[must_use]
-pub fn ends_with_terminal(text: &str) -> bool {
+pub(crate) fn ends_with_terminal(text: &str) -> bool {
     text.trim_end()
         .trim_end_matches(is_closer)
         .chars()
@@ -308,7 +308,7 @@ pub fn chunk(text: &str, max_bytes: usize) -> Vec<String> {
 
 /// Whitespace runs (NBSP included) become one space; ends are trimmed.
 #[must_use]
-pub fn collapse_whitespace(text: &str) -> String {
+pub(crate) fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

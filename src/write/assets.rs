@@ -25,19 +25,19 @@ use sha2::{Digest as _, Sha256};
 use crate::error::Result;
 
 /// Shared by the review pages and `index.html`.
-pub const BASE_CSS: &str = include_str!("assets/base.css");
+pub(crate) const BASE_CSS: &str = include_str!("assets/base.css");
 /// Buttons and keys: inline in `index.html`, in the shared file for review pages.
-pub const CONTROLS_CSS: &str = include_str!("assets/controls.css");
+pub(crate) const CONTROLS_CSS: &str = include_str!("assets/controls.css");
 /// The review page's reading style (inline).
-pub const REVIEW_CSS: &str = include_str!("assets/review.css");
+pub(crate) const REVIEW_CSS: &str = include_str!("assets/review.css");
 /// The reviewer's tools' style (the shared file).
-pub const REVIEW_TOOLS_CSS: &str = include_str!("assets/review-tools.css");
+pub(crate) const REVIEW_TOOLS_CSS: &str = include_str!("assets/review-tools.css");
 /// The review page's script (the shared file).
-pub const REVIEW_JS: &str = include_str!("assets/review.js");
+pub(crate) const REVIEW_JS: &str = include_str!("assets/review.js");
 /// `index.html`'s own style (inline, after [`BASE_CSS`]).
-pub const INDEX_CSS: &str = include_str!("assets/index.css");
+pub(crate) const INDEX_CSS: &str = include_str!("assets/index.css");
 /// `index.html`'s sorting script (inline).
-pub const INDEX_JS: &str = include_str!("assets/index.js");
+pub(crate) const INDEX_JS: &str = include_str!("assets/index.js");
 
 /// The review pages' shared script, at the top of the output directory.
 pub const REVIEW_SCRIPT_FILE: &str = "tarjama-review.js";
@@ -46,7 +46,7 @@ pub const REVIEW_STYLE_FILE: &str = "tarjama-review.css";
 
 /// A page's inline style and script and the CSP that allows exactly them.
 #[derive(Debug)]
-pub(crate) struct Inline {
+pub struct Inline {
     /// The text of the `<style>` element.
     pub style: String,
     /// The text of the `<script>` element, if the page has one inline.
@@ -94,7 +94,7 @@ pub(crate) fn index() -> &'static Inline {
 
 /// `'sha256-…'`: the CSP source expression that allows exactly `body`.
 #[must_use]
-pub fn csp_hash(body: &str) -> String {
+pub(crate) fn csp_hash(body: &str) -> String {
     let digest = Sha256::digest(body.as_bytes());
     format!(
         "'sha256-{}'",
@@ -104,7 +104,7 @@ pub fn csp_hash(body: &str) -> String {
 
 /// The review pages' shared files: `(name, text)`, compacted like inline text.
 #[must_use]
-pub fn review_files() -> &'static [(&'static str, String); 2] {
+pub(crate) fn review_files() -> &'static [(&'static str, String); 2] {
     static ONCE: OnceLock<[(&str, String); 2]> = OnceLock::new();
     ONCE.get_or_init(|| {
         [
@@ -122,7 +122,7 @@ pub fn review_files() -> &'static [(&'static str, String); 2] {
 ///
 /// # Errors
 /// A file cannot be written.
-pub fn write_review_files(out_dir: &Path) -> Result<()> {
+pub(crate) fn write_review_files(out_dir: &Path) -> Result<()> {
     for (name, text) in review_files() {
         super::write_if_changed(&out_dir.join(name), text.as_bytes())?;
     }
@@ -133,7 +133,7 @@ pub fn write_review_files(out_dir: &Path) -> Result<()> {
 /// `;`, `,` and after `:`. Our files keep no `/*` or `*/`, `;`, `{` or `}` inside
 /// strings, which this relies on.
 #[must_use]
-pub fn compact_css(css: &str) -> String {
+pub(crate) fn compact_css(css: &str) -> String {
     let mut text = String::with_capacity(css.len());
     let mut rest = css;
     while let Some(start) = rest.find("/*") {
@@ -163,7 +163,7 @@ pub fn compact_css(css: &str) -> String {
 /// JavaScript without indentation, blank lines and whole-line `//` comments; line
 /// breaks are kept, so automatic semicolon insertion sees the same lines.
 #[must_use]
-pub fn compact_js(js: &str) -> String {
+pub(crate) fn compact_js(js: &str) -> String {
     let lines: Vec<&str> = js
         .lines()
         .map(str::trim)

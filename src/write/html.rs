@@ -32,7 +32,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Serialize;
 
 use super::{Status, assets, is_rtl, output_rel};
-use crate::model::{AlignedDoc, DocCounts, Kind, Row, flags};
+use crate::model::{AlignedDoc, DocCounts, Flag, Kind, Lang, Row};
 
 /// The page for one document.
 #[must_use]
@@ -63,7 +63,7 @@ fn row_len(row: &Row) -> usize {
 /// `<!doctype html>` up to and including `<body>`: the CSP of `inline`, its style
 /// (byte for byte what the CSP hashes) and `extra` in the head. The caller writes
 /// the inline script, if any, where it belongs.
-pub(crate) fn head(out: &mut String, title: &str, inline: &assets::Inline, extra: &str) {
+pub fn head(out: &mut String, title: &str, inline: &assets::Inline, extra: &str) {
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -100,8 +100,8 @@ fn header(out: &mut String, doc: &AlignedDoc) {
     ] {
         let _ = writeln!(out, "<li>{label}: <b>{n}</b></li>");
     }
-    for (flag, n) in &c.flags {
-        if flag != flags::NOT_SENT {
+    for (&flag, n) in &c.flags {
+        if flag != Flag::NotSent {
             let _ = writeln!(out, "<li>{}: <b>{n}</b></li>", flag_badge(flag));
         }
     }
@@ -133,10 +133,7 @@ fn table(out: &mut String, doc: &AlignedDoc) {
 
 /// A row the reviewer should look at: a quality flag, or content left untranslated.
 fn is_flagged(row: &Row) -> bool {
-    row.flags
-        .iter()
-        .any(|f| flags::QUALITY.contains(&f.as_str()))
-        || row.is_untranslated()
+    row.flags.iter().any(|f| f.is_quality()) || row.is_untranslated()
 }
 
 /// A row the reviewer can edit: it has a translation, or should have one.
@@ -189,7 +186,7 @@ fn render_row(out: &mut String, row: &Row, to: &str) {
 fn dir_of(lang: &str) -> &'static str {
     if is_rtl(lang) {
         "rtl"
-    } else if lang.is_empty() || lang == "und" {
+    } else if lang.is_empty() || Lang::is_und(lang) {
         "auto"
     } else {
         "ltr"
@@ -212,7 +209,7 @@ fn row_classes(row: &Row, status: &Status) -> String {
     if is_flagged(row) {
         classes.push_str(" flagged");
     }
-    if row.flags.iter().any(|f| f == flags::REVIEWED) {
+    if row.flags.contains(&Flag::Reviewed) {
         classes.push_str(" reviewed");
     }
     classes
@@ -230,15 +227,15 @@ fn kind_badge(kind: Kind) -> String {
 fn flag_badges(row: &Row) -> String {
     row.flags
         .iter()
-        .filter(|f| flags::QUALITY.contains(&f.as_str()) || *f == flags::REVIEWED)
-        .map(|f| flag_badge(f))
+        .filter(|f| f.is_quality() || **f == Flag::Reviewed)
+        .map(|f| flag_badge(*f))
         .collect()
 }
 
-fn flag_badge(flag: &str) -> String {
-    let class = if flags::QUALITY.contains(&flag) {
+fn flag_badge(flag: Flag) -> String {
+    let class = if flag.is_quality() {
         "q"
-    } else if flag == flags::REVIEWED {
+    } else if flag == Flag::Reviewed {
         "reviewed"
     } else {
         "flag"
@@ -246,22 +243,22 @@ fn flag_badge(flag: &str) -> String {
     format!(
         "<span class=\"badge badge-{class}\" title=\"{}\">{}</span>",
         attr(flag_title(flag)),
-        text(flag)
+        text(flag.as_str())
     )
 }
 
 /// What a flag means, for the badge's tooltip.
-fn flag_title(flag: &str) -> &'static str {
+fn flag_title(flag: Flag) -> &'static str {
     match flag {
-        flags::NUMBER_MISMATCH => {
+        Flag::NumberMismatch => {
             "a number in the source is missing from the translation, or the other way round"
         }
-        flags::UNTRANSLATED => "the translation still contains Arabic script or equals the source",
-        flags::LENGTH_RATIO => "the translation's length is far from usual for this language pair",
-        flags::EMPTY => "the translation is empty",
-        flags::TRUNCATED => "the translation ends mid-sentence where the source does not",
-        flags::SAME_TARGET => "another paragraph with a different source has the same translation",
-        flags::REVIEWED => "a human correction (translate import), not machine output",
+        Flag::Untranslated => "the translation still contains Arabic script or equals the source",
+        Flag::LengthRatio => "the translation's length is far from usual for this language pair",
+        Flag::Empty => "the translation is empty",
+        Flag::Truncated => "the translation ends mid-sentence where the source does not",
+        Flag::SameTarget => "another paragraph with a different source has the same translation",
+        Flag::Reviewed => "a human correction (translate import), not machine output",
         _ => "",
     }
 }
@@ -472,7 +469,7 @@ mod tests {
     use super::*;
     use crate::model::SentencePair;
 
-    fn row(flags: &[&str], sentences: &[(&str, &str)]) -> Row {
+    fn row(flags: &[Flag], sentences: &[(&str, &str)]) -> Row {
         Row {
             index: 4,
             kind: Kind::Text,
@@ -480,7 +477,7 @@ mod tests {
             source: "قال 12 شخصا. ثم BBC News.".into(),
             target: Some("12 people said. Then BBC News.".into()),
             cached: false,
-            flags: flags.iter().map(|f| (*f).to_owned()).collect(),
+            flags: flags.to_vec(),
             sentences: sentences
                 .iter()
                 .map(|(s, t)| SentencePair {
@@ -510,7 +507,7 @@ mod tests {
 
     #[test]
     fn untranslated_cell_names_reason() {
-        let mut r = row(&["offline_miss"], &[]);
+        let mut r = row(&[Flag::OfflineMiss], &[]);
         r.target = None;
         let cell = target_cell(&r, &Status::of(&r), false);
         assert!(cell.contains("untranslated: offline_miss"), "{cell}");
@@ -571,7 +568,7 @@ mod tests {
     #[test]
     fn quality_flags_mark_the_row_and_show_as_badges() {
         let html = render(&doc(vec![row(
-            &[flags::NUMBER_MISMATCH, flags::REVIEWED],
+            &[Flag::NumberMismatch, Flag::Reviewed],
             &[],
         )]));
         assert!(
@@ -580,7 +577,7 @@ mod tests {
         );
         assert!(html.contains(">number_mismatch</span>"));
         assert!(html.contains("badge-reviewed"));
-        let plain = render(&doc(vec![row(&[flags::REVIEWED], &[])]));
+        let plain = render(&doc(vec![row(&[Flag::Reviewed], &[])]));
         assert!(
             plain.contains("class=\"kind-text translated reviewed\""),
             "reviewed alone is not a problem: {plain}"

@@ -14,7 +14,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::html::head;
 use super::{Format, assets, output_rel};
-use crate::model::{DocCounts, flags};
+use crate::model::{DocCounts, Flag};
 
 const COLUMNS: [&str; 7] = [
     "paragraphs",
@@ -97,9 +97,9 @@ fn counts(out: &mut String, c: &DocCounts) {
     }
     let bad = if c.untranslated > 0 { " bad" } else { "" };
     let _ = write!(out, "<td class=\"n{bad}\">{}</td>", c.untranslated);
-    let quality: Vec<(&str, usize)> = flags::QUALITY
+    let quality: Vec<(Flag, usize)> = Flag::QUALITY
         .iter()
-        .filter_map(|f| c.flags.get(*f).map(|n| (*f, *n)))
+        .filter_map(|f| c.flags.get(f).map(|n| (*f, *n)))
         .collect();
     let total: usize = quality.iter().map(|(_, n)| n).sum();
     let _ = write!(out, "<td class=\"n\" data-v=\"{total}\">");
@@ -109,7 +109,7 @@ fn counts(out: &mut String, c: &DocCounts) {
     let _ = write!(
         out,
         "<b>{total}</b></td><td class=\"n\">{}</td>",
-        c.flags.get(flags::REVIEWED).copied().unwrap_or(0)
+        c.flags.get(&Flag::Reviewed).copied().unwrap_or(0)
     );
 }
 
@@ -122,7 +122,7 @@ fn totals(out: &mut String, docs: &[DocCounts]) {
         sum.skipped += d.skipped;
         sum.untranslated += d.untranslated;
         for (flag, n) in &d.flags {
-            *sum.flags.entry(flag.clone()).or_default() += n;
+            *sum.flags.entry(*flag).or_default() += n;
         }
     }
     out.push_str("</tbody>\n<tfoot><tr><td>Total</td><td></td>");
@@ -142,7 +142,7 @@ pub fn href(rel: &str, to: &str, format: Format) -> String {
 
 /// Percent-encode everything but RFC 3986 unreserved characters.
 #[must_use]
-pub fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

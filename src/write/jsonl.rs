@@ -9,11 +9,11 @@
 
 use serde::Serialize;
 
-use crate::model::{AlignedDoc, Kind, Row, SentencePair};
+use crate::model::{AlignedDoc, Flag, Kind, Row, SentencePair};
 
 /// One JSONL line, borrowing from the document. Field order is the wire order.
 #[derive(Debug, Serialize)]
-pub struct Record<'a> {
+pub(crate) struct Record<'a> {
     /// The document's `rel`.
     pub doc: &'a str,
     /// 0-based position in the document.
@@ -34,7 +34,7 @@ pub struct Record<'a> {
     /// Served from the cache.
     pub cached: bool,
     /// Flags, see [`crate::model::flags`].
-    pub flags: &'a [String],
+    pub flags: &'a [Flag],
     /// The paragraph's sentences aligned with the translation's, in order.
     pub sentences: &'a [SentencePair],
 }
@@ -42,7 +42,7 @@ pub struct Record<'a> {
 impl<'a> Record<'a> {
     /// The record for `row` of `doc`.
     #[must_use]
-    pub fn new(doc: &'a AlignedDoc, row: &'a Row) -> Self {
+    pub(crate) fn new(doc: &'a AlignedDoc, row: &'a Row) -> Self {
         Record {
             doc: &doc.rel,
             index: row.index,

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::Status;
-use crate::model::{AlignedDoc, DocCounts, Row, flags};
+use crate::model::{AlignedDoc, DocCounts, Flag, Row};
 
 /// The Markdown file for one document.
 #[must_use]
@@ -51,7 +51,7 @@ fn render_row(out: &mut String, row: &Row, doc_lang: &str) {
     if row.cached {
         out.push_str(" · cached");
     }
-    if row.flags.iter().any(|f| f == flags::REVIEWED) {
+    if row.flags.contains(&Flag::Reviewed) {
         out.push_str(" · reviewed");
     }
     out.push_str("\n\n");
@@ -60,21 +60,24 @@ fn render_row(out: &mut String, row: &Row, doc_lang: &str) {
     out.push_str(&translation(row));
 }
 
+/// `a, b`: the flags' names.
+fn names(flags: &[Flag]) -> String {
+    let names: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+    names.join(", ")
+}
+
 fn translation(row: &Row) -> String {
     match Status::of(row) {
         Status::Translated => {
             let mut s = paragraph(row.target.as_deref().unwrap_or_default());
-            let (quality, other): (Vec<&str>, Vec<&str>) = row
-                .flags
-                .iter()
-                .map(String::as_str)
-                .filter(|f| *f != flags::REVIEWED)
-                .partition(|f| flags::QUALITY.contains(f));
+            let (quality, other): (Vec<Flag>, Vec<Flag>) = (row.flags.iter().copied())
+                .filter(|f| *f != Flag::Reviewed)
+                .partition(|f| f.is_quality());
             if !quality.is_empty() {
-                let _ = write!(s, "\n_check: {}_\n", escape_inline(&quality.join(", ")));
+                let _ = write!(s, "\n_check: {}_\n", escape_inline(&names(&quality)));
             }
             if !other.is_empty() {
-                let _ = write!(s, "\n_flags: {}_\n", escape_inline(&other.join(", ")));
+                let _ = write!(s, "\n_flags: {}_\n", escape_inline(&names(&other)));
             }
             s
         }
@@ -132,7 +135,7 @@ fn lines(s: &str) -> Vec<&str> {
 
 /// One line of text escaped inline and at its start, so it stays a paragraph line.
 #[must_use]
-pub fn escape_line(line: &str) -> String {
+pub(crate) fn escape_line(line: &str) -> String {
     let escaped = escape_inline(line);
     let n = block_marker_len(&escaped);
     if n == 0 {
@@ -166,7 +169,7 @@ fn block_marker_len(line: &str) -> usize {
 /// it could start or end emphasis (not inside a word), `&` only where it could start
 /// an entity, so file names and prose stay readable.
 #[must_use]
-pub fn escape_inline(s: &str) -> String {
+pub(crate) fn escape_inline(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -228,7 +231,7 @@ mod tests {
                 source: "قتل ١٢ شخصا".into(),
                 target: Some("Killed 21 people".into()),
                 cached: false,
-                flags: vec![flags::REVIEWED.into(), flags::NUMBER_MISMATCH.into()],
+                flags: vec![Flag::Reviewed, Flag::NumberMismatch],
                 sentences: Vec::new(),
             }],
         };

@@ -31,10 +31,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::model::{AlignedDoc, DocCounts, Kind, Row, RunReport, flags};
+use crate::model::{AlignedDoc, DocCounts, Flag, Kind, Row, RunReport};
 
 /// An output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
     /// Side-by-side HTML page.
     Html,
@@ -86,34 +86,44 @@ impl Format {
     ///
     /// # Errors
     /// An unknown name, or no name at all.
-    pub fn parse_list(s: &str) -> std::result::Result<Vec<Format>, String> {
-        let mut wanted = [false; Format::ALL.len()];
+    pub fn parse_list(s: &str) -> std::result::Result<Vec<Format>, FormatError> {
+        let mut given = Vec::new();
         for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let f = Format::from_name(name).ok_or_else(|| {
-                format!(
-                    "unknown format `{name}`; expected any of {}",
-                    Format::names()
-                )
-            })?;
-            wanted[f as usize] = true;
+            given.push(
+                Format::from_name(name).ok_or_else(|| FormatError::Unknown(name.to_string()))?,
+            );
         }
-        let list: Vec<Format> = Format::ALL
-            .into_iter()
-            .filter(|f| wanted[*f as usize])
-            .collect();
+        let list = Format::in_order(&given);
         if list.is_empty() {
-            return Err(format!(
-                "no output format given; expected any of {}",
-                Format::names()
-            ));
+            return Err(FormatError::None);
         }
         Ok(list)
+    }
+
+    /// `given` without duplicates, in the order of [`Format::ALL`].
+    #[must_use]
+    pub(crate) fn in_order(given: &[Format]) -> Vec<Format> {
+        Format::ALL
+            .into_iter()
+            .filter(|f| given.contains(f))
+            .collect()
     }
 
     /// `html, md, tmx, jsonl, xliff`.
     fn names() -> String {
         Format::ALL.map(Format::ext).join(", ")
     }
+}
+
+/// Why a list of formats cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// A name that is no format.
+    #[error("unknown format `{0}`; expected any of {names}", names = Format::names())]
+    Unknown(String),
+    /// An empty list.
+    #[error("no output format given; expected any of {names}", names = Format::names())]
+    None,
 }
 
 impl std::fmt::Display for Format {
@@ -137,7 +147,7 @@ pub fn output_path(out_dir: &Path, rel: &str, to: &str, ext: &str) -> PathBuf {
 /// The components of a document's output path below the output directory: the
 /// sanitized directories of `rel`, then `<stem>.<to>.<ext>`.
 #[must_use]
-pub fn output_rel(rel: &str, to: &str, ext: &str) -> Vec<String> {
+pub(crate) fn output_rel(rel: &str, to: &str, ext: &str) -> Vec<String> {
     let mut parts = safe_components(rel);
     let file = parts.pop().unwrap_or_else(|| "document".to_owned());
     let to = safe_tag(to);
@@ -219,7 +229,7 @@ pub fn write_document(
 ///
 /// # Errors
 /// A file cannot be written.
-pub fn write_document_with(
+pub(crate) fn write_document_with(
     out_dir: &Path,
     doc: &AlignedDoc,
     formats: &[Format],
@@ -231,7 +241,7 @@ pub fn write_document_with(
     let mut written = Vec::with_capacity(formats.len());
     for &format in formats {
         let path = output_path(out_dir, &doc.rel, &doc.tgt_lang, format.ext());
-        let bytes = render_with(doc, format, opts).map_err(|e| output_error(&path, &e))?;
+        let bytes = render_with(doc, format, opts).map_err(|e| output_error(&path, e))?;
         write_if_changed(&path, &bytes)?;
         written.push(path);
     }
@@ -259,7 +269,7 @@ fn review_files_once(out_dir: &Path) -> Result<()> {
 ///
 /// # Errors
 /// The file cannot be written.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
+pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
     if holds(path, bytes) {
         return Ok(false);
     }
@@ -321,7 +331,7 @@ pub fn write_index(
 /// The file cannot be written.
 pub fn write_report(out_dir: &Path, report: &RunReport) -> Result<PathBuf> {
     let path = out_dir.join("report.json");
-    let text = report::render(report).map_err(|e| output_error(&path, &e))?;
+    let text = report::render(report).map_err(|e| output_error(&path, e))?;
     write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
@@ -337,16 +347,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    fs_err::create_dir_all(dir).map_err(|e| output_error(dir, &e))?;
+    fs_err::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     let mut tmp = temp_builder()
         .tempfile_in(dir)
-        .map_err(|e| output_error(path, &e))?;
+        .map_err(|e| output_error(path, e))?;
     // No fsync: the rename alone makes a killed run leave either the old file or the
     // new one, never half of one; outputs are rebuilt from the cache in a moment, so
     // paying a disk flush per file (tens of thousands in a large run) buys nothing.
-    tmp.write_all(bytes).map_err(|e| output_error(path, &e))?;
-    tmp.persist(path)
-        .map_err(|e| output_error(path, &e.error))?;
+    tmp.write_all(bytes).map_err(|e| output_error(path, e))?;
+    tmp.persist(path).map_err(|e| output_error(path, e.error))?;
     Ok(())
 }
 
@@ -363,11 +372,17 @@ fn temp_builder() -> tempfile::Builder<'static, 'static> {
     b
 }
 
-fn output_error(path: &Path, e: &dyn std::fmt::Display) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
+/// The file system's error kept as the cause; a full disk said on the error line
+/// itself, told by the error's kind.
+fn output_error(path: &Path, e: impl Into<std::io::Error>) -> Error {
+    let e = e.into();
+    let what = match e.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            "cannot write it: the disk is full"
+        }
+        _ => "cannot write it",
+    };
+    Error::output(path, what, Some(Box::new(e)))
 }
 
 /// What became of a row, as every human-facing format shows it.
@@ -391,7 +406,7 @@ impl Status {
             Status::Translated
         } else if !row.kind.is_content() {
             Status::NotSent(row.kind)
-        } else if has_flag(row, flags::SAME_LANGUAGE) {
+        } else if has_flag(row, Flag::SameLanguage) {
             Status::SameLanguage
         } else {
             Status::Untranslated(reason(row))
@@ -399,8 +414,8 @@ impl Status {
     }
 }
 
-fn has_flag(row: &Row, flag: &str) -> bool {
-    row.flags.iter().any(|f| f == flag)
+fn has_flag(row: &Row, flag: Flag) -> bool {
+    row.flags.contains(&flag)
 }
 
 /// The row's flags joined with `, `, leaving out `not_sent`.
@@ -408,8 +423,8 @@ fn reason(row: &Row) -> String {
     let reasons: Vec<&str> = row
         .flags
         .iter()
-        .map(String::as_str)
-        .filter(|f| *f != flags::NOT_SENT)
+        .filter(|f| **f != Flag::NotSent)
+        .map(|f| f.as_str())
         .collect();
     reasons.join(", ")
 }
@@ -417,7 +432,7 @@ fn reason(row: &Row) -> String {
 /// Whether text in `lang` (an ISO 639 code, maybe with a region) is written right
 /// to left.
 #[must_use]
-pub fn is_rtl(lang: &str) -> bool {
+pub(crate) fn is_rtl(lang: &str) -> bool {
     let primary = lang.split(['-', '_']).next().unwrap_or("");
     const RTL: [&str; 14] = [
         "ar", "fa", "ur", "he", "iw", "ps", "yi", "ckb", "sd", "ug", "dv", "syr", "prs", "ku",
@@ -442,7 +457,7 @@ mod tests {
     #[test]
     fn parse_list_rejects_unknown_and_empty() {
         assert_eq!(
-            Format::parse_list("html,pdf").unwrap_err(),
+            Format::parse_list("html,pdf").unwrap_err().to_string(),
             "unknown format `pdf`; expected any of html, md, tmx, jsonl, xliff"
         );
         assert!(Format::parse_list("").is_err());

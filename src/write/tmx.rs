@@ -20,7 +20,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use crate::model::{AlignedDoc, Row};
 
 /// What one translation unit holds (`--tmx-unit`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Unit {
     /// One `<tu>` per translated paragraph.
     #[default]
@@ -61,7 +61,7 @@ pub fn render(doc: &AlignedDoc) -> std::io::Result<Vec<u8>> {
 ///
 /// # Errors
 /// Only if writing to memory fails, which it does not.
-pub fn render_units(doc: &AlignedDoc, unit: Unit) -> std::io::Result<Vec<u8>> {
+pub(crate) fn render_units(doc: &AlignedDoc, unit: Unit) -> std::io::Result<Vec<u8>> {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.write_event(Event::Start(
@@ -154,7 +154,7 @@ fn tuv(w: &mut Writer<Vec<u8>>, lang: &str, text: &str) -> std::io::Result<()> {
 /// U+FFFF), and with `\r\n` or `\r` as `\n`, which is what an XML parser would
 /// read back anyway.
 #[must_use]
-pub fn xml_safe(s: &str) -> Cow<'_, str> {
+pub(crate) fn xml_safe(s: &str) -> Cow<'_, str> {
     let bad =
         |c: char| (c < ' ' && !matches!(c, '\t' | '\n')) || matches!(c, '\u{FFFE}' | '\u{FFFF}');
     if !s.chars().any(bad) {

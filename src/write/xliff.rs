@@ -14,18 +14,18 @@
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use crate::model::{AlignedDoc, Row, SentencePair, flags};
+use crate::model::{AlignedDoc, Flag, Row, SentencePair};
 
 use super::tmx::xml_safe;
 
 /// The XLIFF 2.0 core namespace.
-pub const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:2.0";
+pub(crate) const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:2.0";
 
 /// Our extension namespace (a unit's own source language).
-pub const TARJAMA_NS: &str = "urn:tarjama";
+pub(crate) const TARJAMA_NS: &str = "urn:tarjama";
 
 /// The `category` of the notes that carry a quality flag.
-pub const FLAG_NOTE_CATEGORY: &str = "tarjama-flag";
+pub(crate) const FLAG_NOTE_CATEGORY: &str = "tarjama-flag";
 
 /// The XLIFF file for one document.
 ///
@@ -69,8 +69,8 @@ fn unit(w: &mut Writer<Vec<u8>>, row: &Row, doc_lang: &str, target: &str) -> std
     let quality: Vec<&str> = row
         .flags
         .iter()
-        .map(String::as_str)
-        .filter(|f| flags::QUALITY.contains(f))
+        .filter(|f| f.is_quality())
+        .map(|f| f.as_str())
         .collect();
     if !quality.is_empty() {
         w.write_event(Event::Start(BytesStart::new("notes")))?;
@@ -81,7 +81,7 @@ fn unit(w: &mut Writer<Vec<u8>>, row: &Row, doc_lang: &str, target: &str) -> std
         }
         w.write_event(Event::End(BytesEnd::new("notes")))?;
     }
-    let state = if row.flags.iter().any(|f| f == flags::REVIEWED) {
+    let state = if row.flags.contains(&Flag::Reviewed) {
         "reviewed"
     } else {
         "translated"
@@ -119,7 +119,7 @@ mod tests {
     use super::*;
     use crate::model::Kind;
 
-    fn row(index: usize, target: Option<&str>, flags: &[&str]) -> Row {
+    fn row(index: usize, target: Option<&str>, flags: &[Flag]) -> Row {
         Row {
             index,
             kind: Kind::Text,
@@ -127,7 +127,7 @@ mod tests {
             source: "قال الوزير. ثم غادر.".into(),
             target: target.map(Into::into),
             cached: false,
-            flags: flags.iter().map(|f| (*f).to_string()).collect(),
+            flags: flags.to_vec(),
             sentences: Vec::new(),
         }
     }
@@ -137,7 +137,7 @@ mod tests {
         let mut split = row(
             2,
             Some("The minister spoke. Then he left."),
-            &["number_mismatch"],
+            &[Flag::NumberMismatch],
         );
         split.sentences = vec![
             SentencePair {
@@ -157,9 +157,9 @@ mod tests {
             rows: vec![
                 Row {
                     src_lang: "fa".into(),
-                    ..row(0, Some("<b>Title</b>"), &["reviewed"])
+                    ..row(0, Some("<b>Title</b>"), &[Flag::Reviewed])
                 },
-                row(1, None, &["offline_miss"]),
+                row(1, None, &[Flag::OfflineMiss]),
                 split,
             ],
         };

@@ -24,7 +24,7 @@ use std::sync::{Mutex, OnceLock};
 use common::emulator::{Api, Emulator};
 use common::harness::{Scratch, seeds};
 use serde_json::{Value, json};
-use tarjama::model::{AlignedDoc, Kind, Row, SentencePair, flags};
+use tarjama::model::{AlignedDoc, Flag, Kind, Row, SentencePair};
 use tarjama::write::{Format, write_document};
 
 const XSS_ARTICLE: &str = "قال المتحدث <script>alert(1)</script> إن الاجتماع انتهى.\n\n\
@@ -138,7 +138,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn row(index: usize, kind: Kind, lang: &str, pairs: &[(&str, &str)], row_flags: &[&str]) -> Row {
+fn row(index: usize, kind: Kind, lang: &str, pairs: &[(&str, &str)], row_flags: &[Flag]) -> Row {
     let side = |second: bool| {
         let texts = pairs.iter().map(|p| if second { p.1 } else { p.0 });
         texts
@@ -154,7 +154,7 @@ fn row(index: usize, kind: Kind, lang: &str, pairs: &[(&str, &str)], row_flags: 
         source: side(false),
         target: Some(target),
         cached: false,
-        flags: row_flags.iter().map(|f| (*f).to_owned()).collect(),
+        flags: row_flags.to_vec(),
         sentences: Vec::new(),
     }
 }
@@ -220,7 +220,7 @@ fn review_doc() -> AlignedDoc {
         Kind::Boilerplate,
         "ar",
         &[("شارك هذا المقال", "")],
-        &[flags::NOT_SENT],
+        &[Flag::NotSent],
     );
     boiler.target = None;
     let mut missing = row(
@@ -228,13 +228,13 @@ fn review_doc() -> AlignedDoc {
         Kind::Text,
         "ar",
         &[("ولا تعترف أي دولة في الوقت الراهن بحكومة طالبان.", "")],
-        &[flags::OFFLINE_MISS],
+        &[Flag::OfflineMiss],
     );
     missing.target = None;
     let rows = vec![
         with_pairs(row(0, Kind::Heading, "ar", p1, &[]), p1),
         with_pairs(row(1, Kind::Text, "ar", p2, &[]), p2),
-        with_pairs(row(2, Kind::Text, "ar", p3, &[flags::NUMBER_MISMATCH]), p3),
+        with_pairs(row(2, Kind::Text, "ar", p3, &[Flag::NumberMismatch]), p3),
         boiler,
         missing,
         with_pairs(
@@ -243,7 +243,7 @@ fn review_doc() -> AlignedDoc {
                 Kind::Text,
                 "ar",
                 p6,
-                &[flags::REVIEWED, flags::LENGTH_RATIO],
+                &[Flag::Reviewed, Flag::LengthRatio],
             ),
             p6,
         ),

@@ -9,7 +9,7 @@ use quick_xml::events::Event;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use tarjama::error::Error;
-use tarjama::model::{AlignedDoc, DocCounts, FileError, Kind, Row, RunReport, SentencePair, flags};
+use tarjama::model::{AlignedDoc, DocCounts, FileError, Flag, Kind, Row, RunReport, SentencePair};
 use tarjama::write::{
     Format, WriteOptions, output_path, render_with, tmx, write_atomic, write_document, write_index,
     write_report,
@@ -36,8 +36,8 @@ fn row(index: usize, kind: Kind, lang: &str, source: &str, target: Option<&str>)
     }
 }
 
-fn flagged(mut r: Row, flag: &str) -> Row {
-    r.flags.push(flag.to_owned());
+fn flagged(mut r: Row, flag: Flag) -> Row {
+    r.flags.push(flag);
     r
 }
 
@@ -109,7 +109,7 @@ fn sample(rel: &str) -> AlignedDoc {
                 "24 نوفمبر 2024 22:56 22 جمادى أول 1446",
                 None,
             ),
-            flags::NOT_SENT,
+            Flag::NotSent,
         ),
         flagged(
             row(
@@ -119,7 +119,7 @@ fn sample(rel: &str) -> AlignedDoc {
                 "روسيا تعترف رسمياً بحكومة طالبان في أفغانستان كأول دولة تفعل ذلك",
                 None,
             ),
-            flags::NOT_SENT,
+            Flag::NotSent,
         ),
         flagged(
             row(
@@ -131,7 +131,7 @@ fn sample(rel: &str) -> AlignedDoc {
                     "Afghan refugees carry their belongings after crossing from Iran at the zero point of the Islam Qala border in Herat province on 42 July 2025 (AFP)",
                 ),
             ),
-            flags::NUMBER_MISMATCH,
+            Flag::NumberMismatch,
         ),
         row(5, Kind::Text, "ar", XSS_SRC, Some(XSS_TGT)),
         flagged(
@@ -142,7 +142,7 @@ fn sample(rel: &str) -> AlignedDoc {
                 "نشریه دیپلمات این اقدام روسیه را نه اقدامی ناگهانی بلکه با اهداف مهم و استراتژیک می داند.",
                 None,
             ),
-            flags::OFFLINE_MISS,
+            Flag::OfflineMiss,
         ),
         flagged(
             row(
@@ -152,7 +152,7 @@ fn sample(rel: &str) -> AlignedDoc {
                 "Summarize this content to 2000 words in 6 paragraphs in Arabic",
                 None,
             ),
-            flags::SAME_LANGUAGE,
+            Flag::SameLanguage,
         ),
         row(
             8,
@@ -169,7 +169,7 @@ fn sample(rel: &str) -> AlignedDoc {
                 "ولا تعترف أي دولة في الوقت الراهن بحكومة «طالبان»",
                 None,
             ),
-            flags::QUOTA_EXHAUSTED,
+            Flag::QuotaExhausted,
         ),
     ];
     AlignedDoc {
@@ -539,7 +539,10 @@ fn jsonl_lines_are_strict_ordered_and_utf8() {
         assert_eq!(parsed.target, row.target);
         assert_eq!(parsed.provider, "deepl");
         assert_eq!(parsed.cached, row.cached);
-        assert_eq!(parsed.flags, row.flags);
+        assert_eq!(
+            parsed.flags,
+            row.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>()
+        );
         let pairs: Vec<(&str, &str)> = parsed
             .sentences
             .iter()
@@ -803,7 +806,7 @@ fn index_lists_every_doc_with_working_links() {
 fn index_counts_quality_flags_and_sorts_from_header_buttons() {
     let dir = tempfile::tempdir().unwrap();
     let mut flagged = sample("b.txt");
-    flagged.rows[1].flags = vec![flags::REVIEWED.to_owned(), flags::LENGTH_RATIO.to_owned()];
+    flagged.rows[1].flags = vec![Flag::Reviewed, Flag::LengthRatio];
     let counts = [DocCounts::of(&sample("a.txt")), DocCounts::of(&flagged)];
     let html =
         fs_err::read_to_string(write_index(dir.path(), &counts, "en", &Format::ALL).unwrap())

@@ -13,7 +13,7 @@ use common::emulator::{Api, Emulator};
 use common::harness::{Scratch, seed_names, seeds};
 use serde_json::Value;
 use tarjama::cache::normalize_key_text;
-use tarjama::model::flags;
+use tarjama::model::Flag;
 
 fn reader_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xliff")
@@ -152,7 +152,7 @@ fn npm_xliff_package_finds_every_translated_paragraph_of_the_seeds() {
                 .unwrap()
                 .iter()
                 .filter_map(Value::as_str)
-                .filter(|f| flags::QUALITY.contains(f))
+                .filter(|f| Flag::from_name(f).is_some_and(Flag::is_quality))
                 .collect();
             let notes: BTreeSet<&str> = unit["notes"]
                 .as_array()
@@ -206,7 +206,7 @@ fn npm_xliff_package_reads_sentence_segments_and_escapes() {
         source: "گفت «سلام» & رفت. <script>alert(1)</script>".into(),
         target: target.map(Into::into),
         cached: true,
-        flags: flags.iter().map(|f| (*f).to_string()).collect(),
+        flags: flags.iter().filter_map(|f| Flag::from_name(f)).collect(),
         sentences,
     };
     let doc = AlignedDoc {
