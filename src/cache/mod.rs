@@ -328,7 +328,11 @@ impl Cache {
     /// # Errors
     /// The database cannot be read.
     pub fn get(&self, key: &CacheKey) -> Result<Lookup> {
-        let conn = self.lock();
+        self.get_in(&self.lock(), key)
+    }
+
+    /// [`Cache::get`] on a connection already locked.
+    fn get_in(&self, conn: &Connection, key: &CacheKey) -> Result<Lookup> {
         let mut found = Lookup::Miss;
         let ids = [Origin::Reviewed, Origin::Machine].map(|o| (o, o.key(key).id(o.as_str())));
         // One prepared (and cached) statement for both origins: a cached rerun of a
@@ -388,12 +392,14 @@ impl Cache {
         if self.read_only || keys.len() < 2 {
             return keys.iter().map(|k| self.get(k)).collect();
         }
-        self.lock()
-            .execute_batch("BEGIN")
+        // One lock throughout: the store's tasks use this connection too, and must
+        // not find a transaction of ours open.
+        let conn = self.lock();
+        conn.execute_batch("BEGIN")
             .map_err(|e| cache_err(&self.path, &e))?;
-        let found: Result<Vec<Lookup>> = keys.iter().map(|k| self.get(k)).collect();
+        let found: Result<Vec<Lookup>> = keys.iter().map(|k| self.get_in(&conn, k)).collect();
         // COMMIT also ends the transaction after a failed lookup.
-        let end = self.lock().execute_batch("COMMIT");
+        let end = conn.execute_batch("COMMIT");
         let found = found?;
         end.map_err(|e| cache_err(&self.path, &e))?;
         Ok(found)
