@@ -76,28 +76,14 @@ pub(super) async fn send(
     let mut out = Claimed::default();
     let pieces = std::mem::take(&mut batch.pieces);
     let found = store.lookup(&keys).await?;
-    let mut misses = Vec::new();
-    for ((piece, key), found) in pieces.into_iter().zip(keys).zip(found) {
-        match found {
-            Found::Hit(hit) => out.arrived.push((piece, hit)),
-            Found::Pending(left) => out.pending.add(piece, key, left),
-            Found::Miss => misses.push((piece, key)),
-            Found::Repaired(notice) => {
-                tracing::warn!("{notice}");
-                misses.push((piece, key));
-            }
-        }
-    }
-    let miss_keys: Vec<CacheKey> = misses.iter().map(|(_, k)| k.clone()).collect();
-    let owned = store.claim(&miss_keys, DEFAULT_LEASE).await?;
+    let (arrived, open) = split_found(pieces.into_iter().zip(keys).zip(found));
+    out.arrived = arrived;
     let mut mine = Vec::new();
-    for ((piece, key), owned) in misses.into_iter().zip(owned) {
+    for (piece, key, owned, left) in claim_open(store, open).await? {
         if owned {
             mine.push((piece, key));
         } else {
-            // Taken between the lookup and the claim, or translated meanwhile: looked
-            // at again soon.
-            out.pending.add(piece, key, Duration::ZERO);
+            out.pending.add(piece, key, left);
         }
     }
     if mine.is_empty() {
@@ -149,25 +135,60 @@ pub(super) async fn wait(store: Store, pending: Pending) -> Result<Waited> {
     tokio::time::sleep(poll_after(pending.left, pending.polls)).await;
     let (pieces, keys): (Vec<Piece>, Vec<CacheKey>) = pending.pieces.into_iter().unzip();
     let found = store.lookup(&keys).await?;
-    let mut misses = Vec::new();
-    for ((piece, key), found) in pieces.into_iter().zip(keys).zip(found) {
-        match found {
-            Found::Hit(hit) => out.arrived.push((piece, hit)),
-            Found::Pending(left) => out.pending.add(piece, key, left),
-            Found::Miss | Found::Repaired(_) => misses.push((piece, key)),
-        }
-    }
-    let miss_keys: Vec<CacheKey> = misses.iter().map(|(_, k)| k.clone()).collect();
-    let owned = store.claim(&miss_keys, DEFAULT_LEASE).await?;
-    for ((piece, key), owned) in misses.into_iter().zip(owned) {
+    let (arrived, open) = split_found(pieces.into_iter().zip(keys).zip(found));
+    out.arrived = arrived;
+    for (piece, key, owned, left) in claim_open(&store, open).await? {
         if owned {
             out.ours.push(piece);
         } else {
-            out.pending.add(piece, key, Duration::ZERO);
+            out.pending.add(piece, key, left);
         }
     }
     out.pending.polls = pending.polls + 1;
     Ok(out)
+}
+
+/// What a lookup found: the translations, and the pieces to claim with the time
+/// left on another process's lease of each (zero when none was seen). A pending piece
+/// is claimed too: the lease the lookup saw may be this process's own (a piece it
+/// took over after waiting), which its claim renews; another's live lease makes the
+/// claim fail, and the piece waits.
+#[allow(clippy::type_complexity)]
+fn split_found(
+    found: impl Iterator<Item = ((Piece, CacheKey), Found)>,
+) -> (Vec<(Piece, Hit)>, Vec<(Piece, CacheKey, Duration)>) {
+    let mut arrived = Vec::new();
+    let mut open = Vec::new();
+    for ((piece, key), found) in found {
+        match found {
+            Found::Hit(hit) => arrived.push((piece, hit)),
+            Found::Pending(left) => open.push((piece, key, left)),
+            Found::Miss => open.push((piece, key, Duration::ZERO)),
+            Found::Repaired(notice) => {
+                tracing::warn!("{notice}");
+                open.push((piece, key, Duration::ZERO));
+            }
+        }
+    }
+    (arrived, open)
+}
+
+/// Claim `open` pieces: each with its key, whether it is now ours, and the time left
+/// on the lease seen.
+async fn claim_open(
+    store: &Store,
+    open: Vec<(Piece, CacheKey, Duration)>,
+) -> Result<Vec<(Piece, CacheKey, bool, Duration)>> {
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<CacheKey> = open.iter().map(|(_, k, _)| k.clone()).collect();
+    let owned = store.claim(&keys, DEFAULT_LEASE).await?;
+    Ok(open
+        .into_iter()
+        .zip(owned)
+        .map(|((piece, key, left), owned)| (piece, key, owned, left))
+        .collect())
 }
 
 impl Pending {
