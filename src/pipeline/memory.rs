@@ -15,7 +15,9 @@
 //! done just before sending, by the batch's future ([`super::claim`]), which also
 //! stores the answers it gets in both layers. What the coordinator stores itself (the
 //! whole text of a paragraph that was sent in pieces) is written to the local layer at
-//! once and to the shared one at the next [`Memory::flush`].
+//! once and to the shared one at the next [`Memory::flush`], and so are the characters
+//! sent, counted per service, key and UTC day in the store ([`Memory::daily_counts`]):
+//! one count for every process using it, the one `--dry-run` reads.
 //!
 //! A dry run has a memory too: the existing cache opened read-only (or none at all
 //! when there is no cache yet, which finds nothing). It is never written.
@@ -25,8 +27,11 @@ use std::borrow::Cow;
 use unicode_normalization::{IsNormalized, is_nfc_quick};
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
-use crate::cache::{Cache, CacheKey, Hit, Lookup, Origin, Probe, Store, normalize_key_text};
+use crate::cache::{
+    Allowance, Bucket, Cache, CacheKey, Hit, Lookup, Origin, Probe, Store, normalize_key_text,
+};
 use crate::error::Result;
 use crate::ingest::normalize::is_removable_control;
 
@@ -44,6 +49,11 @@ pub(super) struct Memory<'a> {
     store: Option<Store>,
     /// Answers stored locally and still to be stored in the shared memory.
     unshared: RefCell<Vec<(CacheKey, String)>>,
+    /// Each service's daily count in the store (by name), and what it held when the
+    /// run began.
+    counts: HashMap<String, (Allowance, u64)>,
+    /// Characters sent and still to be counted, by service name.
+    uncounted: RefCell<Vec<(String, u64)>>,
 }
 
 impl<'a> Memory<'a> {
@@ -55,15 +65,45 @@ impl<'a> Memory<'a> {
             counting: false,
             store: None,
             unshared: RefCell::default(),
+            counts: HashMap::new(),
+            uncounted: RefCell::default(),
         }
     }
 
-    /// The memory of a run through `store` (its local layer is what lookups read).
-    pub(super) fn of_store(store: &'a Store, events: &'a dyn Events) -> Memory<'a> {
+    /// The memory of a run through `store` (its local layer is what lookups read);
+    /// `counts`: the daily count of each service of the chain, by name, with what it
+    /// held when the run began ([`Memory::daily_counts`]).
+    pub(super) fn of_store(
+        store: &'a Store,
+        events: &'a dyn Events,
+        counts: HashMap<String, (Allowance, u64)>,
+    ) -> Memory<'a> {
         Memory {
             store: Some(store.clone()),
+            counts,
             ..Memory::new(Some(store.cache()), events)
         }
+    }
+
+    /// The daily character count of each service of `services` in `store`: one count
+    /// per service, key (a hash of it) and UTC day, shared by every process using the
+    /// store, with what it holds now.
+    ///
+    /// # Errors
+    /// The store cannot be read.
+    pub(super) async fn daily_counts(
+        store: &Store,
+        services: &[super::Service],
+    ) -> Result<HashMap<String, (Allowance, u64)>> {
+        let mut counts = HashMap::new();
+        for s in services {
+            let key = crate::secret::resolve(&s.name, s.settings.key_env()).map(|(k, _)| k);
+            let bucket = Bucket::new(&s.name, key.as_ref().map(|k| k.expose()));
+            let allowance = store.allowance(bucket, None);
+            let used = allowance.used().await?;
+            counts.insert(s.name.clone(), (allowance, used));
+        }
+        Ok(counts)
     }
 
     /// The run's store, when it has one (a dry run has none).
@@ -76,12 +116,18 @@ impl<'a> Memory<'a> {
     /// # Errors
     /// The shared memory cannot be written (after its patience with an absent one).
     pub(super) async fn flush(&self) -> Result<()> {
-        let Some(store) = self.store.as_ref().filter(|s| s.is_shared()) else {
+        let Some(store) = self.store.as_ref() else {
             return Ok(());
         };
         let done = std::mem::take(&mut *self.unshared.borrow_mut());
-        if !done.is_empty() {
+        if !done.is_empty() && store.is_shared() {
             store.complete(&done).await?;
+        }
+        let sent = std::mem::take(&mut *self.uncounted.borrow_mut());
+        for (name, chars) in sent {
+            if let Some((allowance, _)) = self.counts.get(&name) {
+                allowance.take(chars).await?;
+            }
         }
         Ok(())
     }
@@ -97,6 +143,8 @@ impl<'a> Memory<'a> {
             counting: true,
             store: None,
             unshared: RefCell::default(),
+            counts: HashMap::new(),
+            uncounted: RefCell::default(),
         }
     }
 
@@ -210,6 +258,9 @@ impl<'a> Memory<'a> {
     /// # Errors
     /// The cache cannot be read.
     pub(super) fn sent_today(&self, name: &str) -> Result<u64> {
+        if self.store.is_some() {
+            return Ok(self.counts.get(name).map_or(0, |(_, used)| *used));
+        }
         match self.cache {
             Some(cache) => cache.chars_today(name),
             None => Ok(0),
@@ -221,6 +272,12 @@ impl<'a> Memory<'a> {
     /// # Errors
     /// The cache cannot be written.
     pub(super) fn count_sent(&self, name: &str, chars: u64) -> Result<()> {
+        if self.store.is_some() {
+            if chars > 0 {
+                (self.uncounted.borrow_mut()).push((name.to_string(), chars));
+            }
+            return Ok(());
+        }
         match self.cache {
             Some(cache) if chars > 0 => cache.add_chars_today(name, chars),
             _ => Ok(()),

@@ -235,7 +235,12 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
         path: opts.out_dir.clone(),
         message: format!("cannot create output directory: {}", e.kind()),
     })?;
-    let memory = Memory::of_store(&store, events);
+    let counts = if opts.offline {
+        HashMap::new()
+    } else {
+        Memory::daily_counts(&store, &opts.chain).await?
+    };
+    let memory = Memory::of_store(&store, events, counts);
     let finished = stream::Coordinator::new(&ctx, memory, events, errors)?
         .run(files)
         .await?;

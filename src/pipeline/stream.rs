@@ -378,6 +378,7 @@ impl<'a> Coordinator<'a> {
                 },
             }
         }
+        self.memory.flush().await?;
         debug_assert!(self.docs.is_empty(), "every document finished");
         if let Sink::Write { writer, .. } = &mut self.sink {
             for written in writer.finish() {
