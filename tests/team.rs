@@ -318,3 +318,31 @@ fn when_one_of_two_processes_is_killed_the_other_finishes_and_resends_nothing_st
         n - all.len()
     );
 }
+
+/// A password in the URL reaches no output: a role the server refuses stops the run
+/// with an error naming the URL without it.
+#[test]
+fn a_refused_password_stops_the_run_and_is_never_printed() {
+    let Some(base) = pg::base_url() else { return };
+    let s = scratch();
+    let input = corpus::write(&s.dir.path().join("in"), [0]);
+    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
+    let u = url::Url::parse(&base).unwrap();
+    let url = format!(
+        "postgres://desk:pw-team-secret@{}:{}{}",
+        u.host_str().unwrap(),
+        u.port().unwrap_or(5432),
+        u.path()
+    );
+    let done = start(&s, &input, &emu, &s.out, &s.cache, Some(&url))
+        .wait_with_output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "{err}");
+    assert!(!err.contains("pw-team-secret"), "{err}");
+    assert!(err.contains("postgres://desk@"), "{err}");
+    assert!(
+        emu.texts_received().is_empty(),
+        "sent without the shared memory"
+    );
+}
