@@ -38,8 +38,8 @@ impl Sender {
     /// The provider cannot be built (a bad endpoint).
     /// `sent_today`: characters the cache counts as sent to it today, for a service
     /// with a daily allowance. With a `store`, its requests take their slots from the
-    /// store's pacer for this service (its name and endpoint) and key, shared with
-    /// every process using it.
+    /// store's pacer for this service (its name; its endpoint and key by a hash),
+    /// shared with every process using it.
     pub fn new(
         name: &str,
         settings: &ProviderSettings,
@@ -50,9 +50,14 @@ impl Sender {
         let key = secret::resolve(name, settings.key_env()).map(|(k, _)| k);
         let pacer = store.map(|store| {
             // One server, one key: the same service at another endpoint (two
-            // self-hosted servers) has a limit of its own.
-            let service = format!("{name} {}", settings.endpoint);
-            let bucket = Bucket::new(&service, key.as_ref().map(|k| k.expose()));
+            // self-hosted servers) has a limit of its own. Both are hashed into the
+            // bucket's account, never stored: an endpoint may carry a key too.
+            let account = format!(
+                "{}\n{}",
+                settings.endpoint,
+                key.as_ref().map_or("", |k| k.expose())
+            );
+            let bucket = Bucket::new(name, Some(&account));
             let rate = Rate {
                 rps: settings.rps,
                 burst: settings.burst,
