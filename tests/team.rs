@@ -8,7 +8,8 @@
 //! `Retry-After` when the processes together go faster than it allows. Asserted:
 //! - four processes on four overlapping folders (every document in two of them), each
 //!   told `--rps R` against a server allowing R requests a second: all exit 0, every
-//!   paragraph is translated, no text is sent twice, at most 2 answers are 429;
+//!   paragraph is translated, no text is translated twice (only a request refused
+//!   with 429 is sent again), at most 2 answers are 429;
 //! - a correction imported on one machine is served, flagged `reviewed`, on another
 //!   whose local cache is empty, and its paragraph is never sent;
 //! - of two processes on one folder, one killed with SIGKILL mid-run, the other
@@ -31,8 +32,10 @@ use common::emulator::{Api, Emulator, RateLimit};
 use common::harness::Scratch;
 use common::pg;
 
-/// The rate the server allows and every process is told.
-const RATE: f64 = 20.0;
+/// The rate the server allows and every process is told: low enough that the
+/// scheduling jitter of four processes on a busy machine stays well under the
+/// interval.
+const RATE: f64 = 10.0;
 
 /// The config: LibreTranslate sends two texts a request (so there are many requests to
 /// pace), one request leaves at a time at most (burst 1), a few in flight.
@@ -142,13 +145,13 @@ fn four_together(url: Option<&str>) {
         );
         assert_eq!(r.documents, 12);
     }
-    // Every paragraph sent once: no repeats, none missing.
+    // Every paragraph sent once: the server translated as many texts as there are
+    // distinct paragraphs, and every one of them. (A request the server refused with
+    // 429 is sent again as a retry: its texts appear twice in the log, translated once.)
     let mut sent: HashMap<String, usize> = HashMap::new();
     for t in emu.texts_received() {
         *sent.entry(cachedb::key_text(&t)).or_default() += 1;
     }
-    let twice: Vec<_> = sent.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
     let distinct: HashSet<String> = (folders.iter())
         .flat_map(|(_, docs)| corpus::texts(docs.iter().copied()))
         .map(|t| cachedb::key_text(&t))
@@ -156,16 +159,22 @@ fn four_together(url: Option<&str>) {
     assert_eq!(sent.keys().cloned().collect::<HashSet<_>>(), distinct);
     let stats = emu.stats();
     eprintln!(
-        "four processes ({}): {} distinct paragraphs, {} texts sent, {} requests, {} answers 429",
+        "four processes ({}): {} distinct paragraphs, {} texts translated, {} texts received, {} requests, {} answers 429",
         if url.is_some() {
             "PostgreSQL"
         } else {
             "one --cache-dir"
         },
         distinct.len(),
+        stats.texts,
         sent.values().sum::<usize>(),
         stats.requests,
         stats.http_429
+    );
+    assert_eq!(
+        usize::try_from(stats.texts).unwrap(),
+        distinct.len(),
+        "texts translated more than once"
     );
     assert!(stats.http_429 <= 2, "{} answers were 429", stats.http_429);
 }
