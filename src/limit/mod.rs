@@ -32,7 +32,8 @@
 //!   requests a second together, not 32; a 429 hands the slot back
 //!   ([`crate::cache::Pacer::throttled`]), which slows every process down.
 //!
-//! This is the only module that sleeps. It knows nothing of URLs or JSON: it sees
+//! This is the only module that sleeps to pace requests (the pipeline only sleeps
+//! between looks at a paragraph another process is translating). It knows nothing of URLs or JSON: it sees
 //! [`ProviderError`] classes only. Every attempt counts in [`Stats`], including
 //! one that timed out on our side: the API may have processed (and billed) it.
 

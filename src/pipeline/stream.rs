@@ -51,11 +51,15 @@
 //! and each translated paragraph remembers which service it came from, for JSONL
 //! `provider`.
 //!
-//! **Where a shared memory will fit.** Every cache access goes through
-//! [`Memory`](super::memory::Memory). When runs claim paragraphs with leases, a unit
-//! whose text another process holds becomes a second [`UnitState`] (waiting, with
-//! no pieces, until that answer arrives or the lease runs out), and its paragraphs
-//! wait in it exactly as they wait for a unit in flight.
+//! **Other processes.** Every cache access goes through
+//! [`Memory`](super::memory::Memory). A batch's future claims its pieces with leases
+//! just before sending ([`super::claim`]): what another process stored meanwhile
+//! comes back as arrived and is served like a piece found by [`Coordinator::still_missing`];
+//! what another process holds comes back as pending and is waited for by a future of
+//! its own, apart from the requests in flight (which it takes no place among), until
+//! it arrives or is ours to send (then it goes back into its service's packer). Its
+//! unit stays planned meanwhile, and its paragraphs wait in it exactly as they wait
+//! for a piece in flight.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
