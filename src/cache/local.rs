@@ -93,23 +93,36 @@ fn write<T>(cache: &Cache, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -
 }
 
 /// Milliseconds left on another process's lease of each key (`None`: no live lease).
+/// The lease of a process of this machine that is gone (killed) is deleted: a killed
+/// run's paragraphs are taken over at once, not when its leases run out.
 ///
 /// # Errors
 /// The database cannot be read.
 pub(crate) fn leased(cache: &Cache, keys: &[&CacheKey]) -> Result<Vec<Option<Duration>>> {
     let conn = cache.lock();
-    let sql =
-        format!("SELECT until_ms - {NOW_MS} FROM leases WHERE key = ?1 AND until_ms > {NOW_MS}");
-    let mut stmt = conn
-        .prepare_cached(&sql)
-        .map_err(|e| cache_err(cache.path(), e))?;
+    let sql = format!(
+        "SELECT until_ms - {NOW_MS}, owner FROM leases WHERE key = ?1 AND until_ms > {NOW_MS}"
+    );
+    let err = |e: rusqlite::Error| cache_err(cache.path(), e);
+    let mut stmt = conn.prepare_cached(&sql).map_err(err)?;
+    let mut gone = conn
+        .prepare_cached("DELETE FROM leases WHERE key = ?1 AND owner = ?2")
+        .map_err(err)?;
     keys.iter()
         .map(|k| {
-            let left: Option<f64> = stmt
-                .query_row(params![&k.id("machine")[..]], |r| r.get(0))
+            let id = k.id("machine");
+            let row: Option<(f64, String)> = stmt
+                .query_row(params![&id[..]], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
-                .map_err(|e| cache_err(cache.path(), e))?;
-            Ok(left.map(ms))
+                .map_err(err)?;
+            match row {
+                Some((_, owner)) if super::store::owner_is_gone(&owner) => {
+                    gone.execute(params![&id[..], owner]).map_err(err)?;
+                    Ok(None)
+                }
+                Some((left, _)) => Ok(Some(ms(left))),
+                None => Ok(None),
+            }
         })
         .collect()
 }

@@ -32,13 +32,16 @@
 //! paragraph is sent twice, a shared pacer and daily allowances. [`Cache`] stays the
 //! synchronous API of the local file.
 //!
-//! A second, small table counts the characters sent to each provider per UTC day
-//! ([`Cache::add_chars_today`], [`Cache::chars_today`]), so `--dry-run` can tell how
+//! A second, small table, `allowance`, counts the characters sent to each service per
+//! key (a hash of it, see [`Bucket`]) and UTC day: runs count through
+//! [`Store::allowance`], and `--dry-run` reads it ([`Cache::chars_today`]) to tell how
 //! much of a daily allowance (MyMemory's 5,000 characters) this cache has already
-//! spent today. It was added without a format change: a run creates it with
-//! `CREATE TABLE IF NOT EXISTS` in an existing `v2` database, older binaries never
-//! look at it, and a cache without it counts as nothing sent. The day is SQLite's
-//! own `date('now')`, which is UTC.
+//! spent today. It is the store's table, so runs sharing the file share one count.
+//! It was added without a format change: a run creates it with `CREATE TABLE IF NOT
+//! EXISTS` in an existing `v2` database, older binaries never look at it, and a cache
+//! without it counts as nothing sent. The former per-provider `usage` table of older
+//! versions is still read (today's count of an older binary still counts). The day is
+//! SQLite's own `date('now')`, which is UTC.
 //!
 //! A third table, `prepared`, added the same way, keeps each input's prepared
 //! document (its paragraphs, kinds and languages, as the pipeline made them) under
@@ -301,6 +304,13 @@ impl Cache {
                 chars    INTEGER NOT NULL,
                 PRIMARY KEY (provider, day)
             ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS allowance (
+                service TEXT NOT NULL,
+                account TEXT NOT NULL DEFAULT '',
+                day     TEXT NOT NULL,
+                chars   INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (service, account, day)
+            );
             CREATE TABLE IF NOT EXISTS prepared (
                 id       TEXT PRIMARY KEY,
                 digest   BLOB NOT NULL,
@@ -328,7 +338,11 @@ impl Cache {
     /// # Errors
     /// The database cannot be read.
     pub fn get(&self, key: &CacheKey) -> Result<Lookup> {
-        let conn = self.lock();
+        self.get_in(&self.lock(), key)
+    }
+
+    /// [`Cache::get`] on a connection already locked.
+    fn get_in(&self, conn: &Connection, key: &CacheKey) -> Result<Lookup> {
         let mut found = Lookup::Miss;
         let ids = [Origin::Reviewed, Origin::Machine].map(|o| (o, o.key(key).id(o.as_str())));
         // One prepared (and cached) statement for both origins: a cached rerun of a
@@ -388,12 +402,14 @@ impl Cache {
         if self.read_only || keys.len() < 2 {
             return keys.iter().map(|k| self.get(k)).collect();
         }
-        self.lock()
-            .execute_batch("BEGIN")
+        // One lock throughout: the store's tasks use this connection too, and must
+        // not find a transaction of ours open.
+        let conn = self.lock();
+        conn.execute_batch("BEGIN")
             .map_err(|e| cache_err(&self.path, e))?;
-        let found: Result<Vec<Lookup>> = keys.iter().map(|k| self.get(k)).collect();
+        let found: Result<Vec<Lookup>> = keys.iter().map(|k| self.get_in(&conn, k)).collect();
         // COMMIT also ends the transaction after a failed lookup.
-        let end = self.lock().execute_batch("COMMIT");
+        let end = conn.execute_batch("COMMIT");
         let found = found?;
         end.map_err(|e| cache_err(&self.path, e))?;
         Ok(found)
@@ -674,7 +690,9 @@ impl Cache {
         Ok(found)
     }
 
-    /// Count `chars` more characters sent to `provider` today (UTC).
+    /// Count `chars` more characters sent to `provider` today (UTC), with no key
+    /// named (runs count under their key's account through [`Store::allowance`]: the
+    /// same table).
     ///
     /// # Errors
     /// The database cannot be written.
@@ -682,43 +700,51 @@ impl Cache {
         let chars = i64::try_from(chars).unwrap_or(i64::MAX);
         self.lock()
             .prepare_cached(
-                "INSERT INTO usage (provider, day, chars) VALUES (?1, date('now'), ?2)
-                 ON CONFLICT (provider, day) DO UPDATE SET chars = chars + excluded.chars",
+                "INSERT INTO allowance (service, account, day, chars)
+                 VALUES (?1, '', date('now'), ?2)
+                 ON CONFLICT (service, account, day) DO UPDATE
+                     SET chars = allowance.chars + excluded.chars",
             )
             .and_then(|mut stmt| stmt.execute(params![provider, chars]))
             .map_err(|e| cache_err(&self.path, e))?;
         Ok(())
     }
 
-    /// Characters sent to `provider` today (UTC) by runs on this cache; 0 for a cache
-    /// made before the count existed.
+    /// Characters sent to `provider` today (UTC) by runs on this cache, whatever key
+    /// they used; 0 for a cache made before the count existed. What runs of an older
+    /// tarjama counted today (the former `usage` table) is included.
     ///
     /// # Errors
     /// The database cannot be read.
     pub fn chars_today(&self, provider: &str) -> Result<u64> {
         let conn = self.lock();
-        let has_table: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| cache_err(&self.path, e))?;
-        if has_table == 0 {
-            return Ok(0);
+        let mut total = 0u64;
+        for (table, sql) in [
+            (
+                "allowance",
+                "SELECT sum(chars) FROM allowance WHERE service = ?1 AND day = date('now')",
+            ),
+            (
+                "usage",
+                "SELECT sum(chars) FROM usage WHERE provider = ?1 AND day = date('now')",
+            ),
+        ] {
+            let has_table: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                    params![table],
+                    |r| r.get(0),
+                )
+                .map_err(|e| cache_err(&self.path, e))?;
+            if has_table == 0 {
+                continue;
+            }
+            let chars: Option<i64> = conn
+                .query_row(sql, params![provider], |r| r.get(0))
+                .map_err(|e| cache_err(&self.path, e))?;
+            total += chars.map_or(0, |c| u64::try_from(c).unwrap_or(0));
         }
-        let chars: Option<i64> = conn
-            .query_row(
-                "SELECT chars FROM usage WHERE provider = ?1 AND day = date('now')",
-                params![provider],
-                |r| r.get(0),
-            )
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
-            .map_err(|e| cache_err(&self.path, e))?;
-        Ok(chars.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
+        Ok(total)
     }
 
     /// Another connection to the same database, for another thread: like this one,
@@ -1086,7 +1112,7 @@ mod tests {
         // Yesterday's count is not today's.
         c.lock()
             .execute(
-                "UPDATE usage SET day = date('now', '-1 day') WHERE provider = 'edge'",
+                "UPDATE allowance SET day = date('now', '-1 day') WHERE service = 'edge'",
                 [],
             )
             .unwrap();
@@ -1105,7 +1131,9 @@ mod tests {
         let c = Cache::open(dir.path()).unwrap();
         let k = key("نص قديم");
         c.put(&k, "old text", Origin::Machine).unwrap();
-        c.lock().execute_batch("DROP TABLE usage").unwrap();
+        c.lock()
+            .execute_batch("DROP TABLE usage; DROP TABLE allowance")
+            .unwrap();
         drop(c);
         let ro = Cache::open_existing(dir.path()).unwrap().unwrap();
         assert_eq!(ro.chars_today("mymemory").unwrap(), 0);

@@ -837,17 +837,23 @@ async fn ensure_schema(client: &mut Client) -> Result<(), Failure> {
     if let Some(v) = schema_version(&tx).await? {
         return check_version(v);
     }
+    // The advisory lock does not make this session read the catalog afresh: the
+    // check above may miss tables another process created and committed while we
+    // waited for the lock, so every statement here tolerates them, and the version
+    // row is read back.
     tx.batch_execute(SCHEMA).await?;
     tx.execute(
-        "INSERT INTO tarjama_schema (id, version, written_by) VALUES (1, $1, $2)",
+        "INSERT INTO tarjama_schema (id, version, written_by) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO NOTHING",
         &[
             &SCHEMA_VERSION,
             &concat!("tarjama ", env!("CARGO_PKG_VERSION")),
         ],
     )
     .await?;
+    let found = schema_version(&tx).await?;
     tx.commit().await?;
-    Ok(())
+    check_version(found.unwrap_or(SCHEMA_VERSION))
 }
 
 async fn schema_version(

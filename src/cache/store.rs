@@ -667,6 +667,15 @@ pub struct Pacer {
     rate: Rate,
 }
 
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pacer")
+            .field("bucket", &self.bucket)
+            .field("rate", &self.rate)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Pacer {
     /// Reserve the next slot: one round trip (or one SQLite write); returns how long
     /// to wait, on the database's clock only.
@@ -843,18 +852,41 @@ fn sorted(keys: &[CacheKey]) -> Vec<CacheKey> {
 
 /// `host:pid:random`: who holds a lease, readable by whoever looks at the table.
 fn owner_id() -> String {
-    let host = fs_err::read_to_string("/proc/sys/kernel/hostname")
+    format!(
+        "{}:{}:{:08x}",
+        host_name(),
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+fn host_name() -> String {
+    fs_err::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .or_else(|| std::env::var("COMPUTERNAME").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".into());
-    format!(
-        "{host}:{}:{:08x}",
-        std::process::id(),
-        rand::random::<u32>()
-    )
+        .unwrap_or_else(|| "host".into())
+}
+
+/// Whether the lease owner `owner` ([`owner_id`]) is a process of this machine that
+/// is gone (killed, crashed): its leases need not run out before another process
+/// takes them over. Known only where `/proc` lists processes (Linux); elsewhere, and
+/// for another machine's process, `false`: its lease runs out.
+pub(crate) fn owner_is_gone(owner: &str) -> bool {
+    let mut parts = owner.rsplitn(3, ':');
+    let (Some(_), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    let proc = Path::new("/proc");
+    host == host_name()
+        && pid != std::process::id()
+        && proc.join("self").exists()
+        && !proc.join(pid.to_string()).exists()
 }
 
 fn join_err(e: tokio::task::JoinError) -> Error {

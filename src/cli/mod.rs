@@ -83,6 +83,11 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = DEFAULT_CACHE)]
     pub cache_dir: PathBuf,
 
+    /// Share a translation memory, leases and rate with other processes and machines
+    /// (postgres://…) [default: $TARJAMA_CACHE, else the config's [cache] url, else none]
+    #[arg(long, value_name = "URL")]
+    pub cache: Option<String>,
+
     /// Output formats, comma-separated: any of html,md,tmx,jsonl,xliff
     #[arg(
         long,
@@ -250,6 +255,7 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
             "--offline and --dry-run cannot be used together".into(),
         ));
     }
+    let cache_url = cache::shared_url(args.cache.as_deref(), &config)?;
     Ok(RunOptions {
         inputs: args.inputs.clone(),
         to,
@@ -257,6 +263,7 @@ pub fn options(args: &Args) -> Result<RunOptions, Error> {
         chain,
         out_dir: args.out.clone(),
         cache_dir: args.cache_dir.clone(),
+        cache_url,
         formats,
         write: crate::write::WriteOptions {
             tmx_unit: args.tmx_unit,

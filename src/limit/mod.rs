@@ -25,7 +25,15 @@
 //!   creeps back up slowly (additive increase), so a run finishes near the server's
 //!   real limit instead of bouncing off it; the rate that worked is reported.
 //!
-//! This is the only module that sleeps. It knows nothing of URLs or JSON: it sees
+//! - a shared pacer ([`Limiter::with_shared_pacer`]): when runs share a store (a
+//!   `--cache-dir` or a `--cache` URL), every process using the same service and key
+//!   takes its request slots from one GCRA row in it ([`crate::cache::Pacer`]) instead
+//!   of its own governor and adaptive pace, so four processes told `--rps 8` send 8
+//!   requests a second together, not 32; a 429 hands the slot back
+//!   ([`crate::cache::Pacer::throttled`]), which slows every process down.
+//!
+//! This is the only module that sleeps to pace requests (the pipeline only sleeps
+//! between looks at a paragraph another process is translating). It knows nothing of URLs or JSON: it sees
 //! [`ProviderError`] classes only. Every attempt counts in [`Stats`], including
 //! one that timed out on our side: the API may have processed (and billed) it.
 
@@ -42,6 +50,7 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
+use crate::cache::{Pacer, Permit};
 use crate::config::ProviderSettings;
 use crate::provider::ProviderError;
 use retry::{Decision, RetryPolicy, Streaks};
@@ -89,6 +98,9 @@ pub struct Limiter {
     /// A daily character allowance the service documents (MyMemory's 5,000), and
     /// what was sent to it today before this run; `None` when it has none.
     daily: Option<Daily>,
+    /// The request rate shared with every process using the same store, service and
+    /// key; when set it replaces the governor and the adaptive pace.
+    shared: Option<Pacer>,
 }
 
 /// A documented daily character allowance and what was sent today before this run.
@@ -132,7 +144,17 @@ impl Limiter {
             pace: adaptive::Pace::new(settings.rps),
             counters: Counters::default(),
             daily: None,
+            shared: None,
         }
+    }
+
+    /// Take request slots from `pacer`, shared with every process using the same
+    /// store, service and key, instead of pacing this process alone; a 429 is handed
+    /// back to it, slowing every process down.
+    #[must_use]
+    pub fn with_shared_pacer(mut self, pacer: Pacer) -> Limiter {
+        self.shared = Some(pacer);
+        self
     }
 
     /// The service documents a daily character allowance: near its end, requests go
@@ -204,7 +226,12 @@ impl Limiter {
                     return Ok(value);
                 }
                 Err(Attempt::Blocked(e)) => return Err(e),
-                Err(Attempt::Failed(e)) => e,
+                Err(Attempt::Failed(e, permit)) => {
+                    if let ProviderError::RateLimited { retry_after, .. } = &e {
+                        self.shared_throttled(permit, *retry_after).await;
+                    }
+                    e
+                }
             };
             if let ProviderError::RateLimited { .. } = error {
                 self.pace.rate_limited(epoch);
@@ -274,7 +301,7 @@ impl Limiter {
         } else {
             None
         };
-        self.wait_turn(chars).await;
+        let permit = self.wait_turn(chars).await?;
         // The breaker may have tripped while this attempt queued.
         self.check_breaker()?;
         self.count(chars, retry);
@@ -289,7 +316,18 @@ impl Limiter {
         if result.is_ok() && chars > 0 {
             self.in_flight.observe(sent.elapsed(), self.pace.rate());
         }
-        result.map_err(Attempt::Failed)
+        result.map_err(|e| Attempt::Failed(e, permit))
+    }
+
+    /// A 429 for the request sent with `permit` from the shared pacer: every process
+    /// slows down. A store that cannot be written is only logged here: the run's next
+    /// store operation meets it (and waits for the database, or stops).
+    async fn shared_throttled(&self, permit: Option<Permit>, retry_after: Option<Duration>) {
+        if let (Some(pacer), Some(permit)) = (&self.shared, permit)
+            && let Err(e) = pacer.throttled(&permit, retry_after).await
+        {
+            tracing::warn!("could not slow the shared pacer down: {e}");
+        }
     }
 
     fn check_breaker(&self) -> Result<(), Attempt> {
@@ -299,8 +337,9 @@ impl Limiter {
         }
     }
 
-    /// Wait for a shared 429 pause, a request cell and `chars` character cells.
-    async fn wait_turn(&self, chars: usize) {
+    /// Wait for a shared 429 pause, a request slot (the shared pacer's, whose permit
+    /// is returned, or this process's own cell) and `chars` character cells.
+    async fn wait_turn(&self, chars: usize) -> Result<Option<Permit>, Attempt> {
         loop {
             let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             match until {
@@ -308,13 +347,25 @@ impl Limiter {
                 _ => break,
             }
         }
-        if let Some(l) = &self.requests {
-            l.until_ready().await;
-        }
-        self.pace.wait().await;
+        let permit = match &self.shared {
+            Some(pacer) => Some(pacer.until_ready().await.map_err(|e| {
+                // Only after the store's own patience with an absent database.
+                Attempt::Blocked(ProviderError::Transient(format!(
+                    "the shared pacer cannot be used: {e}"
+                )))
+            })?),
+            None => {
+                if let Some(l) = &self.requests {
+                    l.until_ready().await;
+                }
+                self.pace.wait().await;
+                None
+            }
+        };
         if let Some(c) = &self.chars {
             c.take(chars).await;
         }
+        Ok(permit)
     }
 
     fn count(&self, chars: usize, retry: bool) {
@@ -413,8 +464,8 @@ impl Limiter {
 enum Attempt {
     /// The breaker had tripped: nothing was sent.
     Blocked(ProviderError),
-    /// The request was sent and failed.
-    Failed(ProviderError),
+    /// The request was sent and failed; the shared pacer's permit it was sent with.
+    Failed(ProviderError, Option<Permit>),
 }
 
 impl CharLimiter {

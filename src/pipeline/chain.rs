@@ -220,6 +220,7 @@ impl Chain {
         &mut self,
         i: ServiceId,
         sent_today: impl FnOnce(&str) -> Result<u64>,
+        store: Option<&crate::cache::Store>,
     ) -> Result<Arc<Sender>> {
         let to = self.to.clone();
         let m = self.member_mut(i);
@@ -227,7 +228,7 @@ impl Chain {
             return Ok(Arc::clone(s));
         }
         let sent = sent_today(&m.name)?;
-        let s = Arc::new(Sender::new(&m.name, &m.settings, &to, sent)?);
+        let s = Arc::new(Sender::new(&m.name, &m.settings, &to, sent, store)?);
         m.sender = Some(Arc::clone(&s));
         Ok(s)
     }

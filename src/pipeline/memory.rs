@@ -5,11 +5,19 @@
 //! ([`Memory::hits`]), store an answer ([`Memory::store`]), count characters sent
 //! today ([`Memory::count_sent`], [`Memory::sent_today`]), and a connection for the reader thread's prepared
 //! documents ([`Memory::for_reader`]). Keeping them in one place keeps the coordinator's
-//! state machine apart from how the memory is reached: today the synchronous SQLite
-//! [`Cache`]; when runs share a memory and claim paragraphs with leases through the
-//! asynchronous [`crate::cache::Store`], these methods are what changes (each becomes
-//! a call to the store, and a lookup can also answer "pending": another process is
-//! translating it), not the coordinator.
+//! state machine apart from how the memory is reached.
+//!
+//! A run's memory is a [`Store`]: the local SQLite cache, and with `--cache URL` a
+//! shared PostgreSQL memory behind it. Lookups when a document is admitted read the
+//! local layer only (no round trip per document; the reviewed entries of the shared
+//! memory were copied into it when the store opened). What crosses processes — the
+//! shared memory's hits, leases, waiting for a paragraph another process holds — is
+//! done just before sending, by the batch's future ([`super::claim`]), which also
+//! stores the answers it gets in both layers. What the coordinator stores itself (the
+//! whole text of a paragraph that was sent in pieces) is written to the local layer at
+//! once and to the shared one at the next [`Memory::flush`], and so are the characters
+//! sent, counted per service, key and UTC day in the store ([`Memory::daily_counts`]):
+//! one count for every process using it, the one `--dry-run` reads.
 //!
 //! A dry run has a memory too: the existing cache opened read-only (or none at all
 //! when there is no cache yet, which finds nothing). It is never written.
@@ -18,7 +26,12 @@ use std::borrow::Cow;
 
 use unicode_normalization::{IsNormalized, is_nfc_quick};
 
-use crate::cache::{Cache, CacheKey, Hit, Lookup, Origin, Probe, normalize_key_text};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::cache::{
+    Allowance, Bucket, Cache, CacheKey, Hit, Lookup, Origin, Probe, Store, normalize_key_text,
+};
 use crate::error::Result;
 use crate::ingest::normalize::is_removable_control;
 
@@ -32,6 +45,15 @@ pub(super) struct Memory<'a> {
     events: &'a dyn Events,
     /// A dry run's: it only needs to know what is there.
     counting: bool,
+    /// The run's store, whose local layer is `cache`.
+    store: Option<Store>,
+    /// Answers stored locally and still to be stored in the shared memory.
+    unshared: RefCell<Vec<(CacheKey, String)>>,
+    /// Each service's daily count in the store (by name), and what it held when the
+    /// run began.
+    counts: HashMap<String, (Allowance, u64)>,
+    /// Characters sent and still to be counted, by service name.
+    uncounted: RefCell<Vec<(String, u64)>>,
 }
 
 impl<'a> Memory<'a> {
@@ -41,7 +63,73 @@ impl<'a> Memory<'a> {
             cache,
             events,
             counting: false,
+            store: None,
+            unshared: RefCell::default(),
+            counts: HashMap::new(),
+            uncounted: RefCell::default(),
         }
+    }
+
+    /// The memory of a run through `store` (its local layer is what lookups read);
+    /// `counts`: the daily count of each service of the chain, by name, with what it
+    /// held when the run began ([`Memory::daily_counts`]).
+    pub(super) fn of_store(
+        store: &'a Store,
+        events: &'a dyn Events,
+        counts: HashMap<String, (Allowance, u64)>,
+    ) -> Memory<'a> {
+        Memory {
+            store: Some(store.clone()),
+            counts,
+            ..Memory::new(Some(store.cache()), events)
+        }
+    }
+
+    /// The daily character count of each service of `services` in `store`: one count
+    /// per service, key (a hash of it) and UTC day, shared by every process using the
+    /// store, with what it holds now.
+    ///
+    /// # Errors
+    /// The store cannot be read.
+    pub(super) async fn daily_counts(
+        store: &Store,
+        services: &[super::Service],
+    ) -> Result<HashMap<String, (Allowance, u64)>> {
+        let mut counts = HashMap::new();
+        for s in services {
+            let key = crate::secret::resolve(&s.name, s.settings.key_env()).map(|(k, _)| k);
+            let bucket = Bucket::new(&s.name, key.as_ref().map(|k| k.expose()));
+            let allowance = store.allowance(bucket, None);
+            let used = allowance.used().await?;
+            counts.insert(s.name.clone(), (allowance, used));
+        }
+        Ok(counts)
+    }
+
+    /// The run's store, when it has one (a dry run has none).
+    pub(super) fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    /// Store in the shared memory what was stored only locally so far.
+    ///
+    /// # Errors
+    /// The shared memory cannot be written (after its patience with an absent one).
+    pub(super) async fn flush(&self) -> Result<()> {
+        let Some(store) = self.store.as_ref() else {
+            return Ok(());
+        };
+        let done = std::mem::take(&mut *self.unshared.borrow_mut());
+        if !done.is_empty() && store.is_shared() {
+            store.complete(&done).await?;
+        }
+        let sent = std::mem::take(&mut *self.uncounted.borrow_mut());
+        for (name, chars) in sent {
+            if let Some((allowance, _)) = self.counts.get(&name) {
+                allowance.take(chars).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The memory of a dry run, which counts what a run would send and shows no
@@ -53,6 +141,10 @@ impl<'a> Memory<'a> {
             cache,
             events,
             counting: true,
+            store: None,
+            unshared: RefCell::default(),
+            counts: HashMap::new(),
+            uncounted: RefCell::default(),
         }
     }
 
@@ -129,15 +221,25 @@ impl<'a> Memory<'a> {
             .collect())
     }
 
-    /// Store a machine translation.
+    /// Store a machine translation: at once in the local cache, and in the shared
+    /// memory (if any) at the next [`Memory::flush`].
     ///
     /// # Errors
     /// The cache cannot be written.
-    pub(super) fn store(&self, key: &CacheKey, target: &str) -> Result<()> {
+    pub(super) fn put(&self, key: &CacheKey, target: &str) -> Result<()> {
+        if self.store.as_ref().is_some_and(Store::is_shared) {
+            (self.unshared.borrow_mut()).push((key.clone(), target.to_string()));
+        }
         match self.cache {
             Some(cache) => cache.put(key, target, Origin::Machine),
             None => Ok(()),
         }
+    }
+
+    /// Whether answers that come back from a request are stored by the request's
+    /// future already ([`super::claim`]), so the coordinator need not store them.
+    pub(super) fn stores_answers(&self) -> bool {
+        self.store.is_some()
     }
 
     /// A connection of its own for the reader thread, which keeps prepared documents
@@ -156,6 +258,9 @@ impl<'a> Memory<'a> {
     /// # Errors
     /// The cache cannot be read.
     pub(super) fn sent_today(&self, name: &str) -> Result<u64> {
+        if self.store.is_some() {
+            return Ok(self.counts.get(name).map_or(0, |(_, used)| *used));
+        }
         match self.cache {
             Some(cache) => cache.chars_today(name),
             None => Ok(0),
@@ -167,6 +272,12 @@ impl<'a> Memory<'a> {
     /// # Errors
     /// The cache cannot be written.
     pub(super) fn count_sent(&self, name: &str, chars: u64) -> Result<()> {
+        if self.store.is_some() {
+            if chars > 0 {
+                (self.uncounted.borrow_mut()).push((name.to_string(), chars));
+            }
+            return Ok(());
+        }
         match self.cache {
             Some(cache) if chars > 0 => cache.add_chars_today(name, chars),
             _ => Ok(()),

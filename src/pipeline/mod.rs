@@ -23,6 +23,7 @@
 //! [`write`]: crate::write
 
 pub mod chain;
+mod claim;
 pub mod ids;
 mod memory;
 mod outputs;
@@ -40,7 +41,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::align::Outcome;
-use crate::cache::Cache;
+use crate::cache::{Cache, Store};
 use crate::config::ProviderSettings;
 use crate::error::{Error, Result};
 use crate::model::{FileError, InputFile, Lang, Paragraph, PreparedDoc, RunReport, SourceDoc};
@@ -65,6 +66,9 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Cache directory.
     pub cache_dir: PathBuf,
+    /// A shared translation memory (`--cache URL`), with the cache directory as its
+    /// local layer; not used with `offline` (no connection) or `dry_run`.
+    pub cache_url: Option<crate::cache::CacheUrl>,
     /// Output formats.
     pub formats: Vec<Format>,
     /// Format choices (`--tmx-unit`).
@@ -219,9 +223,14 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
             .await?;
         return dry_run_outcome(opts, finished, cache.as_ref(), started);
     }
-    let (cache, notice) = Cache::open_with_notice(&opts.cache_dir)?;
+    // Offline makes no connection: the local layer alone.
+    let url = opts.cache_url.as_ref().filter(|_| !opts.offline);
+    let (store, notice) = Store::open(&opts.cache_dir, url).await?;
     if let Some(n) = notice {
         events.warn(&n);
+    }
+    if store.is_shared() {
+        tracing::info!("shared translation memory: {}", store.describe());
     }
     fs_err::create_dir_all(&opts.out_dir).map_err(|e| {
         Error::output(
@@ -230,7 +239,12 @@ pub async fn run(opts: &RunOptions, events: &dyn Events) -> Result<RunOutcome> {
             Some(Box::new(std::io::Error::from(e.kind()))),
         )
     })?;
-    let memory = Memory::new(Some(&cache), events);
+    let counts = if opts.offline {
+        HashMap::new()
+    } else {
+        Memory::daily_counts(&store, &opts.chain).await?
+    };
+    let memory = Memory::of_store(&store, events, counts);
     let finished = stream::Coordinator::new(&ctx, memory, events, errors)?
         .run(files)
         .await?;

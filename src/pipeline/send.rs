@@ -1,6 +1,7 @@
 //! The network side of a run: one provider (a service of the chain), its limiter, and
 //! the handling of a batch that comes back wrong.
 
+use crate::cache::{Bucket, Pacer, Rate, Store};
 use crate::error::Result;
 use crate::limit::Limiter;
 use crate::model::Flag;
@@ -36,14 +37,33 @@ impl Sender {
     /// # Errors
     /// The provider cannot be built (a bad endpoint).
     /// `sent_today`: characters the cache counts as sent to it today, for a service
-    /// with a daily allowance.
+    /// with a daily allowance. With a `store`, its requests take their slots from the
+    /// store's pacer for this service (its name; its endpoint and key by a hash),
+    /// shared with every process using it.
     pub fn new(
         name: &str,
         settings: &ProviderSettings,
         to: &str,
         sent_today: u64,
+        store: Option<&Store>,
     ) -> Result<Sender> {
         let key = secret::resolve(name, settings.key_env()).map(|(k, _)| k);
+        let pacer = store.map(|store| {
+            // One server, one key: the same service at another endpoint (two
+            // self-hosted servers) has a limit of its own. Both are hashed into the
+            // bucket's account, never stored: an endpoint may carry a key too.
+            let account = format!(
+                "{}\n{}",
+                settings.endpoint,
+                key.as_ref().map_or("", |k| k.expose())
+            );
+            let bucket = Bucket::new(name, Some(&account));
+            let rate = Rate {
+                rps: settings.rps,
+                burst: settings.burst,
+            };
+            store.pacer(bucket, rate)
+        });
         let where_ = format!(
             "the OS keyring (service `{}`, user `{name}`)",
             secret::KEYRING_SERVICE
@@ -60,7 +80,7 @@ impl Sender {
         let provider = Provider::new(name, settings, key)?;
         Ok(Sender {
             provider,
-            limiter: limiter(settings, sent_today),
+            limiter: limiter(settings, sent_today, pacer),
             to: to.to_string(),
             key_hint,
             has_key,
@@ -254,8 +274,11 @@ pub fn failure_flag(e: &ProviderError) -> Flag {
 }
 
 /// The limiter of a service, told of its daily allowance when it documents one.
-fn limiter(settings: &ProviderSettings, sent_today: u64) -> Limiter {
-    let limiter = Limiter::new(settings);
+fn limiter(settings: &ProviderSettings, sent_today: u64, pacer: Option<Pacer>) -> Limiter {
+    let limiter = match pacer {
+        Some(pacer) => Limiter::new(settings).with_shared_pacer(pacer),
+        None => Limiter::new(settings),
+    };
     match crate::provider::about(settings).allowance {
         crate::provider::Allowance::Daily(allowance) => {
             limiter.with_daily_allowance(crate::limit::Daily {

@@ -51,11 +51,15 @@
 //! and each translated paragraph remembers which service it came from, for JSONL
 //! `provider`.
 //!
-//! **Where a shared memory will fit.** Every cache access goes through
-//! [`Memory`]. When runs claim paragraphs with leases, a unit
-//! whose text another process holds becomes a second [`UnitState`] (waiting, with
-//! no pieces, until that answer arrives or the lease runs out), and its paragraphs
-//! wait in it exactly as they wait for a unit in flight.
+//! **Other processes.** Every cache access goes through
+//! [`Memory`](super::memory::Memory). A batch's future claims its pieces with leases
+//! just before sending ([`super::claim`]): what another process stored meanwhile
+//! comes back as arrived and is served like a piece found by [`Coordinator::still_missing`];
+//! what another process holds comes back as pending and is waited for by a future of
+//! its own, apart from the requests in flight (which it takes no place among), until
+//! it arrives or is ours to send (then it goes back into its service's packer). Its
+//! unit stays planned meanwhile, and its paragraphs wait in it exactly as they wait
+//! for a piece in flight.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -64,12 +68,13 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::align::Outcome;
-use crate::cache::{Hit, Origin};
+use crate::cache::{CacheKey, Hit, Origin};
 use crate::error::{Error, Result};
 use crate::model::{FileError, Flag, InputFile, PreparedDoc, Provenance, RunReport};
 use crate::write;
 
 use super::chain::{Chain, ServiceId};
+use super::claim;
 use super::ids::{DocId, ParaRef, PieceId, TextId, UnitId, UnitIds};
 use super::memory::{KeyMaker, Memory, ParaKeys};
 use super::plan::{Batch, Packer, Piece, split};
@@ -281,6 +286,7 @@ impl<'a> Coordinator<'a> {
         let mut docs = spawn_reader(files, preparer);
         let mut exhausted = false;
         let mut in_flight = FuturesUnordered::new();
+        let mut waits: Waits = FuturesUnordered::new();
         loop {
             // Admit what the reader has ready, without waiting for it.
             while !exhausted && self.can_admit(concurrency) {
@@ -315,16 +321,28 @@ impl<'a> Coordinator<'a> {
                 // goes through the service's limiter, whose permits the batches in
                 // flight may hold, and only the futures polled here give them back.
                 let memory = &self.memory;
-                let sender = self.chain.sender(service, |name| memory.sent_today(name))?;
+                let store = memory.store().cloned();
+                let sender =
+                    (self.chain).sender(service, |name| memory.sent_today(name), store.as_ref())?;
+                let keys: Vec<CacheKey> = (batch.pieces.iter())
+                    .map(|p| self.chain.key(service, &batch.from, &p.text))
+                    .collect();
                 in_flight.push(async move {
                     if !sender.supports(&batch.from).await {
                         return (service, Sent::Refused(batch));
                     }
-                    (service, Sent::Done(sender.send_batch(batch).await))
+                    let sent = match &store {
+                        Some(store) => {
+                            Sent::Claimed(claim::send(store, &sender, batch, keys).await)
+                        }
+                        None => Sent::Done(sender.send_batch(batch).await),
+                    };
+                    (service, sent)
                 });
             }
+            self.memory.flush().await?;
             let may_read = !exhausted && self.can_admit(concurrency);
-            if in_flight.is_empty() {
+            if in_flight.is_empty() && waits.is_empty() {
                 let idle = self.ready.is_empty() && self.packers.iter().all(Packer::is_empty);
                 if exhausted && idle {
                     break;
@@ -340,17 +358,31 @@ impl<'a> Coordinator<'a> {
             tokio::select! {
                 Some((service, sent)) = in_flight.next() => match sent {
                     Sent::Done(results) => self.apply(service, results)?,
+                    Sent::Claimed(claimed) => {
+                        let claimed = claimed?;
+                        self.arrived(service, claimed.arrived)?;
+                        self.apply(service, claimed.results)?;
+                        self.wait_for(&mut waits, service, claimed.pending);
+                    }
                     Sent::Refused(batch) => {
                         self.chain.refuse(service, &batch.from);
                         self.replan_batch(service, &batch)?;
                     }
                 },
+                Some((service, from, waited)) = waits.next() => {
+                    let waited = waited?;
+                    self.arrived(service, waited.arrived)?;
+                    self.requeue(service, &from, waited.ours);
+                    self.progress();
+                    self.wait_for(&mut waits, service, waited.pending);
+                }
                 item = docs.recv(), if may_read => match item {
                     Some(item) => self.admit_read(item)?,
                     None => exhausted = true,
                 },
             }
         }
+        self.memory.flush().await?;
         debug_assert!(self.docs.is_empty(), "every document finished");
         if let Sink::Write { writer, .. } = &mut self.sink {
             for written in writer.finish() {
@@ -729,10 +761,11 @@ impl<'a> Coordinator<'a> {
             };
             if split
                 && !from_cache
+                && !self.memory.stores_answers()
                 && let Ok(t) = &r
             {
                 let key = self.chain.key(plan.service, &unit.from, &part.text);
-                self.memory.store(&key, t)?;
+                self.memory.put(&key, t)?;
             }
             part.back = Some(r);
             plan.left -= 1;
@@ -766,11 +799,22 @@ impl<'a> Coordinator<'a> {
                 None => left.push(piece),
             }
         }
+        self.arrived(service, arrived)?;
+        batch.chars = left.iter().map(|p| p.chars).sum();
+        batch.pieces = left;
+        Ok((!batch.pieces.is_empty()).then_some(batch))
+    }
+
+    /// Pieces whose translation is in the memory now (stored by another run since
+    /// they were looked up): served from it, not sent. A piece of a plan abandoned
+    /// since is ignored.
+    fn arrived(&mut self, service: ServiceId, arrived: Vec<(Piece, Hit)>) -> Result<()> {
         for (piece, hit) in arrived {
+            let Some(whole) = (self.current(piece.id)).map(|(_, plan)| plan.parts.len() == 1)
+            else {
+                continue;
+            };
             self.report.chars_from_cache += piece.chars as u64;
-            let whole = self
-                .current(piece.id)
-                .is_some_and(|(_, plan)| plan.parts.len() == 1);
             if whole {
                 if let Some(unit) = self.units.remove(&piece.id.unit) {
                     self.texts.insert(unit.id, TextState::Seen);
@@ -781,9 +825,49 @@ impl<'a> Coordinator<'a> {
                 self.apply_inner(vec![(piece.id, Ok(hit.target))], true)?;
             }
         }
-        batch.chars = left.iter().map(|p| p.chars).sum();
-        batch.pieces = left;
-        Ok((!batch.pieces.is_empty()).then_some(batch))
+        Ok(())
+    }
+
+    /// Pieces this run claimed after waiting for another process that gave them up:
+    /// back into their service's packer, to be sent. Those of a plan abandoned since
+    /// are given back to the store.
+    fn requeue(&mut self, service: ServiceId, from: &str, ours: Vec<Piece>) {
+        let mut stale = Vec::new();
+        for piece in ours {
+            if self.current(piece.id).is_none() {
+                stale.push(self.chain.key(service, from, &piece.text));
+                continue;
+            }
+            if let Some(batch) = self.packers[service.index()].push(from, piece) {
+                self.ready.push_back((service, batch));
+            }
+        }
+        if let (false, Some(store)) = (stale.is_empty(), self.memory.store()) {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.release(&stale).await {
+                    tracing::debug!("giving leases back: {e}");
+                }
+            });
+        }
+    }
+
+    /// Wait, apart from the requests in flight, for pieces another process holds.
+    fn wait_for(&mut self, waits: &mut Waits, service: ServiceId, pending: claim::Pending) {
+        let Some(store) = self.memory.store().cloned() else {
+            return;
+        };
+        if pending.is_empty() {
+            return;
+        }
+        // Pieces of one batch share its source language.
+        let from = (pending.pieces.first())
+            .and_then(|(p, _)| self.units.get(&p.id.unit))
+            .map(|u| u.from.clone())
+            .unwrap_or_default();
+        waits.push(Box::pin(async move {
+            (service, from, claim::wait(store, pending).await)
+        }));
     }
 
     /// All pieces of a text are back: cache it whole and hand it to its paragraphs.
@@ -793,6 +877,8 @@ impl<'a> Coordinator<'a> {
         };
         let UnitState::Planned(plan) = unit.state;
         let service = plan.service;
+        // A text sent whole was stored by its request's future already.
+        let stored = plan.parts.len() == 1 && self.memory.stores_answers();
         let texts: std::result::Result<Vec<String>, Flag> = (plan.parts.into_iter())
             .map(|part| part.back.unwrap_or(Err(Flag::ProviderError)))
             .collect();
@@ -800,8 +886,10 @@ impl<'a> Coordinator<'a> {
         let (outcome, by) = match texts {
             Ok(texts) => {
                 let target = texts.join(" ");
-                let key = self.chain.key(service, &unit.from, &unit.text);
-                self.memory.store(&key, &target)?;
+                if !stored {
+                    let key = self.chain.key(service, &unit.from, &unit.text);
+                    self.memory.put(&key, &target)?;
+                }
                 self.texts.insert(unit.id, TextState::Fetched(service));
                 let outcome = Outcome::Translated {
                     target,
@@ -1031,9 +1119,20 @@ fn served(hit: Hit, service: ServiceId, fetched: Option<ServiceId>) -> (Outcome,
 enum Sent {
     /// Sent: each piece's translation or failure.
     Done(Vec<PieceResult>),
+    /// Sent through the store's leases: what this run sent, what arrived from the
+    /// memory instead, what another process holds.
+    Claimed(Result<claim::Claimed>),
     /// Not sent: the service does not translate its language pair.
     Refused(Batch),
 }
+
+/// Pieces waited for: the service and source language of their batch, and what
+/// waiting gave.
+type Waits = FuturesUnordered<
+    std::pin::Pin<
+        Box<dyn std::future::Future<Output = (ServiceId, String, Result<claim::Waited>)>>,
+    >,
+>;
 
 /// Whether a piece that failed with `flag` goes to the next service: when its
 /// service is `out` of the chain (quota, key, block, unreachable), or does not

@@ -36,4 +36,5 @@ mod secrets;
 mod seeds;
 mod segment_props;
 mod shared_store;
+mod team;
 mod xliff;
