@@ -43,7 +43,7 @@ pub mod retry;
 
 use std::future::Future;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -98,6 +98,8 @@ pub struct Limiter {
     /// A daily character allowance the service documents (MyMemory's 5,000), and
     /// what was sent to it today before this run; `None` when it has none.
     daily: Option<Daily>,
+    /// A request sent past the end of `daily` by our count was answered.
+    daily_larger: AtomicBool,
     /// The request rate shared with every process using the same store, service and
     /// key; when set it replaces the governor and the adaptive pace.
     shared: Option<Pacer>,
@@ -144,6 +146,7 @@ impl Limiter {
             pace: adaptive::Pace::new(settings.rps),
             counters: Counters::default(),
             daily: None,
+            daily_larger: AtomicBool::new(false),
             shared: None,
         }
     }
@@ -169,15 +172,23 @@ impl Limiter {
 
     /// Whether a request of `chars` characters is near the end of the daily
     /// allowance: what is left of it (by our count) is less than what the requests
-    /// allowed in flight could carry, at this request's size. Past the end by our
-    /// count, with the service still answering, its allowance is evidently larger
-    /// than we knew (an e-mail, a key, a count of its own): requests overlap again.
+    /// allowed in flight could carry, at this request's size, or nothing is left.
+    /// Once a request sent past the end by our count was answered, the service's
+    /// allowance is evidently larger than we knew (an e-mail, a key, a count of its
+    /// own), and requests overlap again.
     fn near_daily_end(&self, chars: usize) -> bool {
         let Some(d) = self.daily else { return false };
-        let sent = d.sent_before + self.counters.chars_sent.load(Ordering::Relaxed);
-        let left = d.allowance.saturating_sub(sent);
+        if self.daily_larger.load(Ordering::Relaxed) {
+            return false;
+        }
         let could_carry = (chars as u64).saturating_mul(self.in_flight.limit() as u64);
-        left > 0 && left < could_carry
+        self.daily_left(d) < could_carry
+    }
+
+    /// What is left of the daily allowance by our count.
+    fn daily_left(&self, d: Daily) -> u64 {
+        let sent = d.sent_before + self.counters.chars_sent.load(Ordering::Relaxed);
+        d.allowance.saturating_sub(sent)
     }
 
     /// The most requests this limiter lets be in flight at once (the provider's
@@ -304,9 +315,13 @@ impl Limiter {
         let permit = self.wait_turn(chars).await?;
         // The breaker may have tripped while this attempt queued.
         self.check_breaker()?;
+        let past_daily_end = self.daily.is_some_and(|d| self.daily_left(d) == 0);
         self.count(chars, retry);
         let sent = Instant::now();
         let result = f().await;
+        if past_daily_end && result.is_ok() && chars > 0 {
+            self.daily_larger.store(true, Ordering::Relaxed);
+        }
         // A request that never reached the service (no connection) sent nothing:
         // the report and the day's count keep only what left this machine.
         if let Err(ProviderError::Unreachable(_)) = &result {
@@ -587,15 +602,25 @@ mod tests {
             .await
             .expect("alone, it goes");
 
-        // Past the end by our count and still answered: the allowance is larger
-        // than we knew, and requests overlap again.
+        // Past the end by our count, one at a time until a request is answered
+        // there: then the allowance is larger than we knew, and requests overlap.
         let past = Limiter::new(&s).with_daily_allowance(daily(5_000));
         let mut first = Box::pin(past.call(250, std::future::pending::<Result<(), ProviderError>>));
         assert!(futures::poll!(first.as_mut()).is_pending());
-        let mut second =
-            Box::pin(past.call(250, std::future::pending::<Result<(), ProviderError>>));
-        assert!(futures::poll!(second.as_mut()).is_pending());
-        assert_eq!(past.in_flight.in_flight(), 2, "past the end: overlapping");
+        let second = past.call(250, || async { Ok::<_, ProviderError>(()) });
+        let waited = tokio::time::timeout(Duration::from_secs(5), second).await;
+        assert!(
+            waited.is_err(),
+            "past the end, before any answer, it overlapped"
+        );
+        drop(first);
+        past.call(250, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .expect("alone, it goes, and is answered");
+        assert!(
+            !past.near_daily_end(250),
+            "answered past the end: overlapping again"
+        );
     }
 
     #[tokio::test]

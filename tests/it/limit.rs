@@ -326,10 +326,12 @@ async fn unreachable_fails_fast_twice_then_trips() {
         first,
         ProviderError::Unreachable(format!("127.0.0.1:{port}"))
     );
+    // One attempt and one quick retry, neither of which connected: nothing counts
+    // as sent.
     assert_eq!(
-        limiter.stats().requests,
-        2,
-        "one attempt and one quick retry"
+        (limiter.stats().requests, limiter.stats().chars_sent),
+        (0, 0),
+        "nothing left this machine"
     );
     let later = wait::finishes(
         "calls after the trip failing at once",
@@ -338,7 +340,16 @@ async fn unreachable_fails_fast_twice_then_trips() {
     for r in later.await {
         assert_eq!(r.unwrap_err(), first);
     }
-    assert_eq!(limiter.stats().requests, 2, "later calls must not be sent");
+    // And no later call even tries: the request itself is never made.
+    let tried = std::sync::atomic::AtomicU32::new(0);
+    let r = limiter
+        .call(10, || async {
+            tried.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<(), ProviderError>(())
+        })
+        .await;
+    assert_eq!(r.unwrap_err(), first);
+    assert_eq!(tried.into_inner(), 0, "later calls must not be sent");
 }
 
 #[tokio::test]
