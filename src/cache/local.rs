@@ -320,8 +320,8 @@ fn new_interval_sqlite() -> String {
     )
 }
 
-/// A 429 for a request paced in `epoch`: the first one of the epoch doubles the
-/// bucket's interval (at most a hundredfold the configured one); any pushes the next
+/// A 429 for a request paced in `epoch`: the first one of the epoch multiplies the
+/// bucket's interval by [`super::store::SLOWDOWN`] (at most a hundredfold the configured one); any pushes the next
 /// slot past `pause`.
 ///
 /// # Errors
@@ -337,14 +337,15 @@ pub fn throttled(
     write(cache, |tx| {
         tx.prepare_cached(&format!(
             "UPDATE pacer SET
-                 interval_ms = CASE WHEN epoch = ?3 THEN min(max(interval_ms, ?4) * 2.0, ?4 * {cap})
+                 interval_ms = CASE WHEN epoch = ?3 THEN min(max(interval_ms, ?4) * {slow}, ?4 * {cap})
                                     ELSE interval_ms END,
                  changed_ms = CASE WHEN epoch = ?3 THEN {NOW_MS} ELSE changed_ms END,
                  tat_ms = max(tat_ms, {NOW_MS} + max(?5, CASE WHEN epoch = ?3
-                     THEN min(max(interval_ms, ?4) * 2.0, ?4 * {cap}) ELSE interval_ms END)),
+                     THEN min(max(interval_ms, ?4) * {slow}, ?4 * {cap}) ELSE interval_ms END)),
                  epoch = CASE WHEN epoch = ?3 THEN epoch + 1 ELSE epoch END
              WHERE service = ?1 AND account = ?2",
             cap = super::store::SLOWEST_FACTOR,
+            slow = super::store::SLOWDOWN,
         ))?
         .execute(params![
             service,

@@ -68,7 +68,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use dsn::CacheUrl;
 pub use key::{CacheKey, normalize_key_text};
-pub use store::{Allowance, Bucket, Completed, Found, Held, Pacer, Permit, Rate, Store, Take};
+pub use store::{
+    Allowance, Bucket, Completed, Found, Held, Pacer, Permit, Rate, SLOWDOWN, Store, Take,
+};
 
 use crate::error::{Error, Result};
 

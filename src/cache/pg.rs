@@ -980,8 +980,9 @@ impl Statements {
         let new_interval = format!(
             "CASE WHEN {recover} THEN GREATEST($3, 1000.0 / (1000.0 / p.interval_ms + $5 * 1000.0 / $3)) ELSE p.interval_ms END"
         );
-        let doubled = format!(
-            "LEAST(GREATEST(interval_ms, $4) * 2.0, $4 * {})",
+        let slowed = format!(
+            "LEAST(GREATEST(interval_ms, $4) * {}, $4 * {})",
+            super::store::SLOWDOWN,
             super::store::SLOWEST_FACTOR
         );
         Ok(Statements {
@@ -1108,10 +1109,10 @@ impl Statements {
                 .prepare_typed(
                     &format!(
                         "UPDATE tarjama_pacer SET
-                             interval_ms = CASE WHEN epoch = $3 THEN {doubled} ELSE interval_ms END,
+                             interval_ms = CASE WHEN epoch = $3 THEN {slowed} ELSE interval_ms END,
                              changed_at = CASE WHEN epoch = $3 THEN clock_timestamp() ELSE changed_at END,
                              tat = GREATEST(tat, clock_timestamp() + GREATEST($5,
-                                   CASE WHEN epoch = $3 THEN {doubled} ELSE interval_ms END) * interval '1 millisecond'),
+                                   CASE WHEN epoch = $3 THEN {slowed} ELSE interval_ms END) * interval '1 millisecond'),
                              epoch = CASE WHEN epoch = $3 THEN epoch + 1 ELSE epoch END
                          WHERE service = $1 AND account = $2"
                     ),

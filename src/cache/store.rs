@@ -73,9 +73,14 @@ use crate::secret::Keyring;
 /// within about this long.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 /// After this long without a 429, a slowed-down pacer speeds up by one step.
-pub const RECOVER_AFTER: Duration = Duration::from_secs(15);
+pub const RECOVER_AFTER: Duration = Duration::from_secs(3);
 /// The speed-up step, as a share of the configured rate (additive increase).
-pub const RECOVER_STEP: f64 = 0.02;
+pub const RECOVER_STEP: f64 = 0.05;
+/// A 429 multiplies the shared interval by this (the rate falls to 80%): each process
+/// also slows its own pace by its own 429s, so the shared rate only has to keep the
+/// processes together from overrunning the server, and a halving there, slow to
+/// recover, cost a four-process run 25% on one stray 429.
+pub const SLOWDOWN: f64 = 1.25;
 /// The slowest a pacer gets: this many times the configured interval.
 pub(crate) const SLOWEST_FACTOR: f64 = 100.0;
 /// How far back (ms) reviewed entries are read again when the store opens, for
@@ -706,8 +711,8 @@ impl Pacer {
         Ok(permit)
     }
 
-    /// A 429 for the request sent with `permit`: the first one of its epoch doubles
-    /// the interval for every process (multiplicative decrease; the rate creeps back
+    /// A 429 for the request sent with `permit`: the first one of its epoch
+    /// multiplies the interval by [`SLOWDOWN`] for every process (multiplicative decrease; the rate creeps back
     /// by [`RECOVER_STEP`] of the configured one every [`RECOVER_AFTER`] without one),
     /// and the next slot is at least `retry_after` away.
     ///

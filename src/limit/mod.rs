@@ -27,10 +27,11 @@
 //!
 //! - a shared pacer ([`Limiter::with_shared_pacer`]): when runs share a store (a
 //!   `--cache-dir` or a `--cache` URL), every process using the same service and key
-//!   takes its request slots from one GCRA row in it ([`crate::cache::Pacer`]) instead
-//!   of its own governor and adaptive pace, so four processes told `--rps 8` send 8
+//!   also takes its request slots from one GCRA row in it ([`crate::cache::Pacer`]),
+//!   after its own governor and adaptive pace, so four processes told `--rps 8` send 8
 //!   requests a second together, not 32; a 429 hands the slot back
-//!   ([`crate::cache::Pacer::throttled`]), which slows every process down.
+//!   ([`crate::cache::Pacer::throttled`]), which slows every process down a little
+//!   while the process that met it follows its own adaptive pace.
 //!
 //! This is the only module that sleeps to pace requests (the pipeline only sleeps
 //! between looks at a paragraph another process is translating). It knows nothing of URLs or JSON: it sees
@@ -101,7 +102,7 @@ pub struct Limiter {
     /// A request sent past the end of `daily` by our count was answered.
     daily_larger: AtomicBool,
     /// The request rate shared with every process using the same store, service and
-    /// key; when set it replaces the governor and the adaptive pace.
+    /// key; when set, requests wait for it after the governor and the adaptive pace.
     shared: Option<Pacer>,
 }
 
@@ -151,9 +152,9 @@ impl Limiter {
         }
     }
 
-    /// Take request slots from `pacer`, shared with every process using the same
-    /// store, service and key, instead of pacing this process alone; a 429 is handed
-    /// back to it, slowing every process down.
+    /// Also take request slots from `pacer`, shared with every process using the
+    /// same store, service and key; a 429 is handed back to it, slowing every process
+    /// down.
     #[must_use]
     pub fn with_shared_pacer(mut self, pacer: Pacer) -> Limiter {
         self.shared = Some(pacer);
@@ -362,6 +363,13 @@ impl Limiter {
                 _ => break,
             }
         }
+        // This process's own pace first (the configured rate, lowered by its own
+        // 429s as `adaptive` rules), then, when runs share a store, a slot of the
+        // rate all of them share.
+        if let Some(l) = &self.requests {
+            l.until_ready().await;
+        }
+        self.pace.wait().await;
         let permit = match &self.shared {
             Some(pacer) => Some(pacer.until_ready().await.map_err(|e| {
                 // Only after the store's own patience with an absent database.
@@ -369,13 +377,7 @@ impl Limiter {
                     "the shared pacer cannot be used: {e}"
                 )))
             })?),
-            None => {
-                if let Some(l) = &self.requests {
-                    l.until_ready().await;
-                }
-                self.pace.wait().await;
-                None
-            }
+            None => None,
         };
         if let Some(c) = &self.chars {
             c.take(chars).await;

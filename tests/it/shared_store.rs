@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use common::pg;
 use tarjama::cache::{
-    Bucket, Cache, CacheKey, CacheUrl, Completed, Found, Hit, Lookup, Origin, Rate, Store, Take,
+    Bucket, Cache, CacheKey, CacheUrl, Completed, Found, Hit, Lookup, Origin, Rate, SLOWDOWN,
+    Store, Take,
 };
 use tarjama::secret::Keyring;
 
@@ -424,7 +425,7 @@ async fn a_429_slows_every_holder_of_the_bucket(b: Backend) {
         .await
         .unwrap();
     // c's next slot is two seconds on (less what c already waited in the queue), and
-    // from then on slots are twice as far apart, for both.
+    // from then on slots are SLOWDOWN times as far apart, for both.
     let p3 = c.reserve().await.unwrap();
     assert!(
         p3.slot_ms - p2.slot_ms >= 1900.0,
@@ -434,17 +435,17 @@ async fn a_429_slows_every_holder_of_the_bucket(b: Backend) {
     );
     let p4 = a.reserve().await.unwrap();
     assert!(
-        p4.slot_ms - p3.slot_ms >= 199.99,
+        p4.slot_ms - p3.slot_ms >= 100.0 * SLOWDOWN - 0.01,
         "{} then {}",
         p3.slot_ms,
         p4.slot_ms
     );
-    // c's 429 for a request of the same epoch is the same problem: no second halving.
+    // c's 429 for a request of the same epoch is the same problem: no second slowdown.
     c.throttled(&p2, None).await.unwrap();
     let p5 = c.reserve().await.unwrap();
     let p6 = a.reserve().await.unwrap();
     assert!(
-        (p6.slot_ms - p5.slot_ms - 200.0).abs() < 0.5,
+        (p6.slot_ms - p5.slot_ms - 100.0 * SLOWDOWN).abs() < 0.5,
         "{} then {}",
         p5.slot_ms,
         p6.slot_ms
