@@ -67,8 +67,19 @@ pub fn read(file: &InputFile) -> Result<SourceDoc, FileError> {
         message,
     };
     let bytes = read_bounded(&file.path, MAX_FILE_BYTES).map_err(error)?;
-    let decoded = read_bytes(&bytes, file.format).map_err(|e| error(e.to_string()))?;
-    drop(bytes);
+    read_from_bytes(file, &bytes)
+}
+
+/// [`read`] of `file` whose bytes were already read (within the size limit): the
+/// same decoding, the same errors and warnings.
+///
+/// # Errors
+/// The bytes are not text or cannot be decoded, as for [`read`].
+pub fn read_from_bytes(file: &InputFile, bytes: &[u8]) -> Result<SourceDoc, FileError> {
+    let decoded = read_bytes(bytes, file.format).map_err(|e| FileError {
+        file: file.path.display().to_string(),
+        message: e.to_string(),
+    })?;
     if decoded.replaced > 0 {
         tracing::warn!(
             "{}: {} malformed byte sequence(s) replaced by U+FFFD (read as {})",

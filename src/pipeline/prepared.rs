@@ -29,7 +29,7 @@ use std::path::Path;
 
 use crate::cache::Cache;
 use crate::ingest::{self, MAX_FILE_BYTES};
-use crate::model::{FileError, InputFile, Kind, Paragraph, PreparedDoc, SourceDoc, SourceFormat};
+use crate::model::{FileError, InputFile, Kind, Paragraph, PreparedDoc, SourceFormat};
 
 use super::memory::{KeyMaker, ParaKeys};
 use super::{initial_outcome, prepare};
@@ -115,7 +115,8 @@ impl Preparer {
             // Prepared for another chain: keyed again, and kept so.
             Some((admitted, _)) => key(&self.keys, to, admitted.doc),
             None => {
-                let doc = source_doc(file, &bytes).map(|doc| prepare(doc, from, to))?;
+                let doc =
+                    ingest::read_from_bytes(file, &bytes).map(|doc| prepare(doc, from, to))?;
                 key(&self.keys, to, doc)
             }
         };
@@ -172,33 +173,6 @@ fn small_file(path: &Path) -> Option<Vec<u8>> {
     let f = fs_err::File::open(path).ok()?;
     f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
     (bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes)
-}
-
-/// [`ingest::read`] of bytes already read: the same decoding, the same errors and
-/// warnings.
-fn source_doc(file: &InputFile, bytes: &[u8]) -> Result<SourceDoc, FileError> {
-    let decoded = ingest::read_bytes(bytes, file.format).map_err(|e| FileError {
-        file: file.path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    if decoded.replaced > 0 {
-        tracing::warn!(
-            "{}: {} malformed byte sequence(s) replaced by U+FFFD (read as {})",
-            file.path.display(),
-            decoded.replaced,
-            decoded.encoding
-        );
-    }
-    if decoded.nuls > 0 {
-        let nuls = decoded.nuls;
-        tracing::warn!("{}: {nuls} NUL byte(s) dropped", file.path.display());
-    }
-    Ok(SourceDoc {
-        rel: file.rel.clone(),
-        path: file.path.clone(),
-        encoding: decoded.encoding,
-        text: decoded.text,
-    })
 }
 
 /// The running build: the executable's size and modification time, and the version.
