@@ -109,24 +109,27 @@ impl InFlight {
 
     /// Wait until fewer than the limit are in flight, and take a place.
     pub async fn acquire(&self) -> Permit<'_> {
-        self.acquire_within(usize::MAX).await
+        self.acquire_within(|| usize::MAX).await
     }
 
-    /// Wait until nothing else is in flight, and take the place: for a request that
-    /// must not overlap another (near the end of a known quota, where every request
-    /// in flight when the service says "spent" is a request refused).
-    pub async fn acquire_alone(&self) -> Permit<'_> {
-        self.acquire_within(1).await
+    /// Wait until fewer than the limit and than `most()` are in flight, and take a
+    /// place: for a request that must not overlap more than `most() - 1` others
+    /// (near the end of a known quota, where every request in flight when the
+    /// service says "spent" is a request refused). `most` is asked again each time a
+    /// place is looked for, as what it depends on changes while a request waits.
+    pub async fn acquire_at_most(&self, most: impl Fn() -> usize) -> Permit<'_> {
+        self.acquire_within(most).await
     }
 
-    /// Wait until fewer than the limit (and than `most`) are in flight, and take a
+    /// Wait until fewer than the limit (and than `most()`) are in flight, and take a
     /// place.
-    async fn acquire_within(&self, most: usize) -> Permit<'_> {
+    async fn acquire_within(&self, most: impl Fn() -> usize) -> Permit<'_> {
         loop {
             // Registered before looking, so a permit returned in between wakes us.
             let notified = self.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let most = most();
             {
                 let mut s = self.lock();
                 if s.in_flight < s.limit.min(most) {

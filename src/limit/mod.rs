@@ -161,29 +161,31 @@ impl Limiter {
         self
     }
 
-    /// The service documents a daily character allowance: near its end, requests go
-    /// one at a time. A service that says "spent" refuses every request in flight at
-    /// that moment, and its own count (MyMemory's is per IP) may be ahead of ours, so
-    /// the last stretch of a known allowance is sent with nothing else in flight.
+    /// The service documents a daily character allowance: no more requests are in
+    /// flight than what is left of it can carry, so its end is sent one at a time. A
+    /// service that says "spent" refuses every request in flight at that moment.
     #[must_use]
     pub fn with_daily_allowance(mut self, daily: Daily) -> Limiter {
         self.daily = Some(daily);
         self
     }
 
-    /// Whether a request of `chars` characters is near the end of the daily
-    /// allowance: what is left of it (by our count) is less than what the requests
-    /// allowed in flight could carry, at this request's size, or nothing is left.
-    /// Once a request sent past the end by our count was answered, the service's
-    /// allowance is evidently larger than we knew (an e-mail, a key, a count of its
-    /// own), and requests overlap again.
-    fn near_daily_end(&self, chars: usize) -> bool {
-        let Some(d) = self.daily else { return false };
+    /// The most requests that may be in flight with one of `chars` characters
+    /// under the daily allowance: as many as what is left of it (by our count, which
+    /// includes the requests in flight) can carry at this size, and at least one, so
+    /// that only the end of a known allowance is sent with little or nothing else in
+    /// flight. Once a request sent past the end by our count was answered, the
+    /// service's allowance is evidently larger than we knew (an e-mail, a key, a count
+    /// of its own): no bound.
+    fn daily_most(&self, chars: usize) -> usize {
+        let Some(d) = self.daily else {
+            return usize::MAX;
+        };
         if self.daily_larger.load(Ordering::Relaxed) {
-            return false;
+            return usize::MAX;
         }
-        let could_carry = (chars as u64).saturating_mul(self.in_flight.limit() as u64);
-        self.daily_left(d) < could_carry
+        let fits = self.daily_left(d) / (chars.max(1) as u64);
+        usize::try_from(fits).unwrap_or(usize::MAX).max(1)
     }
 
     /// What is left of the daily allowance by our count.
@@ -306,10 +308,12 @@ impl Limiter {
         // small request, and the pipeline makes it inline, while the batches it
         // launched hold the places; were it to wait for one, nothing would poll them
         // to give one back.
-        let _permit = if chars > 0 && self.near_daily_end(chars) {
-            Some(self.in_flight.acquire_alone().await)
-        } else if chars > 0 {
-            Some(self.in_flight.acquire().await)
+        let _permit = if chars > 0 {
+            Some(
+                (self.in_flight)
+                    .acquire_at_most(|| self.daily_most(chars))
+                    .await,
+            )
         } else {
             None
         };
@@ -569,8 +573,8 @@ mod tests {
     }
 
     /// Far from the end of a daily allowance, requests overlap up to the limit; near
-    /// it (what is left is less than the requests in flight could carry), a request
-    /// waits until nothing else is in flight.
+    /// it, no more are in flight than what is left can carry, so the last one waits
+    /// until nothing else is in flight.
     #[tokio::test(start_paused = true)]
     async fn near_the_end_of_a_daily_allowance_requests_go_one_at_a_time() {
         let mut s = crate::config::Config::builtin().providers["libretranslate"].clone();
@@ -590,8 +594,7 @@ mod tests {
             "far from the end: overlapping"
         );
 
-        // 400 left: less than the 2 requests of 250 allowed in flight before the
-        // first answer could carry.
+        // 400 left: room for one request of 250 in flight.
         let near = Limiter::new(&s).with_daily_allowance(daily(4_600));
         let mut first = Box::pin(near.call(250, std::future::pending::<Result<(), ProviderError>>));
         assert!(futures::poll!(first.as_mut()).is_pending());
@@ -619,8 +622,9 @@ mod tests {
         past.call(250, || async { Ok::<_, ProviderError>(()) })
             .await
             .expect("alone, it goes, and is answered");
-        assert!(
-            !past.near_daily_end(250),
+        assert_eq!(
+            past.daily_most(250),
+            usize::MAX,
             "answered past the end: overlapping again"
         );
     }
