@@ -126,6 +126,8 @@ struct CharLimiter {
 struct Counters {
     requests: AtomicU64,
     chars_sent: AtomicU64,
+    /// Characters of requests holding a place in flight and not counted as sent yet.
+    chars_on_the_way: AtomicU64,
     retries: AtomicU64,
     http_429: AtomicU64,
 }
@@ -171,26 +173,27 @@ impl Limiter {
     }
 
     /// The most requests that may be in flight with one of `chars` characters
-    /// under the daily allowance: as many as what is left of it (by our count, which
-    /// includes the requests in flight) can carry at this size, and at least one, so
-    /// that only the end of a known allowance is sent with little or nothing else in
-    /// flight. Once a request sent past the end by our count was answered, the
-    /// service's allowance is evidently larger than we knew (an e-mail, a key, a count
-    /// of its own): no bound.
+    /// under the daily allowance: any number while it fits in what is left (by our
+    /// count, which includes the requests already past their place in flight), else
+    /// one, so that only the end of a known allowance goes alone. Once a request sent
+    /// past the end by our count was answered, the service's allowance is evidently
+    /// larger than we knew (an e-mail, a key, a count of its own): no bound.
     fn daily_most(&self, chars: usize) -> usize {
         let Some(d) = self.daily else {
             return usize::MAX;
         };
-        if self.daily_larger.load(Ordering::Relaxed) {
-            return usize::MAX;
+        if self.daily_larger.load(Ordering::Relaxed) || self.daily_left(d) >= chars as u64 {
+            usize::MAX
+        } else {
+            1
         }
-        let fits = self.daily_left(d) / (chars.max(1) as u64);
-        usize::try_from(fits).unwrap_or(usize::MAX).max(1)
     }
 
-    /// What is left of the daily allowance by our count.
+    /// What is left of the daily allowance by our count: sent, and on the way.
     fn daily_left(&self, d: Daily) -> u64 {
-        let sent = d.sent_before + self.counters.chars_sent.load(Ordering::Relaxed);
+        let sent = d.sent_before
+            + self.counters.chars_sent.load(Ordering::Relaxed)
+            + self.counters.chars_on_the_way.load(Ordering::Relaxed);
         d.allowance.saturating_sub(sent)
     }
 
@@ -317,11 +320,16 @@ impl Limiter {
         } else {
             None
         };
+        // From its place in flight until it is counted as sent (or given up), the
+        // request's characters are on the way: the next request's look at the daily
+        // allowance sees them.
+        let on_the_way = OnTheWay::new(&self.counters.chars_on_the_way, chars as u64);
         let permit = self.wait_turn(chars).await?;
         // The breaker may have tripped while this attempt queued.
         self.check_breaker()?;
         let past_daily_end = self.daily.is_some_and(|d| self.daily_left(d) == 0);
         self.count(chars, retry);
+        drop(on_the_way);
         let sent = Instant::now();
         let result = f().await;
         if past_daily_end && result.is_ok() && chars > 0 {
@@ -367,13 +375,12 @@ impl Limiter {
                 _ => break,
             }
         }
-        // This process's own pace first (the configured rate, lowered by its own
-        // 429s as `adaptive` rules), then, when runs share a store, a slot of the
-        // rate all of them share.
-        if let Some(l) = &self.requests {
-            l.until_ready().await;
-        }
-        self.pace.wait().await;
+        // When runs share a store, a slot of the rate all of them share; then this
+        // process's own pace (the configured rate, lowered by its own 429s as
+        // `adaptive` rules). In that order: a shared slot is reserved through the
+        // database and slept for, which jitters by milliseconds, and the local
+        // governor after it restores exact spacing (a run alone otherwise met the
+        // server's bucket early now and then, and took a 429 for it).
         let permit = match &self.shared {
             Some(pacer) => Some(pacer.until_ready().await.map_err(|e| {
                 // Only after the store's own patience with an absent database.
@@ -383,6 +390,10 @@ impl Limiter {
             })?),
             None => None,
         };
+        if let Some(l) = &self.requests {
+            l.until_ready().await;
+        }
+        self.pace.wait().await;
         if let Some(c) = &self.chars {
             c.take(chars).await;
         }
@@ -478,6 +489,22 @@ impl Limiter {
             error.clone()
         });
         first.clone()
+    }
+}
+
+/// Characters counted as on the way while this lives.
+struct OnTheWay<'a>(&'a AtomicU64, u64);
+
+impl<'a> OnTheWay<'a> {
+    fn new(counter: &'a AtomicU64, chars: u64) -> OnTheWay<'a> {
+        counter.fetch_add(chars, Ordering::Relaxed);
+        OnTheWay(counter, chars)
+    }
+}
+
+impl Drop for OnTheWay<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(self.1, Ordering::Relaxed);
     }
 }
 
