@@ -191,10 +191,15 @@ impl Limiter {
 
     /// What is left of the daily allowance by our count: sent, and on the way.
     fn daily_left(&self, d: Daily) -> u64 {
-        let sent = d.sent_before
+        d.allowance.saturating_sub(self.daily_used(d))
+    }
+
+    /// The characters of the day by our count: sent before this run, sent, and on
+    /// the way.
+    fn daily_used(&self, d: Daily) -> u64 {
+        d.sent_before
             + self.counters.chars_sent.load(Ordering::Relaxed)
-            + self.counters.chars_on_the_way.load(Ordering::Relaxed);
-        d.allowance.saturating_sub(sent)
+            + self.counters.chars_on_the_way.load(Ordering::Relaxed)
     }
 
     /// The most requests this limiter lets be in flight at once (the provider's
@@ -327,7 +332,10 @@ impl Limiter {
         let permit = self.wait_turn(chars).await?;
         // The breaker may have tripped while this attempt queued.
         self.check_breaker()?;
-        let past_daily_end = self.daily.is_some_and(|d| self.daily_left(d) == 0);
+        // Past the end: nothing was left before this request (whose own characters
+        // are on the way already). One that only uses up what was left is not past it.
+        let past_daily_end = (self.daily)
+            .is_some_and(|d| self.daily_used(d).saturating_sub(chars as u64) >= d.allowance);
         self.count(chars, retry);
         drop(on_the_way);
         let sent = Instant::now();
@@ -633,6 +641,14 @@ mod tests {
         near.call(250, || async { Ok::<_, ProviderError>(()) })
             .await
             .expect("alone, it goes");
+
+        // A request that only uses up what was left, answered, says nothing of a
+        // larger allowance: the next one still goes alone.
+        let last = Limiter::new(&s).with_daily_allowance(daily(4_750));
+        last.call(250, || async { Ok::<_, ProviderError>(()) })
+            .await
+            .expect("it fits");
+        assert_eq!(last.daily_most(250), 1, "at the end: alone");
 
         // Past the end by our count, one at a time until a request is answered
         // there: then the allowance is larger than we knew, and requests overlap.
