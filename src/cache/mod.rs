@@ -51,6 +51,11 @@
 //! segmenting and detecting again ([`Cache::prepared`], [`Cache::put_prepared`]).
 //! One row per id, replaced when the input changes; a checksum over digest and body
 //! is checked on read, and a damaged row is simply not used.
+//!
+//! A fourth, `meta`, holds the version of the translations ([`Cache::version`]):
+//! random bytes that triggers on `translations` replace on every insert, update and
+//! delete, so a rerun can tell in one read that no entry changed since its outputs
+//! were rendered. Added the same way; the triggers fire for older binaries too.
 
 pub mod copy;
 pub mod dsn;
@@ -318,7 +323,24 @@ impl Cache {
                 digest   BLOB NOT NULL,
                 body     BLOB NOT NULL,
                 checksum BLOB NOT NULL
-            );",
+            );
+            CREATE TABLE IF NOT EXISTS meta (
+                name  TEXT PRIMARY KEY,
+                value BLOB NOT NULL
+            );
+            INSERT OR IGNORE INTO meta (name, value) VALUES ('version', randomblob(16));
+            CREATE TRIGGER IF NOT EXISTS translations_version_insert
+                AFTER INSERT ON translations BEGIN
+                UPDATE meta SET value = randomblob(16) WHERE name = 'version';
+            END;
+            CREATE TRIGGER IF NOT EXISTS translations_version_update
+                AFTER UPDATE ON translations BEGIN
+                UPDATE meta SET value = randomblob(16) WHERE name = 'version';
+            END;
+            CREATE TRIGGER IF NOT EXISTS translations_version_delete
+                AFTER DELETE ON translations BEGIN
+                UPDATE meta SET value = randomblob(16) WHERE name = 'version';
+            END;",
         )?;
         Ok(Cache {
             conn: Mutex::new(conn),
@@ -331,6 +353,28 @@ impl Cache {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The version of the translations: 16 random bytes that every insert, update
+    /// and delete of an entry replaces (by triggers inside the database, so every
+    /// writer, whichever program or version, changes it). The same version means
+    /// the same entries; a new or a restored database never has the version of
+    /// another. `None` for a database without it (an older one opened read-only).
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn version(&self) -> Result<Option<[u8; 16]>> {
+        let conn = self.lock();
+        let value: rusqlite::Result<Vec<u8>> =
+            conn.query_row("SELECT value FROM meta WHERE name = 'version'", [], |r| {
+                r.get(0)
+            });
+        match value {
+            Ok(v) => Ok(<[u8; 16]>::try_from(v.as_slice()).ok()),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) if e.to_string().contains("no such table") => Ok(None),
+            Err(e) => Err(cache_err(&self.path, e)),
+        }
     }
 
     /// Look a translation up. A reviewed entry for the same languages and text (from
@@ -1019,6 +1063,36 @@ mod tests {
 
     fn key(text: &str) -> CacheKey {
         CacheKey::new("libretranslate", "format=text", "ar", "en", text)
+    }
+
+    /// The version changes with every write of an entry, by whatever writes it (a
+    /// statement from outside, as an older binary or `sqlite3` would), and with
+    /// nothing else; a database made anew never has an earlier one's version.
+    #[test]
+    fn the_version_changes_with_every_entry_written_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::open(dir.path()).unwrap();
+        let v0 = c.version().unwrap().expect("a version");
+        let k = key("مرحبا بالعالم");
+        c.put(&k, "hello world", Origin::Machine).unwrap();
+        let v1 = c.version().unwrap().unwrap();
+        assert_ne!(v0, v1);
+        assert!(matches!(c.get(&k).unwrap(), Lookup::Hit(_)));
+        c.put_prepared(&[("doc".into(), [1; 32], b"body".to_vec())])
+            .unwrap();
+        assert_eq!(c.version().unwrap().unwrap(), v1, "reads and other tables");
+        let raw = rusqlite::Connection::open(c.path()).unwrap();
+        raw.execute("UPDATE translations SET target = 'edited'", [])
+            .unwrap();
+        let v2 = c.version().unwrap().unwrap();
+        assert_ne!(v2, v1);
+        raw.execute("DELETE FROM translations", []).unwrap();
+        assert_ne!(c.version().unwrap().unwrap(), v2);
+        drop((c, raw));
+
+        let again = tempfile::tempdir().unwrap();
+        let fresh = Cache::open(again.path()).unwrap();
+        assert_ne!(fresh.version().unwrap().unwrap(), v0);
     }
 
     #[test]

@@ -131,6 +131,11 @@ impl Chain {
         (0..self.members.len()).map(ServiceId)
     }
 
+    /// The service at `index` in the chain, if there is one.
+    pub(super) fn service(&self, index: usize) -> Option<ServiceId> {
+        (index < self.members.len()).then_some(ServiceId(index))
+    }
+
     fn member(&self, i: ServiceId) -> &Member {
         &self.members[i.0]
     }

@@ -12,6 +12,15 @@
 //! with that size and time is not aligned, rendered or compared again; its counts
 //! are read back.
 //!
+//! A rerun can also skip the lookups that make the outcomes. When every paragraph
+//! of a document was served from the cache as it was admitted (nothing sent, nothing
+//! waited for), its outcomes are a function of the document as prepared, the chain
+//! and the cache's entries; the entry then also keeps a digest of those inputs, with
+//! the cache's version standing for its entries ([`Inputs`], [`inputs_digest`]), and
+//! the services of its translated rows. A later run whose cache has the same version
+//! finds the document [`Record::current`] before looking anything up: the
+//! coordinator counts it from the record and hands nothing to the writer.
+//!
 //! The record is `.tarjama-outputs.json` at the top of `--out`, saved when the
 //! writer ends. It only ever saves work: a missing, unreadable or stale record, a
 //! new build, a file a user deleted or edited (its time changes), or another run
@@ -19,6 +28,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
@@ -41,13 +51,29 @@ pub(super) struct Entry {
     /// Every output file, relative to the output directory, with its size and
     /// modification time (nanoseconds since the epoch).
     files: Vec<(String, u64, u128)>,
+    /// What the outcomes were made from, when they came from the cache alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    inputs: Option<Inputs>,
+}
+
+/// What a document's outcomes were made from when every paragraph was served from
+/// the cache as the document was admitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Inputs {
+    /// [`inputs_digest`], in hex.
+    pub digest: String,
+    /// How many translated rows (not the reviewed ones) each service gave, by its
+    /// position in the chain, for the report's per-service counts.
+    pub rows: Vec<(u32, u32)>,
 }
 
 /// The record of an output directory.
 #[derive(Debug)]
 pub(super) struct Record {
     path: PathBuf,
-    entries: HashMap<String, Entry>,
+    /// Shared with the coordinator's view ([`Record::view`]) until the writer
+    /// changes it.
+    entries: Arc<HashMap<String, Entry>>,
     changed: bool,
 }
 
@@ -61,21 +87,53 @@ impl Record {
             .unwrap_or_default();
         Record {
             path,
-            entries,
+            entries: Arc::new(entries),
             changed: false,
         }
+    }
+
+    /// The record as loaded, for the coordinator ([`Record::current`]); what the
+    /// writer changes afterwards is not seen through it.
+    pub(super) fn view(&self) -> Record {
+        Record {
+            path: self.path.clone(),
+            entries: Arc::clone(&self.entries),
+            changed: false,
+        }
+    }
+
+    /// The counts and row services of a document whose outcomes would be made from
+    /// `inputs` ([`inputs_digest`]) and whose outputs are on disk as rendered from
+    /// them: nothing needs to be looked up, aligned or written for it.
+    pub(super) fn current(
+        &self,
+        key: &str,
+        inputs: &str,
+        out_dir: &Path,
+    ) -> Option<(DocCounts, Vec<(u32, u32)>)> {
+        let e = self.entries.get(key)?;
+        let known = e.inputs.as_ref()?;
+        let same = known.digest == inputs && files_unchanged(e, out_dir);
+        same.then(|| (e.counts.clone(), known.rows.clone()))
     }
 
     /// The counts of `job`'s document when its outputs on disk are what `digest`
     /// would render.
     pub(super) fn unchanged(&self, key: &str, digest: &str, out_dir: &Path) -> Option<DocCounts> {
         let e = self.entries.get(key)?;
-        let same = e.digest == digest
-            && !e.files.is_empty()
-            && (e.files.iter()).all(|(rel, len, mtime)| {
-                stat(&out_dir.join(rel)).is_some_and(|s| s == (*len, *mtime))
-            });
+        let same = e.digest == digest && files_unchanged(e, out_dir);
         same.then(|| e.counts.clone())
+    }
+
+    /// Remember what the unchanged outputs of `key` were made from this time (see
+    /// [`Record::current`]).
+    pub(super) fn made_from(&mut self, key: &str, inputs: Option<Inputs>) {
+        if self.entries.get(key).is_some_and(|e| e.inputs != inputs)
+            && let Some(e) = Arc::make_mut(&mut self.entries).get_mut(key)
+        {
+            e.inputs = inputs;
+            self.changed = true;
+        }
     }
 
     /// Remember that `files` (under `out_dir`) were made from `digest`; a file that
@@ -83,7 +141,7 @@ impl Record {
     pub(super) fn remember(
         &mut self,
         key: String,
-        digest: String,
+        (digest, inputs): (String, Option<Inputs>),
         counts: DocCounts,
         out_dir: &Path,
         files: &[PathBuf],
@@ -98,24 +156,28 @@ impl Record {
         self.changed = true;
         match stats {
             Some(files) => {
-                self.entries.insert(
+                Arc::make_mut(&mut self.entries).insert(
                     key,
                     Entry {
                         digest,
                         counts,
                         files,
+                        inputs,
                     },
                 );
             }
             None => {
-                self.entries.remove(&key);
+                Arc::make_mut(&mut self.entries).remove(&key);
             }
         }
     }
 
     /// Forget a document (its outputs could not all be written).
     pub(super) fn forget(&mut self, key: &str) {
-        self.changed |= self.entries.remove(key).is_some();
+        if self.entries.contains_key(key) {
+            Arc::make_mut(&mut self.entries).remove(key);
+            self.changed = true;
+        }
     }
 
     /// Save the record if anything changed. A failure only costs the next run the
@@ -124,7 +186,7 @@ impl Record {
         if !self.changed {
             return;
         }
-        let saved = serde_json::to_vec(&self.entries)
+        let saved = serde_json::to_vec(&*self.entries)
             .map_err(|e| e.to_string())
             .and_then(|b| write::write_atomic(&self.path, &b).map_err(|e| e.to_string()));
         match saved {
@@ -134,10 +196,41 @@ impl Record {
     }
 }
 
-/// The key of `job`'s document in the record: its path and the target language
-/// (one output directory may hold several languages).
-pub(super) fn key(target: &Target, job: &Job) -> String {
-    format!("{}\t{}", job.prepared.rel, target.to)
+/// The key of document `rel` in the record: its path and the target language (one
+/// output directory may hold several languages).
+pub(super) fn key(target: &Target, rel: &str) -> String {
+    format!("{rel}\t{}", target.to)
+}
+
+/// A digest of what the outcomes of document `rel` are made from when the cache
+/// serves all of them: the build, the target and formats, the document as admitted
+/// (`made_from`: its input's bytes, languages and keys), the chain (`chain`: its
+/// services' names and key parts) and the cache's entries (`version`), in hex.
+pub(super) fn inputs_digest(
+    build: &[u8; 32],
+    target: &Target,
+    rel: &str,
+    made_from: &[u8; 32],
+    chain: &str,
+    version: &[u8; 16],
+) -> String {
+    let mut h = blake3::Hasher::new();
+    let mut put = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    put(b"tarjama-inputs-1");
+    put(build);
+    put(format!(
+        "{:?}\n{:?}\n{}\n{}",
+        target.formats, target.options, target.to, target.first
+    )
+    .as_bytes());
+    put(rel.as_bytes());
+    put(made_from);
+    put(chain.as_bytes());
+    put(version);
+    h.finalize().to_hex().to_string()
 }
 
 /// A digest of everything `job`'s outputs are made from, in hex.
@@ -176,6 +269,13 @@ pub(super) fn fingerprint(build: &[u8; 32], target: &Target, job: &Job) -> Strin
     }
     put(&(job.outcomes.len() as u64).to_le_bytes());
     h.finalize().to_hex().to_string()
+}
+
+/// Every file of `e` is on disk with the size and time it had.
+fn files_unchanged(e: &Entry, out_dir: &Path) -> bool {
+    !e.files.is_empty()
+        && (e.files.iter())
+            .all(|(rel, len, mtime)| stat(&out_dir.join(rel)).is_some_and(|s| s == (*len, *mtime)))
 }
 
 /// Size and modification time (ns since the epoch) of a regular file.

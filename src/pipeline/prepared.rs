@@ -42,6 +42,10 @@ pub(super) struct Admitted {
     /// The keys of each paragraph that needs a translation (`None` for the others:
     /// page furniture, text already in the target language).
     pub keys: Vec<Option<ParaKeys>>,
+    /// A digest of everything the document and its keys were made from (the input's
+    /// bytes, the languages, the build, the chain's keys); `None` when the reader
+    /// keeps no cache and did not compute one.
+    pub made_from: Option<[u8; 32]>,
 }
 
 /// Prepared documents written per transaction.
@@ -110,8 +114,14 @@ impl Preparer {
             None
         });
         let fingerprint = self.keys.fingerprint();
+        let made_from = Some(made_from(&digest, fingerprint));
         let admitted = match stored.and_then(|body| decode(&body, &file.rel)) {
-            Some((admitted, keyed_for)) if keyed_for == *fingerprint => return Ok(admitted),
+            Some((admitted, keyed_for)) if keyed_for == *fingerprint => {
+                return Ok(Admitted {
+                    made_from,
+                    ..admitted
+                });
+            }
             // Prepared for another chain: keyed again, and kept so.
             Some((admitted, _)) => key(&self.keys, to, admitted.doc),
             None => {
@@ -126,8 +136,20 @@ impl Preparer {
         if reuse.pending.len() >= PUT_BATCH {
             reuse.store();
         }
-        Ok(admitted)
+        Ok(Admitted {
+            made_from,
+            ..admitted
+        })
     }
+}
+
+/// What a document prepared from `digest` and keyed for `fingerprint` is made from.
+fn made_from(digest: &[u8; 32], fingerprint: &[u8; 32]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"tarjama-admitted-v1");
+    h.update(digest);
+    h.update(fingerprint);
+    *h.finalize().as_bytes()
 }
 
 /// `doc` with the keys of each paragraph that needs a translation into `to`.
@@ -139,7 +161,11 @@ fn key(keys: &KeyMaker, to: &str, doc: PreparedDoc) -> Admitted {
                 .then(|| keys.keys(&p.src_lang, &p.source))
         })
         .collect();
-    Admitted { doc, keys }
+    Admitted {
+        doc,
+        keys,
+        made_from: None,
+    }
 }
 
 impl Reuse {
@@ -317,8 +343,14 @@ fn decode(body: &[u8], rel: &str) -> Option<(Admitted, [u8; 32])> {
         src_lang,
         paragraphs,
     };
-    r.0.is_empty()
-        .then_some((Admitted { doc, keys }, fingerprint))
+    r.0.is_empty().then_some((
+        Admitted {
+            doc,
+            keys,
+            made_from: None,
+        },
+        fingerprint,
+    ))
 }
 
 /// A reader over a body.
@@ -377,6 +409,14 @@ mod tests {
         Preparer::new(None, "en".into(), maker(&["libretranslate"]), cache)
     }
 
+    /// `a` without what it is made from (which only a reader with a cache says).
+    fn unmade(a: Admitted) -> Admitted {
+        Admitted {
+            made_from: None,
+            ..a
+        }
+    }
+
     /// What a run without any cache makes of `f`.
     fn fresh(f: &InputFile, keys: &KeyMaker) -> Admitted {
         key(keys, "en", prepare(ingest::read(f).unwrap(), None, "en"))
@@ -420,7 +460,9 @@ mod tests {
         let lt = maker(&["libretranslate"]);
         let fresh_doc = fresh(&f, &lt);
         let mut p = preparer(Some(cache.reopen().unwrap()));
-        assert_eq!(p.read(&f).unwrap(), fresh_doc);
+        let first = p.read(&f).unwrap();
+        let made_from = first.made_from.expect("what it is made from");
+        assert_eq!(unmade(first), fresh_doc);
         drop(p); // stores what it prepared
         let id = format!("en\tauto\t{}", f.path.display());
         let build = build_identity().unwrap();
@@ -456,7 +498,13 @@ mod tests {
             .put_prepared(&[(id.clone(), d, encode(&other, lt.fingerprint()))])
             .unwrap();
         let mut p = preparer(Some(cache.reopen().unwrap()));
-        assert_eq!(p.read(&f).unwrap(), other);
+        let read = p.read(&f).unwrap();
+        assert_eq!(
+            read.made_from,
+            Some(made_from),
+            "the same bytes, chain, build"
+        );
+        assert_eq!(unmade(read), other);
         drop(p);
         // Another chain: the same paragraphs, keyed for it, and kept so.
         let two = maker(&["mymemory", "edge"]);
@@ -467,6 +515,8 @@ mod tests {
             Some(cache.reopen().unwrap()),
         );
         let rekeyed = p.read(&f).unwrap();
+        assert_ne!(rekeyed.made_from, Some(made_from), "another chain");
+        let rekeyed = unmade(rekeyed);
         drop(p);
         assert_eq!(rekeyed.doc, other.doc);
         assert_eq!(rekeyed, key(&two, "en", other.doc.clone()));
@@ -476,7 +526,12 @@ mod tests {
         let edited = format!("{ARTICLE}\nسطر جديد في المقال.\n");
         fs_err::write(&f.path, &edited).unwrap();
         let mut p = preparer(Some(cache.reopen().unwrap()));
-        assert_eq!(p.read(&f).unwrap(), fresh(&f, &lt));
+        let read = p.read(&f).unwrap();
+        assert!(
+            read.made_from.is_some_and(|m| m != made_from),
+            "other bytes"
+        );
+        assert_eq!(unmade(read), fresh(&f, &lt));
         drop(p);
         let d2 = digest(&build, f.format, None, "en", edited.as_bytes());
         assert!(cache.prepared(&id, &d2).unwrap().is_some());

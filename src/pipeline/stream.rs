@@ -6,7 +6,9 @@
 //! [`Sender`](super::send::Sender). The loop:
 //! 1. admit documents (read, segment, detect, look up the memory) while fewer than a
 //!    bounded number of paragraphs wait for a translation, packing what the memory
-//!    lacks into batches;
+//!    lacks into batches; a document whose outputs the output directory's record
+//!    shows current for the same input, chain and cache version
+//!    ([`super::outputs`]) is counted from the record instead, with no lookup;
 //! 2. launch ready batches, at most `concurrency` at once, each first looked up in
 //!    the memory again: another run sharing the cache may have stored some of its
 //!    texts since their document was admitted, and those are not sent twice;
@@ -77,6 +79,7 @@ use super::chain::{Chain, ServiceId};
 use super::claim;
 use super::ids::{DocId, ParaRef, PieceId, TextId, UnitId, UnitIds};
 use super::memory::{KeyMaker, Memory, ParaKeys};
+use super::outputs::{self, Inputs, Record};
 use super::plan::{Batch, Packer, Piece, split};
 use super::prepared::Preparer;
 use super::reader::{Admitted, Read, spawn_reader};
@@ -99,6 +102,31 @@ struct DocState {
     slots: Vec<Slot>,
     /// How many slots are open.
     open: usize,
+    /// What its outcomes are made from ([`outputs::inputs_digest`]), when the
+    /// cache served every one as it was admitted.
+    inputs: Option<String>,
+}
+
+/// What lets the coordinator find a document's outputs current without looking
+/// anything up ([`Record::current`]).
+struct Shortcut {
+    /// The output directory's record as the run found it.
+    record: Record,
+    target: Target,
+    build: [u8; 32],
+    /// The chain's services: names and key parts.
+    chain: String,
+    /// The version of the cache's entries when the run began.
+    version: [u8; 16],
+}
+
+impl Shortcut {
+    /// The digest of what the outcomes of `rel`, admitted from `made_from`, are made
+    /// of when the cache serves them all.
+    fn inputs(&self, rel: &str, made_from: &[u8; 32]) -> String {
+        let (t, c) = (&self.target, &self.chain);
+        outputs::inputs_digest(&self.build, t, rel, made_from, c, &self.version)
+    }
 }
 
 /// What the run knows of a distinct text.
@@ -189,6 +217,8 @@ pub struct Coordinator<'a> {
     ready: VecDeque<(ServiceId, Batch)>,
     waiting_paragraphs: usize,
     sink: Sink,
+    /// Finding documents current before looking them up (a real run with a cache).
+    shortcut: Option<Shortcut>,
     report: RunReport,
     missing: Vec<(String, usize, String)>,
     write_errors: Vec<Error>,
@@ -211,17 +241,32 @@ impl<'a> Coordinator<'a> {
         let opts = ctx.opts;
         let chain = Chain::new(&opts.chain, &opts.to)?;
         let packers = chain.ids().map(|s| Packer::new(chain.limits(s))).collect();
+        let mut shortcut = None;
         let sink = if opts.dry_run {
             Sink::Count(Estimate::default())
         } else {
+            let target = Target {
+                out_dir: opts.out_dir.clone(),
+                formats: opts.formats.clone(),
+                options: opts.write,
+                to: opts.to.clone(),
+                first: chain.name(ServiceId::FIRST).to_string(),
+            };
+            let record = Record::load(&opts.out_dir);
+            let build = super::prepared::build_identity();
+            shortcut = build
+                .zip(memory.version())
+                .map(|(build, version)| Shortcut {
+                    record: record.view(),
+                    target: target.clone(),
+                    build,
+                    chain: (chain.key_parts().iter())
+                        .map(|(name, options)| format!("{name}\t{options}\n"))
+                        .collect(),
+                    version,
+                });
             Sink::Write {
-                writer: Writer::spawn(Target {
-                    out_dir: opts.out_dir.clone(),
-                    formats: opts.formats.clone(),
-                    options: opts.write,
-                    to: opts.to.clone(),
-                    first: chain.name(ServiceId::FIRST).to_string(),
-                }),
+                writer: Writer::spawn(target, record),
                 rows: HashMap::new(),
             }
         };
@@ -238,6 +283,7 @@ impl<'a> Coordinator<'a> {
             ready: VecDeque::new(),
             waiting_paragraphs: 0,
             sink,
+            shortcut,
             report: RunReport {
                 errors,
                 ..RunReport::default()
@@ -429,11 +475,28 @@ impl<'a> Coordinator<'a> {
     }
 
     /// Decide every paragraph of a new document that can be decided now.
-    fn admit(&mut self, d: DocId, Admitted { doc, mut keys }: Admitted) -> Result<()> {
+    fn admit(&mut self, d: DocId, admitted: Admitted) -> Result<()> {
+        let Admitted {
+            doc,
+            mut keys,
+            made_from,
+        } = admitted;
+        let inputs = (self.shortcut.as_ref())
+            .zip(made_from)
+            .map(|(s, m)| s.inputs(&doc.rel, &m));
+        if let Some(inputs) = &inputs
+            && self.admit_current(&doc, &keys, inputs)
+        {
+            return Ok(());
+        }
+        // Served from the cache alone as it is admitted: nothing sent or waited for,
+        // nothing failed.
+        let mut pure = inputs.is_some();
         let mut state = DocState {
             slots: doc.paragraphs.iter().map(|_| Slot::Open).collect(),
             open: 0,
             doc,
+            inputs: None,
         };
         let dry = self.dry();
         // First what needs no memory: fixed outcomes, texts being fetched, repeats in
@@ -441,6 +504,7 @@ impl<'a> Coordinator<'a> {
         let mut asks: Vec<Ask> = Vec::new();
         for (i, p) in state.doc.paragraphs.iter().enumerate() {
             if let Some(o) = initial_outcome(p, &self.ctx.opts.to) {
+                pure &= !matches!(o, Outcome::Failed(_));
                 state.slots[i] = Slot::Decided(o, ServiceId::FIRST);
                 continue;
             }
@@ -461,6 +525,7 @@ impl<'a> Coordinator<'a> {
             let waiter = ParaRef { doc: d, index: i };
             match known {
                 Some(TextState::Fetching(u)) if self.join(u, waiter) => {
+                    pure = false;
                     state.open += 1;
                     continue;
                 }
@@ -497,6 +562,7 @@ impl<'a> Coordinator<'a> {
         for (ask, found) in asks.into_iter().zip(found) {
             let p = &state.doc.paragraphs[ask.index];
             if let Some((hit, service)) = found {
+                pure &= ask.fetched.is_none();
                 if !ask.repeated {
                     self.report.chars_from_cache += p.source.chars().count() as u64;
                     if let Some(est) = self.estimate() {
@@ -507,6 +573,7 @@ impl<'a> Coordinator<'a> {
                 state.slots[ask.index] = Slot::Decided(outcome, by);
                 continue;
             }
+            pure = false;
             if self.ctx.opts.offline {
                 let o = Outcome::Failed(Flag::OfflineMiss);
                 state.slots[ask.index] = Slot::Decided(o, ServiceId::FIRST);
@@ -535,6 +602,9 @@ impl<'a> Coordinator<'a> {
                 }
             }
         }
+        if pure {
+            state.inputs = inputs;
+        }
         self.waiting_paragraphs += state.open;
         self.docs.insert(d, state);
         // Pieces a previous run cached may complete units now; a document with
@@ -546,6 +616,71 @@ impl<'a> Coordinator<'a> {
             self.finish_doc(d);
         }
         Ok(())
+    }
+
+    /// Count a document whose outputs are current for `inputs` ([`Record::current`])
+    /// as if its paragraphs had been looked up and written, without doing either;
+    /// `false` (nothing done) when they are not current, or when a text of it is
+    /// one this run is fetching (it would not be served as before).
+    fn admit_current(
+        &mut self,
+        doc: &PreparedDoc,
+        keys: &[Option<ParaKeys>],
+        inputs: &str,
+    ) -> bool {
+        let Some(s) = &self.shortcut else {
+            return false;
+        };
+        let key = outputs::key(&s.target, &doc.rel);
+        let Some((counts, rows)) = s.record.current(&key, inputs, &s.target.out_dir) else {
+            return false;
+        };
+        let Some(services) = (rows.iter())
+            .map(|&(i, n)| Some((self.chain.service(i as usize)?, n)))
+            .collect::<Option<Vec<(ServiceId, u32)>>>()
+        else {
+            return false;
+        };
+        let mut texts = Vec::new();
+        for (i, p) in doc.paragraphs.iter().enumerate() {
+            match keys.get(i).and_then(Option::as_ref) {
+                Some(k) => texts.push((k.id(), p.source.chars().count() as u64)),
+                None if initial_outcome(p, &self.ctx.opts.to).is_some() => {}
+                None => return false,
+            }
+        }
+        let busy = |t: &TextId| {
+            matches!(
+                self.texts.get(t),
+                Some(TextState::Fetching(_) | TextState::Fetched(_))
+            )
+        };
+        if texts.iter().any(|(t, _)| busy(t)) {
+            return false;
+        }
+        // What admitting it would have counted: each text from the cache, once.
+        for (id, chars) in texts {
+            if self.texts.insert(id, TextState::Seen).is_some() {
+                self.report.chars_deduplicated += chars;
+            } else {
+                self.report.chars_from_cache += chars;
+            }
+        }
+        self.docs_done += 1;
+        self.paragraphs_done += doc.paragraphs.len();
+        if let Some(e) = self.claim_output(&doc.rel) {
+            self.events.file_error(&e);
+            self.report.errors.push(e);
+            self.progress();
+            return true;
+        }
+        for (s, n) in services {
+            (0..n).for_each(|_| self.chain.add_row(s));
+        }
+        self.report.add_doc(counts);
+        self.events.written(&doc.rel);
+        self.progress();
+        true
     }
 
     /// Add `waiter` to unit `u`'s paragraphs; `false` when there is no such unit.
@@ -958,6 +1093,16 @@ impl<'a> Coordinator<'a> {
             }
         }
         let (provenance, rows) = self.provenance(&doc, &outcomes, &by);
+        let inputs = state.inputs.map(|digest| {
+            let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
+            for s in &rows {
+                *counts.entry(s.index() as u32).or_default() += 1;
+            }
+            Inputs {
+                digest,
+                rows: counts.into_iter().collect(),
+            }
+        });
         if let Some(e) = self.claim_output(&doc.rel) {
             self.events.file_error(&e);
             self.report.errors.push(e);
@@ -968,6 +1113,7 @@ impl<'a> Coordinator<'a> {
             prepared: doc,
             outcomes,
             provenance,
+            inputs,
         };
         if let Sink::Write { writer, rows: open } = &mut self.sink {
             open.insert(d, rows);

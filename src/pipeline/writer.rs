@@ -35,6 +35,9 @@ pub(super) struct Job {
     pub outcomes: Vec<Outcome>,
     /// Which service translated each row.
     pub provenance: Provenance,
+    /// What the outcomes were made from, when the cache served them all as the
+    /// document was admitted (kept in the record, see [`outputs`]).
+    pub inputs: Option<outputs::Inputs>,
 }
 
 /// What became of a document handed to the writer.
@@ -76,10 +79,11 @@ pub(super) struct Writer {
 
 impl Writer {
     /// A writer thread writing to `target`; documents whose outputs are on disk as
-    /// this build would render them are not rendered again ([`outputs`](super::outputs)).
-    pub(super) fn spawn(target: Target) -> Writer {
+    /// this build would render them (by `record`, the output directory's, which it
+    /// saves when it ends) are not rendered again ([`outputs`](super::outputs)).
+    pub(super) fn spawn(target: Target, record: Record) -> Writer {
         let mut outputs = Outputs {
-            record: Record::load(&target.out_dir),
+            record,
             build: super::prepared::build_identity(),
             target,
         };
@@ -171,13 +175,15 @@ struct Outputs {
 
 impl Outputs {
     /// Write one document, unless its outputs are on disk as they would be written.
-    fn write(&mut self, job: Job) -> Written {
+    fn write(&mut self, mut job: Job) -> Written {
         let Some(build) = self.build else {
             return write_job(&self.target, job).0;
         };
-        let key = outputs::key(&self.target, &job);
+        let key = outputs::key(&self.target, &job.prepared.rel);
         let digest = outputs::fingerprint(&build, &self.target, &job);
+        let inputs = job.inputs.take();
         if let Some(counts) = self.record.unchanged(&key, &digest, &self.target.out_dir) {
+            self.record.made_from(&key, inputs);
             return Written {
                 doc: job.doc,
                 rel: job.prepared.rel,
@@ -188,7 +194,7 @@ impl Outputs {
         match &written.result {
             Ok(counts) => {
                 let out = &self.target.out_dir;
-                (self.record).remember(key, digest, counts.clone(), out, &files);
+                (self.record).remember(key, (digest, inputs), counts.clone(), out, &files);
             }
             Err(_) => self.record.forget(&key),
         }
@@ -246,6 +252,7 @@ mod tests {
             },
             outcomes: Vec::new(),
             provenance: "libretranslate".into(),
+            inputs: None,
         }
     }
 

@@ -825,3 +825,97 @@ fn a_rerun_of_an_unchanged_corpus_renders_only_what_changed_on_disk() {
         "nothing sent on a rerun"
     );
 }
+
+/// A rerun whose cache did not change finds each unchanged document current in the
+/// output directory's record and looks nothing up: an entry damaged behind the
+/// cache's back, with the cache's version put back as it was, is not even read.
+/// Any change to the cache's entries (the damage itself, a correction imported)
+/// changes the version, and the next run looks up and renders again.
+#[test]
+fn a_rerun_looks_nothing_up_until_the_cache_changes() {
+    let s = Scratch::new();
+    let emu = Emulator::spawn_blocking_runtime(Api::LibreTranslate);
+    lt(&s, &emu).assert().code(0);
+    // Every row served from the cache: the record now keeps what it came from.
+    lt(&s, &emu).assert().code(0);
+    let before = s.report();
+    let sent = translate_requests(&emu).len();
+    let name = &seed_names()[0];
+    let jsonl = s.output(name, "jsonl");
+    let want = fs_err::read_to_string(&jsonl).unwrap();
+    let row = (s.all_rows().into_iter())
+        .find(|r| &r.doc == name && r.kind == "text" && r.target.is_some())
+        .unwrap();
+    let key = cachedb::key_text(&row.source);
+
+    let db = rusqlite::Connection::open(cachedb::db(&s.cache)).unwrap();
+    let version = |db: &rusqlite::Connection| -> Vec<u8> {
+        db.query_row("SELECT value FROM meta WHERE name = 'version'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    let damage = "UPDATE translations SET target = 'damaged' WHERE source = ?1";
+    let v0 = version(&db);
+    assert_eq!(db.execute(damage, [&key]).unwrap(), 1, "one machine entry");
+    assert_ne!(version(&db), v0, "an edit changes the version");
+    db.execute("UPDATE meta SET value = ?1 WHERE name = 'version'", [&v0])
+        .unwrap();
+    lt(&s, &emu)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("damaged").not());
+    assert_eq!(fs_err::read_to_string(&jsonl).unwrap(), want);
+    let mut again = s.report();
+    again.wall_ms = before.wall_ms;
+    assert_eq!(again, before, "the same report as the run that looked up");
+    assert_eq!(translate_requests(&emu).len(), sent);
+
+    // The version as an edit leaves it: the damaged entry is read, dropped and
+    // fetched again.
+    db.execute(damage, [&key]).unwrap();
+    lt(&s, &emu)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("damaged"));
+    assert!(translate_requests(&emu).len() > sent, "fetched again");
+    let fetched = (s.all_rows().into_iter())
+        .find(|r| &r.doc == name && r.index == row.index)
+        .unwrap();
+    assert_eq!(fetched.target, row.target);
+
+    // Once more, so the record knows the entries as they are now; then a
+    // correction imported is shown by the next run.
+    lt(&s, &emu).assert().code(0);
+    let corrected = "Corrected by a reviewer.";
+    let edited: String = (want.lines())
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["index"] == row.index {
+                v["target"] = corrected.into();
+            }
+            format!("{v}\n")
+        })
+        .collect();
+    let file = s.dir.path().join("edited.jsonl");
+    fs_err::write(&file, edited).unwrap();
+    assert_cmd::Command::cargo_bin("translate")
+        .unwrap()
+        .env("TARJAMA_NO_KEYRING", "1")
+        .arg("import")
+        .arg(&file)
+        .arg("--cache-dir")
+        .arg(&s.cache)
+        .assert()
+        .code(0);
+    lt(&s, &emu).assert().code(0);
+    let shown = (s.all_rows().into_iter())
+        .find(|r| &r.doc == name && r.index == row.index)
+        .unwrap();
+    assert_eq!(shown.target.as_deref(), Some(corrected));
+    assert!(
+        shown.flags.iter().any(|f| f == "reviewed"),
+        "{:?}",
+        shown.flags
+    );
+}
