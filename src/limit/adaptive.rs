@@ -12,9 +12,14 @@
 //!   margin: while we pace at a rate above the server's limit its bucket is empty, so
 //!   successes per second during the epoch measure the limit itself.
 //!
-//! From then on requests are spaced `1/rate` apart with no burst, and after a quiet
-//! stretch without a 429 the rate grows by a small fixed step (additive increase)
-//! towards the configured rate, so a limit that rises again is found again.
+//! From then on requests are spaced `1/rate` apart with no burst. Without a 429 the
+//! rate grows again, at two speeds:
+//! - quickly (a tenth of the configured rate every second) back up to just under the
+//!   ceiling: the limit the server was measured to accept, or, without a measurement,
+//!   the rate at which the 429 came. A lone 429 at the configured rate (two requests
+//!   that met on the way) so costs a few seconds, not the rest of the run;
+//! - above it, by a small fixed step after each quiet stretch (additive increase)
+//!   towards the configured rate, so a limit that rises again is found again.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -27,10 +32,14 @@ const MARGIN: f64 = 0.97;
 const MIN_SAMPLES: usize = 6;
 /// Shortest epoch whose rate is trusted.
 const MIN_EPOCH: Duration = Duration::from_millis(500);
-/// How long without a 429 before the rate may grow.
+/// How long without a 429 before the rate may grow above the ceiling.
 const INCREASE_EVERY: Duration = Duration::from_secs(15);
 /// How much it grows each time, as a share of the configured rate.
 const INCREASE_STEP: f64 = 0.02;
+/// How long without a 429 before the rate may grow back towards the ceiling.
+const RECOVER_EVERY: Duration = Duration::from_secs(1);
+/// How much it grows back each time, as a share of the configured rate.
+const RECOVER_STEP: f64 = 0.1;
 /// The lowest rate, as a share of the configured rate.
 const FLOOR: f64 = 0.01;
 
@@ -47,6 +56,9 @@ struct State {
     rate: Option<f64>,
     /// The rate set at the last decrease: what the server was seen to accept.
     settled: Option<f64>,
+    /// What the rate grows back to quickly: the limit measured at the last
+    /// decrease, or just under the rate the 429 came at (both times [`MARGIN`]).
+    ceiling: f64,
     /// Earliest departure of the next request once adapted.
     next: Instant,
     /// Bumped at every decrease.
@@ -69,6 +81,7 @@ impl Pace {
             state: Mutex::new(State {
                 rate: None,
                 settled: None,
+                ceiling: rps * MARGIN,
                 next: now,
                 epoch: 0,
                 epoch_started: now,
@@ -128,13 +141,20 @@ impl Pace {
         let now = Instant::now();
         let mut s = self.lock();
         s.epoch_successes += 1;
-        if let Some(rate) = s.rate
-            && rate < self.configured
-            && now.duration_since(s.changed) >= INCREASE_EVERY
-        {
-            s.rate = Some((rate + self.configured * INCREASE_STEP).min(self.configured));
-            s.changed = now;
-        }
+        let Some(rate) = s.rate.filter(|&r| r < self.configured) else {
+            return;
+        };
+        let quiet = now.duration_since(s.changed);
+        let back_to = s.ceiling.min(self.configured);
+        let grown = if rate < back_to && quiet >= RECOVER_EVERY {
+            (rate + self.configured * RECOVER_STEP).min(back_to)
+        } else if rate >= back_to && quiet >= INCREASE_EVERY {
+            (rate + self.configured * INCREASE_STEP).min(self.configured)
+        } else {
+            return;
+        };
+        s.rate = Some(grown);
+        s.changed = now;
     }
 
     /// A request sent during `epoch` was answered 429.
@@ -155,6 +175,13 @@ impl Pace {
             (Some(_), None) => current * 0.5,
         };
         let rate = lowered.max(self.configured * FLOOR);
+        // A measurement after an earlier decrease is the server's limit; the first
+        // epoch's is inflated by the server's burst, so only the rate of the 429 is
+        // known to be too much.
+        s.ceiling = match (s.rate, measured) {
+            (Some(_), Some(m)) => m,
+            _ => current * MARGIN,
+        };
         tracing::info!(
             "the server answered 429: slowing from {current:.2} to {rate:.2} requests/s"
         );
@@ -206,6 +233,33 @@ mod tests {
         tokio::time::advance(INCREASE_EVERY).await;
         p.success();
         assert!((p.adapted().unwrap().1 - (rate + 0.4)).abs() < 1e-9);
+    }
+
+    /// A lone 429 at the configured rate (two requests that met on the way) halves
+    /// the rate, which is back just under the configured one within seconds, then
+    /// grows only by small steps.
+    #[tokio::test(start_paused = true)]
+    async fn after_a_lone_429_the_rate_is_back_within_seconds() {
+        let p = Pace::new(20.0);
+        for _ in 0..200 {
+            p.success();
+            tokio::time::advance(Duration::from_millis(50)).await;
+        }
+        p.rate_limited(p.epoch());
+        assert_eq!(p.adapted(), Some((20.0, 10.0)));
+        let mut at = Vec::new();
+        for _ in 0..20 {
+            tokio::time::advance(Duration::from_millis(500)).await;
+            p.success();
+            at.push(p.adapted().unwrap().1);
+        }
+        // Every second 2 more, up to 97 % of the rate the 429 came at.
+        assert_eq!(&at[..2], [10.0, 12.0]);
+        assert!((at[9] - 19.4).abs() < 1e-9, "{at:?}");
+        assert!(at.iter().all(|&r| r <= 19.4 + 1e-9), "{at:?}");
+        tokio::time::advance(INCREASE_EVERY).await;
+        p.success();
+        assert!((p.adapted().unwrap().1 - 19.8).abs() < 1e-9);
     }
 
     #[tokio::test(start_paused = true)]

@@ -21,9 +21,11 @@
 //! - a shared pause: a `429` makes every caller wait, not only the one that got it;
 //! - adaptive pacing ([`adaptive`]): when the server answers 429 although we keep to
 //!   the configured rate, its real limit is lower. The rate drops to what the server
-//!   was seen to accept (multiplicative decrease when that cannot be measured), then
-//!   creeps back up slowly (additive increase), so a run finishes near the server's
-//!   real limit instead of bouncing off it; the rate that worked is reported.
+//!   was seen to accept (multiplicative decrease when that cannot be measured), grows
+//!   back within seconds to just under that limit (or the rate the 429 came at), then
+//!   creeps above it slowly (additive increase), so a run finishes near the server's
+//!   real limit instead of bouncing off it, and a lone 429 costs seconds; the rate
+//!   that worked is reported.
 //!
 //! - a shared pacer ([`Limiter::with_shared_pacer`]): when runs share a store (a
 //!   `--cache-dir` or a `--cache` URL), every process using the same service and key
