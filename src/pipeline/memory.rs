@@ -108,10 +108,10 @@ impl<'a> Memory<'a> {
 
     /// The version of what admitting a document reads (the local layer's entries,
     /// [`Cache::version`]), when there is one: the same version means every lookup
-    /// finds what it found before. `None` for a dry run, a run without a cache, or
-    /// one whose cache cannot say.
+    /// finds what it found before. `None` for a run without a cache, or one whose
+    /// cache cannot say.
     pub(super) fn version(&self) -> Option<[u8; 16]> {
-        let cache = self.cache.filter(|_| !self.counting)?;
+        let cache = self.cache?;
         cache.version().unwrap_or_else(|e| {
             tracing::debug!("cache version: {e}");
             None

@@ -374,7 +374,8 @@ impl Bytes<'_> {
 
     fn str(&mut self) -> Option<String> {
         let n = self.len()?;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
+        let bytes = self.take(n)?;
+        simdutf8::basic::from_utf8(bytes).ok().map(str::to_owned)
     }
 }
 

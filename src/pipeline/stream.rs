@@ -241,30 +241,31 @@ impl<'a> Coordinator<'a> {
         let opts = ctx.opts;
         let chain = Chain::new(&opts.chain, &opts.to)?;
         let packers = chain.ids().map(|s| Packer::new(chain.limits(s))).collect();
-        let mut shortcut = None;
+        let target = Target {
+            out_dir: opts.out_dir.clone(),
+            formats: opts.formats.clone(),
+            options: opts.write,
+            to: opts.to.clone(),
+            first: chain.name(ServiceId::FIRST).to_string(),
+        };
+        // A dry run reads the record too: a document it shows current would send
+        // nothing.
+        let record = Record::load(&opts.out_dir);
+        let build = super::prepared::build_identity();
+        let shortcut = build
+            .zip(memory.version())
+            .map(|(build, version)| Shortcut {
+                record: record.view(),
+                target: target.clone(),
+                build,
+                chain: (chain.key_parts().iter())
+                    .map(|(name, options)| format!("{name}\t{options}\n"))
+                    .collect(),
+                version,
+            });
         let sink = if opts.dry_run {
             Sink::Count(Estimate::default())
         } else {
-            let target = Target {
-                out_dir: opts.out_dir.clone(),
-                formats: opts.formats.clone(),
-                options: opts.write,
-                to: opts.to.clone(),
-                first: chain.name(ServiceId::FIRST).to_string(),
-            };
-            let record = Record::load(&opts.out_dir);
-            let build = super::prepared::build_identity();
-            shortcut = build
-                .zip(memory.version())
-                .map(|(build, version)| Shortcut {
-                    record: record.view(),
-                    target: target.clone(),
-                    build,
-                    chain: (chain.key_parts().iter())
-                        .map(|(name, options)| format!("{name}\t{options}\n"))
-                        .collect(),
-                    version,
-                });
             Sink::Write {
                 writer: Writer::spawn(target, record),
                 rows: HashMap::new(),
@@ -660,14 +661,24 @@ impl<'a> Coordinator<'a> {
         }
         // What admitting it would have counted: each text from the cache, once.
         for (id, chars) in texts {
-            if self.texts.insert(id, TextState::Seen).is_some() {
+            let repeated = self.texts.insert(id, TextState::Seen).is_some();
+            if repeated {
                 self.report.chars_deduplicated += chars;
             } else {
                 self.report.chars_from_cache += chars;
             }
+            if let Some(est) = self.estimate() {
+                est.content_paragraphs += 1;
+                est.deduplicated_paragraphs += usize::from(repeated);
+                est.cached_paragraphs += usize::from(!repeated);
+            }
         }
         self.docs_done += 1;
         self.paragraphs_done += doc.paragraphs.len();
+        if let Some(est) = self.estimate() {
+            est.documents += 1;
+            return true;
+        }
         if let Some(e) = self.claim_output(&doc.rel) {
             self.events.file_error(&e);
             self.report.errors.push(e);

@@ -839,6 +839,27 @@ fn a_rerun_looks_nothing_up_until_the_cache_changes() {
     // Every row served from the cache: the record now keeps what it came from.
     lt(&s, &emu).assert().code(0);
     let before = s.report();
+    // A dry run counts the documents the record shows current as one without the
+    // record counts them.
+    let dry = |out: &Path| {
+        let o = std::process::Command::new(assert_cmd::cargo::cargo_bin("translate"))
+            .env("TARJAMA_NO_KEYRING", "1")
+            .arg(seeds())
+            .args(["--to", "en", "--dry-run", "--out"])
+            .arg(out)
+            .arg("--cache-dir")
+            .arg(&s.cache)
+            .arg("--config")
+            .arg(&s.config)
+            .args(["--provider", "libretranslate", "--endpoint", &emu.url()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let elsewhere = s.dir.path().join("elsewhere");
+    assert_eq!(dry(&s.out), dry(&elsewhere));
+    assert!(dry(&s.out).contains("would send:          0 paragraphs"));
     let sent = translate_requests(&emu).len();
     let name = &seed_names()[0];
     let jsonl = s.output(name, "jsonl");
