@@ -140,7 +140,9 @@ impl Pace {
     pub fn success(&self) {
         let now = Instant::now();
         let mut s = self.lock();
-        s.epoch_successes += 1;
+        if now >= s.epoch_started {
+            s.epoch_successes += 1;
+        }
         let Some(rate) = s.rate.filter(|&r| r < self.configured) else {
             return;
         };
@@ -157,6 +159,18 @@ impl Pace {
         s.changed = now;
     }
 
+    /// Every request waits until `until` (the server asked for a pause): the epoch's
+    /// measurement, and the wait before the rate may grow, start from there, so a
+    /// pause does not count as time the server accepted nothing in.
+    pub fn paused(&self, until: Instant) {
+        let mut s = self.lock();
+        if until > s.epoch_started {
+            s.epoch_started = until;
+            s.epoch_successes = 0;
+        }
+        s.changed = s.changed.max(until);
+    }
+
     /// A request sent during `epoch` was answered 429.
     pub fn rate_limited(&self, epoch: u64) {
         let now = Instant::now();
@@ -168,20 +182,21 @@ impl Pace {
         let span = now.duration_since(s.epoch_started);
         let measured = (s.epoch_successes >= MIN_SAMPLES && span >= MIN_EPOCH)
             .then(|| s.epoch_successes as f64 / span.as_secs_f64() * MARGIN);
-        let lowered = match (s.rate, measured) {
-            (None, Some(m)) => m.min(current * 0.5),
-            (None, None) => current * 0.5,
-            (Some(_), Some(m)) => m.min(current * 0.9),
-            (Some(_), None) => current * 0.5,
+        // The first epoch's measurement is inflated by the server's burst, so only
+        // the rate of the 429 is known to be too much: grow back quickly to just
+        // under it (a lone 429 costs seconds). A later one measures the server's
+        // limit: no quick growth above it. A 429 too soon to measure anything while
+        // growing back quickly returns to the rate that held before.
+        let settled = s.settled.filter(|&r| r < current);
+        let (lowered, ceiling) = match (s.rate, measured, settled) {
+            (None, Some(m), _) => (m.min(current * 0.5), current * MARGIN),
+            (None, None, _) => (current * 0.5, current * MARGIN),
+            (Some(_), Some(m), _) => (m.min(current * 0.9), m),
+            (Some(_), None, Some(before)) => (before, before),
+            (Some(_), None, None) => (current * 0.5, current * 0.5),
         };
         let rate = lowered.max(self.configured * FLOOR);
-        // A measurement after an earlier decrease is the server's limit; the first
-        // epoch's is inflated by the server's burst, so only the rate of the 429 is
-        // known to be too much.
-        s.ceiling = match (s.rate, measured) {
-            (Some(_), Some(m)) => m,
-            _ => current * MARGIN,
-        };
+        s.ceiling = ceiling.max(rate);
         tracing::info!(
             "the server answered 429: slowing from {current:.2} to {rate:.2} requests/s"
         );
@@ -260,6 +275,35 @@ mod tests {
         tokio::time::advance(INCREASE_EVERY).await;
         p.success();
         assert!((p.adapted().unwrap().1 - 19.8).abs() < 1e-9);
+    }
+
+    /// A server whose limit really is half: the quick climb after the first 429 meets
+    /// a second one, whose epoch (counted from the end of the pause the server asked
+    /// for, not from the 429) measures the limit; no quick climb above it follows.
+    #[tokio::test(start_paused = true)]
+    async fn the_second_429_measures_the_limit_from_the_end_of_the_pause() {
+        let p = Pace::new(20.0);
+        p.rate_limited(p.epoch());
+        assert_eq!(p.adapted(), Some((20.0, 10.0)));
+        p.paused(Instant::now() + Duration::from_secs(1));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        // 10 answers a second after the pause; the rate climbs meanwhile.
+        for _ in 0..20 {
+            tokio::time::advance(Duration::from_millis(100)).await;
+            p.success();
+        }
+        assert!(p.rate() > 10.0, "{}", p.rate());
+        p.rate_limited(p.epoch());
+        let (_, settled) = p.adapted().unwrap();
+        assert!((settled - 10.0 * MARGIN).abs() < 1e-9, "{settled}");
+        for _ in 0..50 {
+            tokio::time::advance(Duration::from_millis(100)).await;
+            p.success();
+        }
+        assert_eq!(p.adapted().unwrap().1, settled, "no quick climb above it");
+        tokio::time::advance(INCREASE_EVERY).await;
+        p.success();
+        assert!((p.adapted().unwrap().1 - (settled + 0.4)).abs() < 1e-9);
     }
 
     #[tokio::test(start_paused = true)]

@@ -472,6 +472,7 @@ impl Limiter {
             );
         }
         let until = Instant::now() + wait;
+        self.pace.paused(until);
         let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         if paused.is_none_or(|t| t < until) {
             *paused = Some(until);
