@@ -214,61 +214,70 @@ pub(super) fn inputs_digest(
     chain: &str,
     version: &[u8; 16],
 ) -> String {
-    let mut h = blake3::Hasher::new();
-    let mut put = |bytes: &[u8]| {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    put(b"tarjama-inputs-1");
-    put(build);
-    put(format!(
-        "{:?}\n{:?}\n{}\n{}",
-        target.formats, target.options, target.to, target.first
-    )
-    .as_bytes());
-    put(rel.as_bytes());
-    put(made_from);
-    put(chain.as_bytes());
-    put(version);
-    h.finalize().to_hex().to_string()
+    let mut d = Digest::new(b"tarjama-inputs-1", build, target);
+    d.put(rel.as_bytes());
+    d.put(made_from);
+    d.put(chain.as_bytes());
+    d.put(version);
+    d.hex()
+}
+
+/// A BLAKE3 digest of length-prefixed fields, starting with a tag, the build and the
+/// target's formats, options and languages.
+struct Digest(blake3::Hasher);
+
+impl Digest {
+    fn new(tag: &[u8], build: &[u8; 32], target: &Target) -> Digest {
+        let mut d = Digest(blake3::Hasher::new());
+        d.put(tag);
+        d.put(build);
+        d.put(
+            format!(
+                "{:?}\n{:?}\n{}\n{}",
+                target.formats, target.options, target.to, target.first
+            )
+            .as_bytes(),
+        );
+        d
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    fn hex(&self) -> String {
+        self.0.finalize().to_hex().to_string()
+    }
 }
 
 /// A digest of everything `job`'s outputs are made from, in hex.
 pub(super) fn fingerprint(build: &[u8; 32], target: &Target, job: &Job) -> String {
-    let mut h = blake3::Hasher::new();
-    let mut put = |bytes: &[u8]| {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    put(b"tarjama-outputs-1");
-    put(build);
-    put(format!(
-        "{:?}\n{:?}\n{}\n{}",
-        target.formats, target.options, target.to, target.first
-    )
-    .as_bytes());
-    put(format!(
-        "{}\n{}\n{:?}",
-        job.prepared.rel, job.prepared.src_lang, job.provenance
-    )
-    .as_bytes());
+    let mut d = Digest::new(b"tarjama-outputs-1", build, target);
+    d.put(
+        format!(
+            "{}\n{}\n{:?}",
+            job.prepared.rel, job.prepared.src_lang, job.provenance
+        )
+        .as_bytes(),
+    );
     for (p, o) in job.prepared.paragraphs.iter().zip(&job.outcomes) {
-        put(format!("{}\n{:?}\n{}", p.index, p.kind, p.src_lang).as_bytes());
-        put(p.source.as_bytes());
+        d.put(format!("{}\n{:?}\n{}", p.index, p.kind, p.src_lang).as_bytes());
+        d.put(p.source.as_bytes());
         match o {
             crate::align::Outcome::Translated {
                 target,
                 cached,
                 reviewed,
             } => {
-                put(format!("translated {cached} {reviewed}").as_bytes());
-                put(target.as_bytes());
+                d.put(format!("translated {cached} {reviewed}").as_bytes());
+                d.put(target.as_bytes());
             }
-            other => put(format!("{other:?}").as_bytes()),
+            other => d.put(format!("{other:?}").as_bytes()),
         }
     }
-    put(&(job.outcomes.len() as u64).to_le_bytes());
-    h.finalize().to_hex().to_string()
+    d.put(&(job.outcomes.len() as u64).to_le_bytes());
+    d.hex()
 }
 
 /// Every file of `e` is on disk with the size and time it had.
