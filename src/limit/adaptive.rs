@@ -14,10 +14,12 @@
 //!
 //! From then on requests are spaced `1/rate` apart with no burst. Without a 429 the
 //! rate grows again, at two speeds:
-//! - quickly (a fifth of the configured rate every second) back up to just under the
-//!   ceiling: the limit the server was measured to accept, or, without a measurement,
-//!   the rate at which the 429 came. A lone 429 at the configured rate (two requests
-//!   that met on the way) so costs a few seconds, not the rest of the run;
+//! - quickly (a fifth of the configured rate every second) back up to a ceiling: just
+//!   under the rate of the first 429, so a lone 429 at the configured rate (two
+//!   requests that met on the way) costs a few seconds, not the rest of the run; after
+//!   a later 429, the limit its epoch measured (no quick growth when there was no
+//!   measurement). A 429 during quick growth returns to the rate it started from and
+//!   ends it: what was accepted while growing measures the client's ramp;
 //! - above it, by a small fixed step after each quiet stretch (additive increase)
 //!   towards the configured rate, so a limit that rises again is found again.
 
@@ -56,8 +58,8 @@ struct State {
     rate: Option<f64>,
     /// The rate set at the last decrease: what the server was seen to accept.
     settled: Option<f64>,
-    /// What the rate grows back to quickly: the limit measured at the last
-    /// decrease, or just under the rate the 429 came at (both times [`MARGIN`]).
+    /// What the rate grows back to quickly (see the module doc); never below the
+    /// rate set at the last decrease.
     ceiling: f64,
     /// The rate quick growth started from, while the rate grows quickly.
     quick_from: Option<f64>,
